@@ -1,0 +1,3 @@
+from fraisec.cli import main
+
+main()

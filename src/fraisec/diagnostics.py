@@ -1,0 +1,143 @@
+"""Diagnostics are data: every stage returns them, only the CLI renders them.
+
+Each code is stable and has a page at ``docs/diagnostics/<CODE>.md`` (a test enforces it).
+Code ranges: FSC1xx load/authoring, FSC2xx IR/validation, FSC3xx SQL lint, FSC4xx catalog/diff,
+FSC5xx migrations.
+"""
+
+from __future__ import annotations
+
+import difflib
+from enum import Enum
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "CODES",
+    "Diagnostic",
+    "Location",
+    "Related",
+    "Severity",
+    "did_you_mean",
+    "has_errors",
+    "sort_diagnostics",
+]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Location(BaseModel):
+    """A place in a file; paths are as the user gave them (never made absolute)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class Related(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    location: Location
+
+
+class Diagnostic(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    related: tuple[Related, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return CODES.get(self.code, "")
+
+    def to_data(self) -> dict:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def error(code: str, message: str, location: Location | None = None, hint: str | None = None,
+          related: Iterable[Related] = ()) -> Diagnostic:
+    return Diagnostic(code=code, severity=Severity.ERROR, message=message, location=location,
+                      hint=hint, related=tuple(related))
+
+
+def warning(code: str, message: str, location: Location | None = None, hint: str | None = None,
+            related: Iterable[Related] = ()) -> Diagnostic:
+    return Diagnostic(code=code, severity=Severity.WARNING, message=message, location=location,
+                      hint=hint, related=tuple(related))
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Stable report order: by file, line, then code."""
+
+    def key(d: Diagnostic) -> tuple:
+        loc = d.location
+        return (loc.file if loc else "", loc.line or 0 if loc else 0, d.code, d.message)
+
+    return sorted(diagnostics, key=key)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A "Did you mean …?" suffix for an unknown name, or None."""
+    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"Did you mean '{match[0]}'?" if match else None
+
+
+# The code catalogue: code -> one-line title. Every code has docs/diagnostics/<CODE>.md.
+# Each stage owns its own block; add new codes inside your block only.
+CODES: dict[str, str] = {
+    # -- FSC1xx: loading and authoring ------------------------------------------------------
+    "FSC100": "schema module not found",
+    "FSC101": "syntax error in schema module",
+    "FSC102": "schema module failed to import",
+    "FSC103": "exception while executing schema module",
+    "FSC104": "unknown decorator argument",
+    "FSC105": "invalid decorator argument value",
+    "FSC106": "decorator applied to the wrong kind of object",
+    "FSC107": "schema module defines nothing",
+    # -- FSC2xx: IR building and validation ---------------------------------------------------
+    "FSC200": "unknown type",
+    "FSC201": "duplicate name",
+    "FSC202": "unsupported Python annotation",
+    "FSC203": "query type has no SQL source",
+    "FSC204": "invalid inject source",
+    "FSC205": "mutation arguments cannot map to a function signature",
+    "FSC206": "required-relation cycle",
+    "FSC207": "tenant-scoped reference from an unscoped entity",
+    "FSC208": "invalid tenancy declaration",
+    "FSC209": "invalid field option",
+    "FSC210": "unknown field in a key, unique or index",
+    "FSC211": "invalid observer",
+    "FSC212": "mutation cannot be generated",
+    "FSC213": "invalid SQL identifier",
+    # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
+    # -- FSC4xx: catalog, shadow database and diff (owned by fraisec.catalog / fraisec.diff) --
+    # -- FSC5xx: migrations (owned by fraisec.migrations) -------------------------------------
+    # -- FSC9xx: environment ------------------------------------------------------------------
+    "FSC900": "PostgreSQL binaries not found",
+    "FSC901": "embedded PostgreSQL failed to start",
+    "FSC902": "cannot connect to the database",
+}

@@ -1,0 +1,59 @@
+"""Shared fixtures: one real PostgreSQL for the whole run, started by the suite itself.
+
+It is fraisec's own embedded server (``fraisec.pg.server``), in a temporary directory, so the
+tests exercise the same code path as the shadow database. It never skips: without PostgreSQL
+binaries the run fails, and ``.ci/run`` installs them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from fraisec.pg.server import EmbeddedServer
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedServer]:
+    server = EmbeddedServer.ephemeral().start()
+    # CLI subprocesses started by tests use their own cached shadow; keep it out of the user's cache.
+    os.environ.setdefault("FRAISEC_CACHE_DIR", str(server.root.parent / f"{server.root.name}-cache"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_db(pg_server: EmbeddedServer) -> Iterator[Callable[..., str]]:
+    """``make_db(sql_text=None, template=None) -> url``: a fresh database, dropped afterwards."""
+    created: list[str] = []
+
+    def _make(sql_text: str | None = None, template: str | None = None) -> str:
+        name = f"t{os.getpid()}_{next(_counter)}"
+        with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+            stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            conn.execute(stmt)
+        created.append(name)
+        url = pg_server.url(name)
+        if sql_text:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql_text)
+        return url
+
+    yield _make
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
