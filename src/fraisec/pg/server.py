@@ -82,6 +82,8 @@ def _os_user() -> pwd.struct_passwd | None:
 
 
 def _default_cache_root() -> Path:
+    if os.environ.get("FRAISEC_CACHE_DIR"):
+        return Path(os.environ["FRAISEC_CACHE_DIR"])
     if os.geteuid() == 0:
         # root's home is not readable by the postgres user; the socket path must also stay short.
         return Path(tempfile.gettempdir()) / "fraisec-cache-root"
