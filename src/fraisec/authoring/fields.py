@@ -1,0 +1,104 @@
+"""Field options: ``field()``, ``computed()``, ``now()`` and ``sql()`` defaults.
+
+``field()`` takes the SDK's parameters (``requires_scope``, ``description``, …) and the ones a
+compiler needs (``unique``, ``index``, ``default``, ``renamed_from``, ``on_delete``). It can be
+used as a class attribute default (``email: Email = field(unique=True)``) or as ``Annotated``
+metadata (``Annotated[Email, field(unique=True)]``), the SDK's form.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+from fraisec.authoring.registry import current_registry
+from fraisec.diagnostics import Location, did_you_mean, error
+
+__all__ = ["FieldSpec", "MISSING", "SqlDefault", "computed", "field", "now", "sql"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class SqlDefault:
+    """A column default written in SQL (``now()``, ``gen_random_uuid()``, …)."""
+
+    expression: str
+
+
+def now() -> SqlDefault:
+    """Default a timestamp column to the transaction time."""
+    return SqlDefault("now()")
+
+
+def sql(expression: str) -> SqlDefault:
+    """Default a column to a SQL expression (trusted: it is written by the schema's author)."""
+    return SqlDefault(expression)
+
+
+# The SDK's field() parameters, then fraisec's.
+SDK_FIELD_OPTIONS = frozenset({
+    "requires_scope", "on_deny", "deprecated", "description", "computed", "external", "requires",
+    "provides", "shareable", "inaccessible", "override_from", "vector_config", "vector_distance",
+})
+FRAISEC_FIELD_OPTIONS = frozenset({
+    "unique", "index", "default", "renamed_from", "on_delete", "sql_type", "expression",
+})
+FIELD_OPTIONS = SDK_FIELD_OPTIONS | FRAISEC_FIELD_OPTIONS
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    options: dict[str, Any] = dc_field(default_factory=dict)
+    location: Location | None = None
+
+    @property
+    def default(self) -> Any:
+        return self.options.get("default", MISSING)
+
+
+def field(**options: Any) -> Any:
+    """Options for one field. Unknown options are a diagnostic (FSC104), never ignored.
+
+    Args:
+        unique: a UNIQUE constraint on the column (per tenant on tenant-scoped entities).
+        index: a btree index on the column (tenant column first on tenant-scoped entities).
+        default: a literal or ``now()``/``sql("…")`` column default.
+        renamed_from: the field's previous name; migrations RENAME instead of drop and add.
+        on_delete: for a relation, the foreign key's ON DELETE action.
+        description, requires_scope, deprecated, …: as in the FraiseQL SDK.
+    """
+    location = _caller_location()
+    for name in sorted(set(options) - FIELD_OPTIONS):
+        hint = did_you_mean(name, FIELD_OPTIONS) or "Remove it."
+        current_registry().report(error(
+            "FSC104", f"field() got an unknown argument '{name}'", location,
+            hint=f"{hint} Known: {', '.join(sorted(FIELD_OPTIONS))}.",
+        ))
+    return FieldSpec({k: v for k, v in options.items() if k in FIELD_OPTIONS}, location)
+
+
+def computed(expression: str, **options: Any) -> Any:
+    """A read-only field computed in the view by a SQL expression.
+
+    ``{row}`` in the expression stands for the entity's row (its table alias in the view) and
+    ``{schema}`` for the schema the tables live in, e.g.
+    ``computed("(SELECT count(*) FROM {schema}.tb_membership m WHERE m.fk_organization = {row}.pk_organization)")``.
+    """
+    spec = field(**options)
+    return FieldSpec({**spec.options, "expression": expression, "computed": True}, spec.location)
+
+
+def _caller_location(depth: int = 2) -> Location | None:
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:  # pragma: no cover - no such frame
+        return None
+    return Location(file=frame.f_code.co_filename, line=frame.f_lineno)

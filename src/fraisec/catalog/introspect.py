@@ -1,0 +1,313 @@
+"""Introspect a live database into a :class:`~fraisec.catalog.model.Catalog`.
+
+Interface (stable, used by the diff and migrations stages)::
+
+    introspect(conn: psycopg.Connection) -> Catalog
+    introspect_url(url: str) -> Catalog          # connects, introspects, closes
+    QUERY_COUNT                                   # queries per introspection (fixed)
+
+All queries run in one read-only REPEATABLE READ transaction with an empty ``search_path``, so
+every name PostgreSQL prints (types, view bodies, defaults) is schema-qualified the same way on
+both sides of a diff. The number of queries is fixed: one per object kind (see
+:mod:`fraisec.catalog.queries`), never one per table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, Iterable
+
+import psycopg
+from psycopg.rows import dict_row
+
+from fraisec.catalog import queries
+from fraisec.catalog.model import (
+    Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, Dependency, Domain,
+    Enum, Extension, Function, Grant, Index, ObjRef, Policy, Schema, SeqOptions, Sequence, Table,
+    Trigger, Unsupported, View,
+)
+from fraisec.render.quoting import quote_ident, qualified
+
+__all__ = ["QUERY_COUNT", "IntrospectionError", "introspect", "introspect_url"]
+
+QUERY_COUNT = len(queries.QUERY_NAMES)
+
+Row = dict[str, Any]
+OidMap = dict[tuple[str, int], ObjRef]
+
+
+class IntrospectionError(RuntimeError):
+    """A catalog query failed (a bug, or a PostgreSQL version we do not support)."""
+
+
+def introspect_url(url: str) -> Catalog:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return introspect(conn)
+
+
+def introspect(conn: psycopg.Connection) -> Catalog:
+    """Read the whole user schema of the connected database in :data:`QUERY_COUNT` queries."""
+    rows = _run_queries(conn)
+    return _Builder(rows).build()
+
+
+def _run_queries(conn: psycopg.Connection) -> dict[str, list[Row]]:
+    results: dict[str, list[Row]] = {}
+    previous = conn.autocommit
+    conn.autocommit = True
+    try:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("begin isolation level repeatable read read only")
+            try:
+                cur.execute("set local search_path = ''")
+                for name in queries.QUERY_NAMES:
+                    try:
+                        cur.execute(queries.load(name))
+                    except psycopg.Error as exc:
+                        raise IntrospectionError(f"catalog query {name}.sql failed: {exc}") from exc
+                    results[name] = cur.fetchall()
+            finally:
+                cur.execute("rollback")
+    finally:
+        conn.autocommit = previous
+    return results
+
+
+def _seq_options(row: Row) -> SeqOptions:
+    return SeqOptions(type=row["type"], start=row["start"], increment=row["increment"],
+                      min=row["min"], max=row["max"], cache=row["cache"], cycle=row["cycle"])
+
+
+class _Builder:
+    """Turns query rows into models; resolves oids to :class:`ObjRef` for edges and metadata."""
+
+    def __init__(self, rows: dict[str, list[Row]]) -> None:
+        self.rows = rows
+        self.oids: OidMap = {}
+        self.columns_by_attnum: dict[int, dict[int, str]] = defaultdict(dict)
+
+    def _ref(self, classid: str, oid: int, ref: ObjRef) -> ObjRef:
+        self.oids[(classid, oid)] = ref
+        return ref
+
+    def build(self) -> Catalog:
+        r = self.rows
+        session = r["session"][0]
+        schemas = {quote_ident(x["name"]): Schema(x["name"], x["owner"]) for x in r["schemas"]}
+        for x in r["schemas"]:
+            self._ref("pg_namespace", x["oid"], ObjRef("schema", quote_ident(x["name"])))
+        extensions = {}
+        for x in r["extensions"]:
+            key = quote_ident(x["name"])
+            extensions[key] = Extension(x["name"], x["schema"], x["version"])
+            self._ref("pg_extension", x["oid"], ObjRef("extension", key))
+        collations = {}
+        for x in r["collations"]:
+            key = qualified(x["schema"], x["name"])
+            props = tuple(sorted((k, json.dumps(v)) for k, v in x["props"].items()))
+            collations[key] = Collation(x["schema"], x["name"], props)
+            self._ref("pg_collation", x["oid"], ObjRef("collation", key))
+        enums = {}
+        for x in r["enums"]:
+            key = qualified(x["schema"], x["name"])
+            enums[key] = Enum(x["schema"], x["name"], x["owner"], tuple(x["labels"]))
+            self._ref("pg_type", x["oid"], ObjRef("enum", key))
+        composites = {}
+        for x in r["composites"]:
+            key = qualified(x["schema"], x["name"])
+            attrs = tuple(CompositeAttr(a["name"], a["type"], a["collation"]) for a in x["attributes"])
+            composites[key] = Composite(x["schema"], x["name"], x["owner"], attrs)
+            self._ref("pg_type", x["oid"], ObjRef("composite", key))
+        domains = {}
+        for x in r["domains"]:
+            key = qualified(x["schema"], x["name"])
+            cons = tuple((c["name"], c["definition"]) for c in x["constraints"])
+            domains[key] = Domain(x["schema"], x["name"], x["owner"], x["base_type"], x["not_null"],
+                                  x["default_expr"], x["collation"], cons)
+            self._ref("pg_type", x["oid"], ObjRef("domain", key))
+        tables = self._tables()
+        sequences, identity = self._sequences(tables)
+        tables = self._attach_columns(tables, identity)
+        constraints = self._constraints(tables)
+        indexes = self._indexes()
+        views = self._views()
+        functions, unsupported_fns = self._functions()
+        triggers = self._on_table("triggers", "trigger", "pg_trigger", lambda x, t: Trigger(
+            t, x["name"], x["definition"], x["enabled"]))
+        policies = self._on_table("policies", "policy", "pg_policy", lambda x, t: Policy(
+            t, x["name"], x["permissive"], x["command"], tuple(x["roles"]), x["using_expr"],
+            x["check_expr"]))
+        unsupported = tuple(Unsupported(x["kind"], x["identity"], x["definition"])
+                            for x in r["unsupported"])
+        return Catalog(
+            schema=schemas, extension=extensions, collation=collations, enum=enums,
+            composite=composites, domain=domains, sequence=sequences,
+            table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
+            function=functions, view=views, trigger=triggers, policy=policies,
+            grants=frozenset(self._grants()), comments=self._comments(),
+            dependencies=tuple(sorted(set(self._dependencies()), key=_dep_sort)),
+            unsupported=unsupported + unsupported_fns,
+            current_user=session["current_user"], server_version=session["server_version"],
+            query_count=QUERY_COUNT,
+        )
+
+    # -- relations ------------------------------------------------------------------------
+    def _tables(self) -> dict[int, Row]:
+        by_oid = {}
+        for x in self.rows["tables"]:
+            key = qualified(x["schema"], x["name"])
+            self._ref("pg_class", x["oid"], ObjRef("table", key))
+            by_oid[x["oid"]] = {**x, "key": key}
+        return by_oid
+
+    def _sequences(self, tables: dict[int, Row]) -> tuple[dict[str, Sequence], dict[tuple[int, str], tuple[str, SeqOptions]]]:
+        sequences: dict[str, Sequence] = {}
+        identity: dict[tuple[int, str], tuple[str, SeqOptions]] = {}
+        for x in self.rows["sequences"]:
+            key = qualified(x["schema"], x["name"])
+            opts = _seq_options(x)
+            if x["owned_deptype"] == "i":
+                # An identity column's sequence belongs to the column: it is not an object of its own.
+                identity[(x["owned_table_oid"], x["owned_column"])] = (key, opts)
+                table = tables.get(x["owned_table_oid"])
+                if table:
+                    self._ref("pg_class", x["oid"], ObjRef("table", table["key"]))
+                continue
+            owned = None
+            if x["owned_deptype"] == "a" and x["owned_table_oid"] in tables:
+                owned = (tables[x["owned_table_oid"]]["key"], x["owned_column"])
+            sequences[key] = Sequence(x["schema"], x["name"], x["owner"], opts, owned,
+                                      x["persistence"] == "u")
+            self._ref("pg_class", x["oid"], ObjRef("sequence", key))
+        return sequences, identity
+
+    def _attach_columns(self, tables: dict[int, Row], identity: dict) -> dict[str, Table]:
+        cols: dict[int, list[Column]] = defaultdict(list)
+        for c in self.rows["columns"]:
+            self.columns_by_attnum[c["table_oid"]][c["num"]] = c["name"]
+            cols[c["table_oid"]].append(Column(
+                name=c["name"], type=c["type"], not_null=c["not_null"], default=c["default_expr"],
+                generated=c["generated_expr"], identity=c["identity"],
+                identity_sequence=identity.get((c["table_oid"], c["name"])),
+                collation=c["collation"], is_local=c["is_local"],
+            ))
+        result = {}
+        for oid, x in tables.items():
+            parents = [tables[p]["key"] for p in x["parents"] if p in tables]
+            partition_of = parents[0] if x["is_partition"] and parents else None
+            result[x["key"]] = Table(
+                schema=x["schema"], name=x["name"], kind=x["kind"], owner=x["owner"],
+                unlogged=x["persistence"] == "u", rls_enabled=x["rls_enabled"],
+                rls_forced=x["rls_forced"], partition_key=x["partition_key"],
+                partition_of=partition_of, partition_bound=x["partition_bound"],
+                inherits=() if partition_of else tuple(parents), options=tuple(x["options"]),
+                columns=tuple(cols.get(oid, ())),
+            )
+        return result
+
+    def _table_key(self, oid: int) -> str | None:
+        ref = self.oids.get(("pg_class", oid))
+        return ref.key if ref and ref.kind in ("table", "view") else None
+
+    def _constraints(self, tables: dict[str, Table]) -> dict[str, Constraint]:
+        result = {}
+        for x in self.rows["constraints"]:
+            tkey = self._table_key(x["table_oid"])
+            if tkey is None:
+                continue
+            key = f"{tkey}.{quote_ident(x['name'])}"
+            result[key] = Constraint(tkey, x["name"], x["type"], x["definition"], x["is_local"],
+                                     tables[tkey].schema)
+            ref = self._ref("pg_constraint", x["oid"], ObjRef("constraint", key))
+            if x["type"] in ("p", "u", "x") and x["index_oid"]:
+                # The index behind a constraint is the constraint, for edges and comments.
+                self.oids[("pg_class", x["index_oid"])] = ref
+        return result
+
+    def _indexes(self) -> dict[str, Index]:
+        result = {}
+        for x in self.rows["indexes"]:
+            if x["is_constraint"]:
+                continue
+            tkey = self._table_key(x["table_oid"])
+            if tkey is None:
+                # Indexes on materialized views: views are mapped after indexes, see _views.
+                tkey = f"oid:{x['table_oid']}"
+            key = qualified(x["schema"], x["name"])
+            result[key] = Index(x["schema"], x["name"], tkey, x["definition"],
+                                x["parent_index_oid"] is not None)
+            self._ref("pg_class", x["oid"], ObjRef("index", key))
+        return result
+
+    def _views(self) -> dict[str, View]:
+        result = {}
+        for x in self.rows["views"]:
+            key = qualified(x["schema"], x["name"])
+            result[key] = View(x["schema"], x["name"], x["kind"] == "m", x["owner"],
+                               x["definition"], tuple(x["options"]), tuple(x["columns"]))
+            self._ref("pg_class", x["oid"], ObjRef("view", key))
+            for i, col in enumerate(x["columns"], start=1):
+                self.columns_by_attnum[x["oid"]][i] = col
+        return result
+
+    def _functions(self) -> tuple[dict[str, Function], tuple[Unsupported, ...]]:
+        result = {}
+        for x in self.rows["functions"]:
+            if x["kind"] not in ("f", "p"):
+                continue  # aggregates and window functions: reported by unsupported.sql
+            key = x["signature"]
+            result[key] = Function(x["schema"], x["name"], x["kind"], x["owner"],
+                                   x["identity_args"], x["result"], x["definition"])
+            self._ref("pg_proc", x["oid"], ObjRef("function", key))
+        return result, ()
+
+    def _on_table(self, query: str, kind: str, classid: str, make) -> dict:
+        result = {}
+        for x in self.rows[query]:
+            tkey = self._table_key(x["table_oid"])
+            if tkey is None:
+                continue
+            key = f"{tkey}.{quote_ident(x['name'])}"
+            result[key] = make(x, tkey)
+            self._ref(classid, x["oid"], ObjRef(kind, key))
+        return result
+
+    # -- metadata and edges ---------------------------------------------------------------
+    def _column_name(self, oid: int, subid: int) -> str | None:
+        return self.columns_by_attnum.get(oid, {}).get(subid) if subid else None
+
+    def _grants(self) -> Iterable[Grant]:
+        for x in self.rows["grants"]:
+            ref = self.oids.get((x["classid"], x["objid"]))
+            if ref is None:
+                continue
+            yield Grant(ref, self._column_name(x["objid"], x["objsubid"]), x["grantee"],
+                        x["privilege"], x["grantable"])
+
+    def _comments(self) -> dict:
+        result = {}
+        for x in self.rows["comments"]:
+            ref = self.oids.get((x["classid"], x["objid"]))
+            if ref is None:
+                continue
+            column = self._column_name(x["objid"], x["objsubid"])
+            result[(ref, column)] = Comment(ref, column, x["description"])
+        return result
+
+    def _dependencies(self) -> Iterable[Dependency]:
+        for x in self.rows["depends"]:
+            dep = self.oids.get((x["classid"], x["objid"]))
+            if x["ref_extension_oid"]:
+                ref = self.oids.get(("pg_extension", x["ref_extension_oid"]))
+            else:
+                ref = self.oids.get((x["refclassid"], x["refobjid"]))
+            if dep is None or ref is None or dep == ref:
+                continue
+            if dep.kind == "sequence" and x["deptype"] == "a":
+                continue  # OWNED BY: recorded on the sequence, not an ordering edge
+            yield Dependency(dep, ref, x["column_name"], x["ref_column_name"])
+
+
+def _dep_sort(d: Dependency) -> tuple:
+    return (d.dependent, d.referenced, d.dependent_column or "", d.referenced_column or "")

@@ -1,0 +1,294 @@
+"""Frozen per-kind models of a PostgreSQL catalog, keyed by a canonical signature.
+
+A :class:`Catalog` holds one mapping per object kind. Keys are PostgreSQL's own quoted,
+schema-qualified names (``public.orders``; functions as ``public.f(integer,text[])``; objects
+that live on a table as ``<table key>.<quoted name>``), so the same object has the same key on
+both sides of a diff. Every definition text is PostgreSQL's own deparse (``pg_get_*def``), which
+makes PostgreSQL the normaliser: comparing two catalogs is comparing like with like.
+
+``ObjRef(kind, key)`` names any object across kinds; dependency edges, grants and comments use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+__all__ = [
+    "Catalog", "Collation", "Column", "Comment", "Composite", "CompositeAttr", "Constraint",
+    "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
+    "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
+]
+
+
+@dataclass(frozen=True, order=True)
+class ObjRef:
+    """Any catalog object: its kind (a :data:`KINDS` name) and its key in that kind's map."""
+
+    kind: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    schema: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Collation:
+    schema: str
+    name: str
+    props: tuple[tuple[str, str], ...]  # sorted (pg_collation column, value) pairs
+
+
+@dataclass(frozen=True)
+class Enum:
+    schema: str
+    name: str
+    owner: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompositeAttr:
+    name: str
+    type: str
+    collation: str | None
+
+
+@dataclass(frozen=True)
+class Composite:
+    schema: str
+    name: str
+    owner: str
+    attributes: tuple[CompositeAttr, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    schema: str
+    name: str
+    owner: str
+    base_type: str
+    not_null: bool
+    default: str | None
+    collation: str | None
+    constraints: tuple[tuple[str, str], ...]  # (name, definition)
+
+
+@dataclass(frozen=True)
+class SeqOptions:
+    type: str
+    start: int
+    increment: int
+    min: int
+    max: int
+    cache: int
+    cycle: bool
+
+
+@dataclass(frozen=True)
+class Sequence:
+    schema: str
+    name: str
+    owner: str
+    options: SeqOptions
+    owned_by: tuple[str, str] | None  # (table key, column name) for OWNED BY
+    unlogged: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    generated: str | None  # the expression of a GENERATED ALWAYS AS (...) STORED column
+    identity: str  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
+    identity_sequence: tuple[str, SeqOptions] | None  # (sequence key, options)
+    collation: str | None
+    is_local: bool  # False: inherited only (from a parent or partitioned table)
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    kind: str  # 'r' ordinary, 'p' partitioned
+    owner: str
+    unlogged: bool
+    rls_enabled: bool
+    rls_forced: bool
+    partition_key: str | None
+    partition_of: str | None  # parent table key when this is a partition
+    partition_bound: str | None
+    inherits: tuple[str, ...]  # parent keys (ordinary inheritance)
+    options: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def key(self) -> str:
+        from fraisec.render.quoting import qualified
+
+        return qualified(self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    table: str  # table key
+    name: str
+    type: str  # p u f c x
+    definition: str  # pg_get_constraintdef (includes DEFERRABLE, NOT VALID, ON DELETE …)
+    is_local: bool
+    schema: str
+
+
+@dataclass(frozen=True)
+class Index:
+    schema: str
+    name: str
+    table: str  # table or materialized view key
+    definition: str  # pg_get_indexdef
+    attached: bool  # a partition's index attached to its parent's index: PostgreSQL makes it
+
+
+@dataclass(frozen=True)
+class View:
+    schema: str
+    name: str
+    materialized: bool
+    owner: str
+    definition: str
+    options: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    schema: str
+    name: str
+    kind: str  # 'f' function, 'p' procedure
+    owner: str
+    identity_args: str
+    result: str | None
+    definition: str  # pg_get_functiondef: a complete CREATE OR REPLACE statement
+
+    @property
+    def is_procedure(self) -> bool:
+        return self.kind == "p"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    table: str  # table or view key
+    name: str
+    definition: str
+    enabled: str  # O A R D
+
+
+@dataclass(frozen=True)
+class Policy:
+    table: str
+    name: str
+    permissive: bool
+    command: str
+    roles: tuple[str, ...]
+    using: str | None
+    check: str | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    target: ObjRef
+    column: str | None
+    grantee: str
+    privilege: str
+    grantable: bool
+
+
+@dataclass(frozen=True)
+class Comment:
+    target: ObjRef
+    column: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """``dependent`` (optionally one of its columns) uses ``referenced`` (optionally a column)."""
+
+    dependent: ObjRef
+    referenced: ObjRef
+    dependent_column: str | None = None
+    referenced_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """An object of a kind fraisec cannot diff yet; reported by name, never skipped silently."""
+
+    kind: str
+    identity: str
+    definition: str | None
+
+
+# The kinds, in a stable order used for deterministic output.
+KINDS: tuple[str, ...] = (
+    "schema", "extension", "collation", "enum", "composite", "domain", "sequence", "table",
+    "constraint", "index", "function", "view", "trigger", "policy",
+)
+
+
+def _frozen(mapping: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One database's schema: one read-only map per kind, plus edges, grants and comments."""
+
+    schema: Mapping[str, Schema] = field(default_factory=_frozen)
+    extension: Mapping[str, Extension] = field(default_factory=_frozen)
+    collation: Mapping[str, Collation] = field(default_factory=_frozen)
+    enum: Mapping[str, Enum] = field(default_factory=_frozen)
+    composite: Mapping[str, Composite] = field(default_factory=_frozen)
+    domain: Mapping[str, Domain] = field(default_factory=_frozen)
+    sequence: Mapping[str, Sequence] = field(default_factory=_frozen)
+    table: Mapping[str, Table] = field(default_factory=_frozen)
+    constraint: Mapping[str, Constraint] = field(default_factory=_frozen)
+    index: Mapping[str, Index] = field(default_factory=_frozen)
+    function: Mapping[str, Function] = field(default_factory=_frozen)
+    view: Mapping[str, View] = field(default_factory=_frozen)
+    trigger: Mapping[str, Trigger] = field(default_factory=_frozen)
+    policy: Mapping[str, Policy] = field(default_factory=_frozen)
+    grants: frozenset[Grant] = frozenset()
+    comments: Mapping[tuple[ObjRef, str | None], Comment] = field(default_factory=_frozen)
+    dependencies: tuple[Dependency, ...] = ()
+    unsupported: tuple[Unsupported, ...] = ()
+    current_user: str = "postgres"
+    server_version: int = 0
+    query_count: int = 0
+
+    def objects(self, kind: str) -> Mapping:
+        return getattr(self, kind)
+
+    def get(self, ref: ObjRef):
+        return self.objects(ref.kind).get(ref.key)
+
+    def __contains__(self, ref: ObjRef) -> bool:
+        return ref.key in self.objects(ref.kind)

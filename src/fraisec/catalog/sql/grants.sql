@@ -1,0 +1,33 @@
+-- Privileges granted to others than the owner, on schemas, relations, columns, sequences and
+-- functions. A NULL acl means the defaults (acldefault), so REVOKE from PUBLIC is visible.
+with objs as (
+  select 'pg_namespace'::regclass as classid, n.oid as objid, 0 as objsubid,
+         coalesce(n.nspacl, acldefault('n', n.nspowner)) as acl, n.nspowner as owner
+  from pg_namespace n
+  where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+  union all
+  select 'pg_class'::regclass, c.oid, 0,
+         coalesce(c.relacl, acldefault(case when c.relkind = 'S' then 's' else 'r' end::"char",
+                                       c.relowner)), c.relowner
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p', 'v', 'm', 'S')
+    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+  union all
+  select 'pg_class'::regclass, c.oid, a.attnum, a.attacl, c.relowner
+  from pg_attribute a join pg_class c on c.oid = a.attrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  where a.attacl is not null and a.attnum > 0 and not a.attisdropped
+    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+  union all
+  select 'pg_proc'::regclass, p.oid, 0, coalesce(p.proacl, acldefault('f', p.proowner)), p.proowner
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+)
+select o.classid::regclass::text as classid, o.objid, o.objsubid,
+       case when x.grantee = 0 then 'public' else pg_get_userbyid(x.grantee)::text end as grantee,
+       x.privilege_type as privilege, x.is_grantable as grantable
+from objs o, aclexplode(o.acl) x
+where x.grantee <> o.owner
+  and not exists (select 1 from pg_depend d where d.classid = o.classid and d.objid = o.objid
+                  and d.deptype = 'e')
+order by 1, 2, 3, 4, 5

@@ -1,0 +1,581 @@
+"""Registry (raw definitions) → IR ``Schema`` plus diagnostics.
+
+Reports every problem it can find (unknown and unsupported annotations, duplicate names, bad
+option values) and keeps going, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from enum import Enum
+from typing import Any, Iterable
+
+from fraisec.authoring.definitions import ClassDef, OperationDef, RawSchema
+from fraisec.authoring.fields import MISSING, FieldSpec, SqlDefault
+from fraisec.diagnostics import Diagnostic, Location, Related, did_you_mean, error
+from fraisec.ir import naming
+from fraisec.ir.annotations import Resolved, resolve_annotation
+from fraisec.ir.model import (
+    Argument, Default, EntityInfo, EnumType, Field, InjectParam, InputType, Interface, Kind,
+    Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Tenancy, TypeRef, Union,
+)
+from fraisec.ir.scalars import sql_type_for
+from fraisec.load import display_path
+
+__all__ = ["build_schema"]
+
+_CLASS_KINDS = {"type": Kind.OBJECT, "entity": Kind.OBJECT, "error": Kind.OBJECT,
+                "input": Kind.INPUT, "interface": Kind.INTERFACE}
+_SDK_FIELD_KEYS = ("requires_scope", "on_deny", "deprecated")
+_QUERY_SDK_KEYS = ("cache_ttl_seconds", "requires_role", "deprecated", "relay", "auto_params",
+                   "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream")
+_MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "invalidates_fact_tables",
+                      "changelog", "changelog_pre_image", "input_style", "cascade",
+                      "cascade_source", "success_fields", "cache_ttl_seconds")
+_TYPE_SDK_KEYS = ("implements", "requires_role", "relay")
+_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "CUSTOM")
+_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE")
+_SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_INJECT = re.compile(r"^(jwt|jwt_optional):([A-Za-z_][A-Za-z0-9_.]*)$")
+
+
+def build_schema(raw: RawSchema, module_file: str | None = None) -> tuple[Schema, list[Diagnostic]]:
+    builder = _Builder(raw)
+    schema = builder.build(module_file)
+    return schema, builder.diagnostics
+
+
+def _loc(location: Location | None) -> Location | None:
+    if location is None:
+        return None
+    return location.model_copy(update={"file": display_path(location.file)})
+
+
+class _Builder:
+    def __init__(self, raw: RawSchema) -> None:
+        self.raw = raw
+        self.diagnostics: list[Diagnostic] = []
+        self.known: dict[str, Kind] = {}
+        self.entity_names: set[str] = {c.name for c in raw.classes if c.kind == "entity"}
+        self._first_seen: dict[str, Location] = {}
+
+    def report(self, code: str, message: str, location: Location | None, hint: str | None = None,
+               related: Iterable[Related] = ()) -> None:
+        self.diagnostics.append(error(code, message, _loc(location), hint, related))
+
+    # -- entry ------------------------------------------------------------------------------
+    def build(self, module_file: str | None) -> Schema:
+        self._index_names()
+        settings, tenancy = self._tenancy()
+        self.tenancy = tenancy
+        types, inputs, interfaces = [], [], []
+        for cdef in self.raw.classes:
+            if cdef.kind in ("type", "entity", "error"):
+                types.append(self._object_type(cdef, settings))
+            elif cdef.kind == "input":
+                inputs.append(InputType(name=cdef.name, fields=self._fields(cdef, for_input=True),
+                                        description=_doc(cdef.cls, cdef.options), location=_loc(cdef.location)))
+            else:
+                interfaces.append(Interface(name=cdef.name, fields=self._fields(cdef),
+                                            description=_doc(cdef.cls, cdef.options), location=_loc(cdef.location)))
+        schema = Schema(
+            module_file=module_file,
+            types=tuple(types),
+            enums=tuple(self._enums()),
+            inputs=tuple(inputs),
+            interfaces=tuple(interfaces),
+            unions=tuple(self._unions()),
+            scalars=tuple(Scalar(name=s.name, description=s.description, location=_loc(s.location))
+                          for s in self.raw.scalars),
+            tenancy=tenancy,
+            settings=settings,
+        )
+        queries = [self._query(op) for op in self.raw.operations if op.kind == "query"]
+        mutations = [self._mutation(op, schema) for op in self.raw.operations if op.kind == "mutation"]
+        observers = [o for o in (self._observer(d) for d in self.raw.observers) if o is not None]
+        return schema.model_copy(update={"queries": tuple(q for q in queries if q),
+                                         "mutations": tuple(m for m in mutations if m),
+                                         "observers": tuple(observers)})
+
+    # -- names ------------------------------------------------------------------------------
+    def _index_names(self) -> None:
+        named: list[tuple[str, Kind, Location]] = []
+        named += [(c.name, _CLASS_KINDS[c.kind], c.location) for c in self.raw.classes]
+        named += [(e.name, Kind.ENUM, e.location) for e in self.raw.enums]
+        named += [(u.name, Kind.UNION, u.location) for u in self.raw.unions]
+        named += [(s.name, Kind.SCALAR, s.location) for s in self.raw.scalars]
+        for name, kind, location in named:
+            self._claim("type", name, location)
+            self.known.setdefault(name, kind)
+        operations: dict[str, set[str]] = {"query": set(), "mutation": set()}
+        for op in self.raw.operations:
+            self._claim(op.kind, op.name, op.location)
+
+    def _claim(self, what: str, name: str, location: Location) -> None:
+        key = f"{what}:{name}"
+        first = self._first_seen.get(key)
+        if first is None:
+            self._first_seen[key] = location
+            return
+        self.report("FSC201", f"{what} '{name}' is defined more than once", location,
+                    hint=f"Rename one of the two {what}s; names must be unique in the schema.",
+                    related=[Related(message="first defined here", location=_loc(first))])
+
+    # -- tenancy ----------------------------------------------------------------------------
+    def _tenancy(self) -> tuple[Settings, Tenancy | None]:
+        if not self.raw.tenancy:
+            return Settings(), None
+        first, *extra = self.raw.tenancy
+        for again in extra:
+            self.report("FSC208", "tenancy() is declared more than once", again.location,
+                        hint="Declare tenancy once per schema.",
+                        related=[Related(message="first declared here", location=_loc(first.location))])
+        opts = dict(first.options)
+        settings = Settings(**{k: opts.pop(k) for k in ("schema", "private_schema", "api_role", "owner_role")
+                               if k in opts and isinstance(opts[k], str)} |
+                            ({"schema_name": first.options["schema"]} if "schema" in first.options else {}))
+        opts.pop("schema", None)
+        fields: dict[str, Any] = {}
+        for key in ("tenant", "user", "membership"):
+            value = opts.get(key)
+            if value is None:
+                continue
+            name = value if isinstance(value, str) else getattr(value, "__name__", str(value))
+            if name not in self.entity_names:
+                self.report("FSC208", f"tenancy({key}=…) names '{name}', which is not an @entity",
+                            first.location, hint=_suggest(name, self.entity_names, "Declare it with @entity."))
+            fields[{"tenant": "tenant_entity", "user": "user_entity",
+                    "membership": "membership_entity"}[key]] = name
+        if "tenant_entity" not in fields:
+            self.report("FSC208", "tenancy() needs tenant=<the tenant entity>", first.location,
+                        hint='e.g. tenancy(tenant="Organization", claim="org_id")')
+            return settings, None
+        for key in ("claim", "user_claim", "role_field"):
+            if isinstance(opts.get(key), str):
+                fields[key] = opts[key]
+        if "roles" in opts:
+            fields["roles"] = tuple(str(r.value if isinstance(r, Enum) else r) for r in opts["roles"])
+        return settings, Tenancy(location=_loc(first.location), **fields)
+
+    # -- classes ----------------------------------------------------------------------------
+    def _object_type(self, cdef: ClassDef, settings: Settings) -> ObjectType:
+        fields = self._fields(cdef, entity=cdef.kind == "entity", settings=settings)
+        sdk = {k: cdef.options[k] for k in _TYPE_SDK_KEYS if k in cdef.options}
+        source = cdef.options.get("sql_source")
+        if source is not None:
+            self._check_identifier(source, "sql_source", cdef.location)
+        info = self._entity_info(cdef, fields) if cdef.kind == "entity" else None
+        return ObjectType(
+            name=cdef.name, fields=fields,
+            sql_source=info.view if info else (source or naming.view_name(cdef.name)),
+            sql_source_explicit=info is not None or source is not None,
+            description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
+            entity=info, sdk=sdk, location=_loc(cdef.location),
+        )
+
+    def _entity_info(self, cdef: ClassDef, fields: tuple[Field, ...]) -> EntityInfo:
+        names = {f.name for f in fields}
+        tenant_field = self._tenant_field(cdef, fields)
+        uniques = self._field_groups(cdef, "unique", "__unique__", names)
+        indexes = self._field_groups(cdef, "indexes", "__indexes__", names)
+        return EntityInfo(
+            table=naming.table_name(cdef.name), view=naming.view_name(cdef.name),
+            pk_column=naming.pk_column(cdef.name), tenant_field=tenant_field,
+            is_tenant_root=self.tenancy is not None and self.tenancy.tenant_entity == cdef.name,
+            has_identifier="identifier" in names, uniques=uniques, indexes=indexes,
+            activity_log=bool(cdef.options.get("activity_log", False)),
+            renamed_from=cdef.options.get("renamed_from"),
+        )
+
+    def _tenant_field(self, cdef: ClassDef, fields: tuple[Field, ...]) -> str | None:
+        tenant = cdef.options.get("tenant")
+        if tenant in (None, False):
+            return None
+        if self.tenancy is None:
+            self.report("FSC208", f"entity '{cdef.name}' is tenant-scoped but no tenancy() is declared",
+                        cdef.location, hint='Add fq.tenancy(tenant="Organization", claim="org_id").')
+            return None
+        if isinstance(tenant, str):
+            match = next((f for f in fields if f.name == tenant and f.relation), None)
+        else:
+            match = next((f for f in fields if f.relation == self.tenancy.tenant_entity), None)
+        if match is None or match.relation != self.tenancy.tenant_entity:
+            self.report("FSC208", f"tenant-scoped entity '{cdef.name}' has no relation field to "
+                        f"'{self.tenancy.tenant_entity}'", cdef.location,
+                        hint=f"Add a field such as `{naming.snake(self.tenancy.tenant_entity)}: "
+                             f"{self.tenancy.tenant_entity}`.")
+            return None
+        if match.type.nullable:
+            self.report("FSC208", f"tenant field '{cdef.name}.{match.name}' must not be optional",
+                        match.location, hint="Every row of a tenant-scoped table belongs to a tenant.")
+        return match.name
+
+    def _field_groups(self, cdef: ClassDef, option: str, attribute: str,
+                      names: set[str]) -> tuple[tuple[str, ...], ...]:
+        raw = list(cdef.options.get(option, ())) + list(getattr(cdef.cls, attribute, ()))
+        groups = []
+        for group in raw:
+            columns = (group,) if isinstance(group, str) else tuple(group)
+            for column in columns:
+                if column not in names:
+                    self.report("FSC210", f"{attribute.strip('_')} of '{cdef.name}' names unknown field "
+                                f"'{column}'", cdef.location, hint=_suggest(column, names, "Use a field name."))
+            groups.append(columns)
+        return tuple(groups)
+
+    def _fields(self, cdef: ClassDef, *, entity: bool = False, for_input: bool = False,
+                settings: Settings | None = None) -> tuple[Field, ...]:
+        lines = _field_lines(cdef.cls)
+        result: list[Field] = []
+        if entity and "id" not in _annotations(cdef.cls):
+            result.append(Field(name="id", graphql_name="id", type=TypeRef(name="ID", kind=Kind.SCALAR),
+                                column="id", sql_type="uuid"))
+        for name, annotation in _annotations(cdef.cls).items():
+            location = Location(file=cdef.location.file, line=lines.get(name, cdef.location.line))
+            resolved = resolve_annotation(annotation, cdef.namespace, self.known)
+            if not isinstance(resolved, Resolved):
+                self._annotation_problem(resolved, f"{cdef.name}.{name}", location)
+                continue
+            value = cdef.cls.__dict__.get(name, MISSING)
+            spec = value if isinstance(value, FieldSpec) else resolved.spec
+            if isinstance(value, FieldSpec):
+                value = value.default
+            field = self._field(name, resolved.type, value, spec, location, for_input)
+            if entity:
+                field = self._entity_field(cdef, field, location)
+            if field is not None:
+                result.append(field)
+        return tuple(result)
+
+    def _field(self, name: str, ref: TypeRef, value: Any, spec: FieldSpec | None,
+               location: Location, for_input: bool) -> Field:
+        options = spec.options if spec else {}
+        if value is MISSING and spec is not None:
+            value = spec.default
+        data: dict[str, Any] = {
+            "name": name, "graphql_name": naming.camel(name), "type": ref, "location": _loc(location),
+            "description": options.get("description"),
+            "sdk": {k: options[k] for k in _SDK_FIELD_KEYS if options.get(k) is not None},
+        }
+        if for_input and value is not MISSING:
+            data.update(has_default=True, default_value=_plain(value))
+        if not for_input:
+            data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
+                        expression=options.get("expression"), renamed_from=options.get("renamed_from"),
+                        on_delete=options.get("on_delete"))
+            data["column_default"] = self._column_default(name, ref, value, location)
+        return Field(**data)
+
+    def _column_default(self, name: str, ref: TypeRef, value: Any, location: Location) -> Default | None:
+        if value is MISSING:
+            return None
+        if isinstance(value, SqlDefault):
+            return Default(kind="sql", value=value.expression)
+        if value is None:
+            if not ref.nullable:
+                self.report("FSC209", f"field '{name}' defaults to None but is not optional", location,
+                            hint=f"Annotate it as `{ref.graphql} | None`, or give a real default.")
+            return None
+        plain = _plain(value)
+        if not isinstance(plain, (str, int, float, bool)):
+            self.report("FSC209", f"field '{name}' has a default of unsupported type "
+                        f"{type(value).__name__}", location,
+                        hint="Use a str, int, float or bool literal, or fq.sql(\"…\").")
+            return None
+        return Default(kind="literal", value=plain)
+
+    def _entity_field(self, cdef: ClassDef, field: Field, location: Location) -> Field | None:
+        ref = field.type
+        if field.expression is not None:
+            return field.model_copy(update={"column": None})
+        if field.name == "id":
+            if ref.name not in ("ID", "UUID") or ref.is_list:
+                self.report("FSC209", f"'{cdef.name}.id' is the trinity uuid and must be typed ID",
+                            location, hint="Write `id: ID`, or leave it out (it is implicit).")
+            return field.model_copy(update={"column": "id", "sql_type": "uuid"})
+        if ref.kind is Kind.OBJECT and ref.name in self.entity_names and not ref.is_list:
+            return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": "bigint",
+                                            "relation": ref.name})
+        if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
+            sql_type = "text" if ref.kind is Kind.ENUM else sql_type_for(ref.name)
+            return field.model_copy(update={"column": field.name, "sql_type": sql_type})
+        if ref.kind is Kind.SCALAR and ref.is_list:
+            return field.model_copy(update={"column": field.name, "sql_type": sql_type_for(ref.name) + "[]"})
+        self.report("FSC202", f"entity field '{cdef.name}.{field.name}' of type {ref.graphql} "
+                    "cannot be stored in a column", location,
+                    hint="Entity fields are scalars, enums, scalar lists or a relation to another "
+                         "@entity; use fq.computed(\"…\") for anything else.")
+        return None
+
+    def _annotation_problem(self, problem: Any, where: str, location: Location) -> None:
+        if problem.code == "FSC200":
+            hint = _suggest(problem.unknown_name or "", set(self.known) | _SCALAR_NAMES,
+                            "Define it with @type/@entity/@enum, or import it.")
+            self.report("FSC200", f"{problem.message} in '{where}'", location, hint=hint)
+        else:
+            self.report("FSC202", f"unsupported annotation in '{where}': {problem.message}", location,
+                        hint="Use a scalar (str, int, float, bool, ID, DateTime, …), an @enum, a "
+                             "registered type, `X | None` or `list[X]`.")
+
+    # -- enums, unions ------------------------------------------------------------------------
+    def _enums(self) -> list[EnumType]:
+        result = []
+        for edef in self.raw.enums:
+            values = []
+            for member in edef.cls:
+                if not isinstance(member.value, (str, int)) or isinstance(member.value, bool):
+                    self.report("FSC105", f"enum value {edef.name}.{member.name} must be a str or int",
+                                edef.location, hint='e.g. ADMIN = "admin"')
+                    continue
+                values.append((member.name, member.value))
+            result.append(EnumType(name=edef.name, values=tuple(values),
+                                   description=inspect.getdoc(edef.cls) if edef.cls.__doc__ else None,
+                                   location=_loc(edef.location)))
+        return result
+
+    def _unions(self) -> list[Union]:
+        result = []
+        for udef in self.raw.unions:
+            members = tuple(getattr(m, "__name__", str(m)) for m in udef.members)
+            for member in members:
+                if self.known.get(member) is not Kind.OBJECT:
+                    self.report("FSC200", f"union '{udef.name}' member '{member}' is not a registered type",
+                                udef.location, hint=_suggest(member, set(self.known), "Decorate it with @type."))
+            result.append(Union(name=udef.name, members=members, description=udef.description,
+                                location=_loc(udef.location)))
+        return result
+
+    # -- operations -------------------------------------------------------------------------
+    def _signature(self, op: OperationDef) -> tuple[TypeRef | None, list[Argument]]:
+        try:
+            sig = inspect.signature(op.func)
+        except (TypeError, ValueError):
+            return None, []
+        args = []
+        for param in sig.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                self.report("FSC205", f"{op.kind} '{op.name}' has *{param.name}; arguments must be named",
+                            op.location, hint="Declare each argument with a name and a type.")
+                continue
+            if param.annotation is param.empty:
+                self.report("FSC202", f"argument '{param.name}' of {op.kind} '{op.name}' has no type",
+                            op.location, hint="Annotate it, e.g. `status: str | None = None`.")
+                continue
+            resolved = resolve_annotation(param.annotation, op.namespace, self.known)
+            if not isinstance(resolved, Resolved):
+                self._annotation_problem(resolved, f"{op.name}({param.name})", op.location)
+                continue
+            has_default = param.default is not param.empty
+            args.append(Argument(name=param.name, graphql_name=naming.camel(param.name),
+                                 type=resolved.type, has_default=has_default,
+                                 default_value=_plain(param.default) if has_default else None,
+                                 location=_loc(op.location)))
+        if sig.return_annotation is sig.empty:
+            self.report("FSC202", f"{op.kind} '{op.name}' has no return type", op.location,
+                        hint=f"Annotate it, e.g. `-> list[Project]`.")
+            return None, args
+        resolved = resolve_annotation(sig.return_annotation, op.namespace, self.known)
+        if not isinstance(resolved, Resolved):
+            self._annotation_problem(resolved, f"{op.name} return type", op.location)
+            return None, args
+        return resolved.type, args
+
+    def _common(self, op: OperationDef) -> dict[str, Any] | None:
+        ret, args = self._signature(op)
+        if ret is None:
+            return None
+        options = {**op.options, **op.config}
+        if "cache_ttl" in options:
+            options.setdefault("cache_ttl_seconds", options.pop("cache_ttl"))
+        rest_path = options.get("rest_path")
+        default_method = "GET" if op.kind == "query" else "POST"
+        return {
+            "name": op.name, "graphql_name": naming.camel(op.name), "return_type": ret,
+            "arguments": tuple(args), "inject": self._inject(op, options.get("inject")),
+            "description": options.get("description") or (inspect.getdoc(op.func) if op.func.__doc__ else None),
+            "rest_path": rest_path,
+            "rest_method": (str(options.get("rest_method") or default_method).upper() if rest_path else None),
+            "location": _loc(op.location), "_options": options,
+        }
+
+    def _inject(self, op: OperationDef, inject: Any) -> tuple[InjectParam, ...]:
+        if inject is None:
+            return ()
+        if not isinstance(inject, dict):
+            self.report("FSC204", f"inject of '{op.name}' must be a dict", op.location,
+                        hint='e.g. inject={"org_id": "jwt:org_id"}')
+            return ()
+        allowed = ("jwt",) if op.kind == "query" else ("jwt", "jwt_optional")
+        params = []
+        for name, source in inject.items():
+            match = _INJECT.match(source) if isinstance(source, str) else None
+            if match is None or match.group(1) not in allowed:
+                self.report("FSC204", f"inject['{name}'] of {op.kind} '{op.name}' is {source!r}; "
+                            f"expected {' or '.join(a + ':<claim>' for a in allowed)}", op.location,
+                            hint=f'e.g. inject={{"{name}": "jwt:{name}"}}')
+                continue
+            self._check_identifier(name, "inject key", op.location)
+            params.append(InjectParam(name=name, source=match.group(1), claim=match.group(2)))
+        return tuple(params)
+
+    def _query(self, op: OperationDef) -> Query | None:
+        common = self._common(op)
+        if common is None:
+            return None
+        options = common.pop("_options")
+        source = options.get("sql_source")
+        target = next((c for c in self.raw.classes if c.name == common["return_type"].name), None)
+        if source is None and target is not None:
+            if target.kind == "entity":
+                source = naming.view_name(target.name)
+            elif "sql_source" in target.options:
+                source = target.options["sql_source"]
+        if source is not None:
+            self._check_identifier(source, "sql_source", op.location)
+        sdk = {k: options[k] for k in _QUERY_SDK_KEYS if options.get(k) is not None}
+        return Query(**common, sql_source=source, sdk=sdk)
+
+    def _mutation(self, op: OperationDef, schema: Schema) -> Mutation | None:
+        common = self._common(op)
+        if common is None:
+            return None
+        options = common.pop("_options")
+        default_fn = naming.function_name(op.name)
+        source = options.get("sql_source") or default_fn
+        self._check_identifier(source, "sql_source", op.location)
+        operation = options.get("operation")
+        if operation is not None:
+            operation = str(operation).upper()
+            if operation not in _OPERATIONS:
+                self.report("FSC105", f"operation={options['operation']!r} of mutation '{op.name}' is not "
+                            f"one of {', '.join(_OPERATIONS)}", op.location,
+                            hint=_suggest(operation, set(_OPERATIONS), ""))
+        target = schema.type(common["return_type"].name)
+        generated = (target is not None and target.entity is not None
+                     and operation in _GENERATED_OPERATIONS
+                     and options.get("generate", True) is not False and source == default_fn
+                     and not common["return_type"].is_list)
+        sdk = {k: options[k] for k in _MUTATION_SDK_KEYS if options.get(k) is not None}
+        mutation = Mutation(**common, sql_source=source, operation=operation,
+                            requires_role=options.get("requires_role"), generated=generated,
+                            entity=target.name if generated else None, sdk=sdk)
+        if generated:
+            mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
+        return mutation
+
+    def _argument_fields(self, mutation: Mutation, entity: ObjectType) -> dict[str, str]:
+        """Which entity field each argument of a generated mutation writes (FSC205 otherwise)."""
+        mapping: dict[str, str] = {}
+        tenant_field = entity.entity.tenant_field if entity.entity else None
+        for arg in mutation.arguments:
+            target = _argument_target(arg, entity, self.tenancy, tenant_field)
+            if target is None:
+                self.report("FSC205", f"argument '{arg.name}' of mutation '{mutation.name}' matches no field "
+                            f"of entity '{entity.name}'", mutation.location,
+                            hint=_suggest(arg.name, {f.name for f in entity.fields if f.column},
+                                          "Name arguments after the entity's fields (a relation takes "
+                                          "`<field>_id: ID`)."))
+                continue
+            mapping[arg.name] = target
+        self._check_operation_shape(mutation, entity, mapping, tenant_field)
+        return mapping
+
+    def _check_operation_shape(self, mutation: Mutation, entity: ObjectType, mapping: dict[str, str],
+                               tenant_field: str | None) -> None:
+        op = mutation.operation
+        if op in ("UPDATE", "DELETE") and mapping.get("id") != "id":
+            self.report("FSC205", f"{op} mutation '{mutation.name}' needs an `id: ID` argument",
+                        mutation.location, hint="The row to change is found by its public uuid.")
+        if op == "DELETE" and set(mapping) - {"id"}:
+            self.report("FSC205", f"DELETE mutation '{mutation.name}' takes only `id`", mutation.location,
+                        hint="Remove the other arguments.")
+        if op in ("CREATE", "INSERT"):
+            written = set(mapping.values()) | ({tenant_field} if tenant_field else set())
+            for f in entity.fields:
+                required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None)
+                if required and f.name not in written:
+                    self.report("FSC205", f"CREATE mutation '{mutation.name}' does not provide required "
+                                f"field '{entity.name}.{f.name}'", mutation.location,
+                                hint=f"Add an argument `{f.name if not f.relation else f.name + '_id'}`, "
+                                     "or give the field a default.")
+
+    def _observer(self, odef: Any) -> Observer | None:
+        name = getattr(odef.target, "__name__", odef.target)
+        if name not in self.entity_names:
+            self.report("FSC211", f"observer target '{name}' is not an @entity", odef.location,
+                        hint=_suggest(str(name), self.entity_names, "Observe an entity class."))
+            return None
+        event = str(odef.on).upper()
+        if event not in ("INSERT", "UPDATE", "DELETE"):
+            self.report("FSC211", f"observer on={odef.on!r} is not INSERT, UPDATE or DELETE", odef.location,
+                        hint='e.g. on="INSERT"')
+            return None
+        if not isinstance(odef.subject, str) or not odef.subject:
+            self.report("FSC211", "observer subject must be a non-empty string", odef.location,
+                        hint='e.g. subject="saas.project.created"')
+            return None
+        default_name = f"{naming.snake(name)}_{event.lower()}"
+        return Observer(name=odef.options.get("name") or default_name, entity=name, event=event,
+                        subject=odef.subject, activity=bool(odef.options.get("activity", False)),
+                        location=_loc(odef.location))
+
+    def _check_identifier(self, value: Any, what: str, location: Location) -> None:
+        if not isinstance(value, str) or not _SQL_IDENTIFIER.match(value):
+            self.report("FSC213", f"{what} {value!r} is not a valid SQL identifier", location,
+                        hint="Use letters, digits and underscores, optionally schema-qualified.")
+
+
+_SCALAR_NAMES = {"ID", "UUID", "DateTime", "Date", "Time", "Json", "Decimal", "Email", "str", "int",
+                 "float", "bool"}
+
+
+def _argument_target(arg: Argument, entity: ObjectType, tenancy: Tenancy | None,
+                     tenant_field: str | None) -> str | None:
+    field = entity.field(arg.name)
+    if field is not None and field.column and not field.relation:
+        return field.name
+    for f in entity.fields:
+        if f.relation and arg.name in (naming.relation_id_column(f.name), f.name) and arg.type.name in ("ID", "UUID"):
+            return f.name
+    if tenancy is not None and tenant_field and arg.name == tenancy.claim:
+        return tenant_field
+    return None
+
+
+def _suggest(name: str, candidates: Iterable[str], fallback: str) -> str:
+    return did_you_mean(name, candidates) or fallback
+
+
+def _doc(cls: type, options: dict[str, Any]) -> str | None:
+    if options.get("description"):
+        return options["description"]
+    return inspect.getdoc(cls) if cls.__doc__ else None
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _annotations(cls: type) -> dict[str, Any]:
+    """Own and inherited annotations in definition order (bases first)."""
+    merged: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(klass.__dict__.get("__annotations__", {}))
+    return {k: v for k, v in merged.items() if not k.startswith("__")}
+
+
+def _field_lines(cls: type) -> dict[str, int]:
+    """Line number of each annotated attribute in the class body."""
+    try:
+        source_lines, start = inspect.getsourcelines(cls)
+        tree = ast.parse(textwrap.dedent("".join(source_lines)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    lines = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            lines[node.target.id] = start + node.lineno - 1
+    return lines

@@ -1,0 +1,244 @@
+"""The IR: frozen pydantic models, the single truth every later stage reads.
+
+Built from a load's raw definitions by ``fraisec.ir.build``. Names (``tb_``, ``v_``, ``fn_``,
+``fk_``, camelCase) are filled in there, from ``fraisec.ir.naming``, so readers never derive them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from fraisec.diagnostics import Location
+
+__all__ = [
+    "Argument", "Default", "EntityInfo", "EnumType", "Field", "InjectParam", "InputType",
+    "Interface", "Kind", "Mutation", "ObjectType", "Observer", "Query", "Scalar", "Schema",
+    "Settings", "Tenancy", "TypeRef", "Union",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Kind(str, Enum):
+    SCALAR = "scalar"
+    ENUM = "enum"
+    OBJECT = "object"  # @type, @entity and @error classes
+    INPUT = "input"
+    INTERFACE = "interface"
+    UNION = "union"
+
+
+class TypeRef(_Frozen):
+    name: str  # GraphQL name of the type (of the items, for a list)
+    kind: Kind
+    nullable: bool = False
+    is_list: bool = False
+    item_nullable: bool = False
+
+    @property
+    def graphql(self) -> str:
+        """The SDK's spelling in schema.json: ``String``, ``[String!]``."""
+        if not self.is_list:
+            return self.name
+        return f"[{self.name}{'' if self.item_nullable else '!'}]"
+
+
+class Default(_Frozen):
+    """A column default: a literal value, or SQL written by the schema's author (``now()``)."""
+
+    kind: Literal["literal", "sql"]
+    value: str | int | float | bool | None
+
+
+class Field(_Frozen):
+    name: str  # Python name = the view's data key = the column name (snake_case)
+    graphql_name: str
+    type: TypeRef
+    description: str | None = None
+    location: Location | None = None
+    # Only for @input fields and arguments: the Python default, emitted as "default".
+    has_default: bool = False
+    default_value: Any = None
+    # Only for entity fields:
+    column: str | None = None  # None for computed and list fields
+    sql_type: str | None = None  # for scalar and enum columns
+    column_default: Default | None = None
+    unique: bool = False
+    index: bool = False
+    expression: str | None = None  # computed field: SQL with {row} and {schema}
+    renamed_from: str | None = None
+    relation: str | None = None  # target entity name when the field is a foreign key
+    on_delete: str | None = None
+    sdk: dict[str, Any] = {}  # SDK keys emitted as-is (requires_scope, on_deny, deprecated, …)
+
+
+class EntityInfo(_Frozen):
+    """What makes an object type table-backed."""
+
+    table: str
+    view: str
+    pk_column: str
+    tenant_field: str | None = None  # the relation field to the tenant entity
+    is_tenant_root: bool = False
+    has_identifier: bool = False
+    uniques: tuple[tuple[str, ...], ...] = ()  # field names
+    indexes: tuple[tuple[str, ...], ...] = ()
+    activity_log: bool = False
+    renamed_from: str | None = None
+
+
+class ObjectType(_Frozen):
+    name: str
+    fields: tuple[Field, ...]
+    sql_source: str | None = None
+    sql_source_explicit: bool = False  # written by the author, not synthesised
+    description: str | None = None
+    is_error: bool = False
+    entity: EntityInfo | None = None
+    sdk: dict[str, Any] = {}  # implements, requires_role, relay, …
+    location: Location | None = None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class EnumType(_Frozen):
+    name: str
+    values: tuple[tuple[str, str | int], ...]
+    description: str | None = None
+    location: Location | None = None
+
+
+class InputType(_Frozen):
+    name: str
+    fields: tuple[Field, ...]
+    description: str | None = None
+    location: Location | None = None
+
+
+class Interface(_Frozen):
+    name: str
+    fields: tuple[Field, ...]
+    description: str | None = None
+    location: Location | None = None
+
+
+class Union(_Frozen):
+    name: str
+    members: tuple[str, ...]
+    description: str | None = None
+    location: Location | None = None
+
+
+class Scalar(_Frozen):
+    name: str
+    description: str | None = None
+    location: Location | None = None
+
+
+class InjectParam(_Frozen):
+    name: str  # the SQL column/parameter name (not recased)
+    source: str  # "jwt" | "jwt_optional"
+    claim: str
+
+
+class Argument(_Frozen):
+    name: str
+    graphql_name: str
+    type: TypeRef
+    has_default: bool = False
+    default_value: Any = None
+    location: Location | None = None
+
+
+class Query(_Frozen):
+    name: str
+    graphql_name: str
+    return_type: TypeRef
+    arguments: tuple[Argument, ...]
+    sql_source: str | None = None
+    inject: tuple[InjectParam, ...] = ()
+    description: str | None = None
+    rest_path: str | None = None
+    rest_method: str | None = None
+    sdk: dict[str, Any] = {}  # cache_ttl_seconds, requires_role, deprecated, …
+    location: Location | None = None
+
+
+class Mutation(_Frozen):
+    name: str
+    graphql_name: str
+    return_type: TypeRef
+    arguments: tuple[Argument, ...]
+    sql_source: str  # the function the runtime calls
+    operation: str | None = None  # CREATE | INSERT | UPDATE | DELETE | CUSTOM
+    inject: tuple[InjectParam, ...] = ()
+    description: str | None = None
+    rest_path: str | None = None
+    rest_method: str | None = None
+    requires_role: str | None = None
+    generated: bool = False  # fraisec writes the function (else it is hand-written in db/)
+    entity: str | None = None  # the entity a generated mutation writes
+    # argument name -> entity field it writes (a relation field takes the target's uuid)
+    argument_fields: dict[str, str] = {}
+    sdk: dict[str, Any] = {}
+    location: Location | None = None
+
+
+class Observer(_Frozen):
+    name: str
+    entity: str
+    event: Literal["INSERT", "UPDATE", "DELETE"]
+    subject: str
+    activity: bool = False  # also write a row to the activity-log entity
+    location: Location | None = None
+
+
+class Settings(_Frozen):
+    """Where the generated objects live and which roles they serve."""
+
+    schema_name: str = "app"  # exposed: tables, views, mutation functions
+    private_schema: str = "app_private"  # context helpers, outbox
+    api_role: str = "app_user"  # the role requests run as (SET LOCAL ROLE)
+    owner_role: str = "app_owner"  # owns the objects; never a superuser
+
+
+class Tenancy(_Frozen):
+    """Shared schema + RLS: tenant rows carry a column pointing at the tenant entity."""
+
+    tenant_entity: str
+    claim: str = "org_id"  # JWT claim holding the selected tenant's uuid
+    setting: str = "app.tenant_id"  # the per-request setting the runtime sets from the claim
+    user_entity: str | None = None
+    user_claim: str = "sub"  # JWT claim holding the user's uuid (request.jwt.claims ->> sub)
+    membership_entity: str | None = None
+    role_field: str = "role"
+    roles: tuple[str, ...] = ("owner", "admin", "member")  # strongest first
+    location: Location | None = None
+
+
+class Schema(_Frozen):
+    module_file: str | None = None
+    types: tuple[ObjectType, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    inputs: tuple[InputType, ...] = ()
+    interfaces: tuple[Interface, ...] = ()
+    unions: tuple[Union, ...] = ()
+    scalars: tuple[Scalar, ...] = ()
+    queries: tuple[Query, ...] = ()
+    mutations: tuple[Mutation, ...] = ()
+    observers: tuple[Observer, ...] = ()
+    tenancy: Tenancy | None = None
+    settings: Settings = Settings()
+
+    @property
+    def entities(self) -> tuple[ObjectType, ...]:
+        return tuple(t for t in self.types if t.entity is not None)
+
+    def type(self, name: str) -> ObjectType | None:
+        return next((t for t in self.types if t.name == name), None)

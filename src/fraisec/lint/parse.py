@@ -1,0 +1,483 @@
+"""Statements → ``LintModel`` facts.
+
+sqlglot reads what it can (CREATE TABLE, CREATE INDEX, view bodies, policy expressions, the
+queries in function bodies). PostgreSQL-only DDL that sqlglot reads as an opaque ``Command``
+(CREATE POLICY, ALTER TABLE … ROW LEVEL SECURITY, function headers, GRANT on functions) is
+read from the masked statement text with anchored regexes; see ``source.py`` for why masking
+makes that safe.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sqlglot
+from sqlglot import exp
+
+from fraisec.lint.model import (
+    Column, DefaultPrivilegeRevoke, Expr, Function, FunctionAlter, Grant, Key, LintModel, Policy,
+    RlsAction, Role, Span, Table, View, ViewOptions,
+)
+from fraisec.lint.source import Statement
+from fraisec.lint.sqlread import (
+    IDENT, QNAME, balanced, calls_in, fragments, mask_text, norm, parse_select, relations_in,
+    split_name, split_top_level,
+)
+
+__all__ = ["Unreadable", "build_model"]
+
+_RANDOM_DEFAULTS = ("gen_random_uuid", "uuid_generate_v4", "uuid_generate_v7", "uuidv7")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A statement the linter had to skip (reported as FSC300)."""
+
+    span: Span
+    what: str
+
+
+@dataclass
+class _Facts:
+    tables: list[Table] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)
+    rls: list[RlsAction] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
+    view_options: list[ViewOptions] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    function_alters: list[FunctionAlter] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    default_revokes: list[DefaultPrivilegeRevoke] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+def build_model(statements: list[Statement], tenant_columns: tuple[str, ...]
+                ) -> tuple[LintModel, list[Unreadable]]:
+    """Read every statement (in order) into one model."""
+    facts = _Facts()
+    for stmt in statements:
+        handler = _dispatch(stmt.keywords)
+        if handler is not None:
+            handler(stmt, facts)
+    model = LintModel(
+        tables=tuple(facts.tables), keys=tuple(facts.keys), rls=tuple(facts.rls),
+        policies=tuple(facts.policies), views=tuple(facts.views),
+        view_options=tuple(facts.view_options), functions=tuple(facts.functions),
+        function_alters=tuple(facts.function_alters), grants=tuple(facts.grants),
+        default_revokes=tuple(facts.default_revokes), roles=tuple(facts.roles),
+        tenant_columns=tenant_columns,
+    )
+    return model, facts.unreadable
+
+
+def _dispatch(kw: str) -> Callable[[Statement, _Facts], None] | None:
+    for pattern, handler in _HANDLERS:
+        if re.match(pattern, kw):
+            return handler
+    return None
+
+
+# -- CREATE TABLE --------------------------------------------------------------------------
+
+def _create_table(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(rf"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+"
+                 rf"(?:IF\s+NOT\s+EXISTS\s+)?({QNAME})\s*\(", stmt.masked, re.IGNORECASE)
+    if not m:
+        return  # CREATE TABLE … AS / PARTITION OF: nothing the rules need
+    schema, name = split_name(m.group(1))
+    open_at = m.end() - 1
+    close = balanced(stmt.masked, open_at)
+    columns: list[Column] = []
+    for begin, end in split_top_level(stmt.masked[open_at + 1: close - 1]):
+        _table_element(stmt, name, open_at + 1 + begin, open_at + 1 + end, columns, facts)
+    facts.tables.append(Table(name, schema, tuple(columns), Span(stmt, 0)))
+
+
+def _table_element(stmt: Statement, table: str, begin: int, end: int, columns: list[Column],
+                   facts: _Facts) -> None:
+    """One column definition or table constraint, read from the masked text.
+
+    sqlglot reads most CREATE TABLEs, but a single element it does not know (a domain type,
+    GENERATED … STORED, EXCLUDE) would lose the whole table, so elements are read one by one.
+    """
+    masked = stmt.masked[begin:end]
+    raw = stmt.raw[begin:end]
+    lead = len(masked) - len(masked.lstrip())
+    span = Span(stmt, begin + lead)
+    text = masked.strip()
+    constraint = re.match(rf"(?:CONSTRAINT\s+{IDENT}\s+)?(PRIMARY\s+KEY|UNIQUE)"
+                          rf"(?:\s+NULLS\s+(?:NOT\s+)?DISTINCT)?\s*\(([^)]*)\)", text, re.IGNORECASE)
+    if constraint:
+        cols = tuple(norm(c) for c in constraint.group(2).split(",") if c.strip())
+        primary = constraint.group(1).upper().startswith("PRIMARY")
+        facts.keys.append(Key(table, cols, True, primary, span))
+        return
+    if re.match(r"(CONSTRAINT|CHECK|FOREIGN|EXCLUDE|LIKE)\b", text, re.IGNORECASE):
+        return
+    m = re.match(rf"({IDENT})\s+(.*)", text, re.IGNORECASE | re.DOTALL)
+    if not m:
+        return
+    name = norm(m.group(1))
+    rest = m.group(2)
+    type_ = re.split(r"\s+(?:NOT|NULL|DEFAULT|PRIMARY|UNIQUE|REFERENCES|CHECK|GENERATED|"
+                     r"CONSTRAINT|COLLATE)\b", rest, maxsplit=1, flags=re.IGNORECASE)[0]
+    raw_rest = raw.strip()
+    random_default = bool(re.search(r"\bDEFAULT\s+(?:\w+\.)?(" + "|".join(_RANDOM_DEFAULTS) + r")\s*\(",
+                                    raw_rest, re.IGNORECASE))
+    columns.append(Column(name, " ".join(type_.split()).lower(), random_default, span))
+    if re.search(r"\bPRIMARY\s+KEY\b", rest, re.IGNORECASE):
+        facts.keys.append(Key(table, (name,), True, True, span))
+    elif re.search(r"\bUNIQUE\b", rest, re.IGNORECASE):
+        facts.keys.append(Key(table, (name,), True, False, span))
+
+
+# -- CREATE INDEX / ALTER TABLE ------------------------------------------------------------
+
+def _create_index(stmt: Statement, facts: _Facts) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = sqlglot.parse_one(stmt.raw, read="postgres")
+        except Exception:  # noqa: BLE001 - fall back to the text
+            tree = None
+    if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index):
+        index = tree.this
+        table = index.args.get("table")
+        params = index.args.get("params")
+        if isinstance(table, exp.Table) and params is not None:
+            cols = tuple(_index_column(o) for o in params.args.get("columns") or [])
+            facts.keys.append(Key(norm_ident(table.this), cols, bool(tree.args.get("unique")),
+                                  False, Span(stmt, 0)))
+            return
+    m = re.match(rf"\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
+                 rf"(?:{IDENT}\s+)?ON\s+(?:ONLY\s+)?({QNAME})\s*(?:USING\s+\w+\s*)?\(",
+                 stmt.masked, re.IGNORECASE)
+    if not m:
+        facts.unreadable.append(Unreadable(Span(stmt, 0), "CREATE INDEX"))
+        return
+    open_at = m.end() - 1
+    inner = stmt.masked[open_at + 1: balanced(stmt.masked, open_at) - 1]
+    cols = []
+    for a, b in split_top_level(inner):
+        part = re.match(rf"\s*({IDENT})\s*(?:$|ASC|DESC|NULLS|COLLATE|\w+_ops)", inner[a:b],
+                        re.IGNORECASE)
+        cols.append(norm(part.group(1)) if part else None)
+    facts.keys.append(Key(split_name(m.group(2))[1], tuple(cols), bool(m.group(1)), False,
+                          Span(stmt, 0)))
+
+
+def norm_ident(node: exp.Expression) -> str:
+    if isinstance(node, exp.Identifier):
+        return node.name if node.quoted else node.name.lower()
+    return norm(node.sql())
+
+
+def _index_column(ordered: exp.Expression) -> str | None:
+    node = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+    if isinstance(node, exp.Column) and not node.table:
+        return norm_ident(node.this)
+    return None
+
+
+_RLS_ACTION = re.compile(r"\b(ENABLE|DISABLE|FORCE|NO\s+FORCE)\s+ROW\s+LEVEL\s+SECURITY\b",
+                         re.IGNORECASE)
+_ADD_KEY = re.compile(rf"\bADD\s+(?:CONSTRAINT\s+{IDENT}\s+)?(PRIMARY\s+KEY|UNIQUE)"
+                      rf"(?:\s+NULLS\s+(?:NOT\s+)?DISTINCT)?\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def _alter_table(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(rf"\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?({QNAME})", stmt.masked,
+                 re.IGNORECASE)
+    if not m:
+        return
+    table = split_name(m.group(1))[1]
+    for act in _RLS_ACTION.finditer(stmt.masked, m.end()):
+        action = " ".join(act.group(1).lower().split())
+        facts.rls.append(RlsAction(table, action, Span(stmt, act.start())))
+    for key in _ADD_KEY.finditer(stmt.masked, m.end()):
+        cols = tuple(norm(c) for c in key.group(2).split(",") if c.strip())
+        facts.keys.append(Key(table, cols, True, key.group(1).upper().startswith("PRIMARY"),
+                              Span(stmt, key.start())))
+
+
+# -- CREATE POLICY -------------------------------------------------------------------------
+
+_POLICY = re.compile(
+    rf"\s*CREATE\s+POLICY\s+({IDENT})\s+ON\s+({QNAME})"
+    rf"(?:\s+AS\s+(PERMISSIVE|RESTRICTIVE))?"
+    rf"(?:\s+FOR\s+(ALL|SELECT|INSERT|UPDATE|DELETE))?"
+    rf"(?:\s+TO\s+((?:{IDENT})(?:\s*,\s*{IDENT})*))?", re.IGNORECASE)
+
+
+def _create_policy(stmt: Statement, facts: _Facts) -> None:
+    m = _POLICY.match(stmt.masked)
+    if not m:
+        facts.unreadable.append(Unreadable(Span(stmt, 0), "CREATE POLICY"))
+        return
+    roles = tuple(norm(r) for r in re.findall(IDENT, m.group(5) or "")) or ("public",)
+    facts.policies.append(Policy(
+        name=norm(m.group(1)), table=split_name(m.group(2))[1],
+        permissive=(m.group(3) or "PERMISSIVE").upper() == "PERMISSIVE",
+        command=(m.group(4) or "ALL").upper(), roles=roles,
+        using=_clause(stmt, r"\bUSING\s*\(", m.end()),
+        check=_clause(stmt, r"\bWITH\s+CHECK\s*\(", m.end()),
+        span=Span(stmt, 0),
+    ))
+
+
+def _clause(stmt: Statement, pattern: str, start: int) -> Expr | None:
+    """The parenthesised expression after USING / WITH CHECK, as an Expr."""
+    m = re.compile(pattern, re.IGNORECASE).search(stmt.masked, start)
+    if not m:
+        return None
+    open_at = m.end() - 1
+    close = balanced(stmt.masked, open_at)
+    begin, end = open_at + 1, close - 1
+    raw = stmt.raw[begin:end]
+    return Expr(raw, stmt.masked[begin:end], Span(stmt, begin), parse_select(raw))
+
+
+# -- CREATE VIEW / ALTER VIEW --------------------------------------------------------------
+
+_VIEW = re.compile(
+    rf"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
+    rf"(MATERIALIZED\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?({QNAME})\s*(\((?:[^()])*\))?"
+    rf"(?:\s*USING\s+{IDENT})?\s*(?:WITH\s*(\()|)", re.IGNORECASE)
+_VIEW_TAIL = re.compile(r"\s+WITH\s+(?:(?:CASCADED|LOCAL)\s+)?CHECK\s+OPTION\s*$|"
+                        r"\s+WITH\s+(?:NO\s+)?DATA\s*$", re.IGNORECASE)
+
+
+def _create_view(stmt: Statement, facts: _Facts) -> None:
+    m = _VIEW.match(stmt.masked)
+    if not m:
+        facts.unreadable.append(Unreadable(Span(stmt, 0), "CREATE VIEW"))
+        return
+    schema, name = split_name(m.group(2))
+    pos = m.end()
+    invoker = False
+    if m.group(4):
+        close = balanced(stmt.masked, m.start(4))
+        invoker = bool(_invoker_option(stmt.raw[m.start(4) + 1: close - 1]))
+        pos = close
+    as_kw = re.compile(r"\s*(?:TABLESPACE\s+\S+\s*)?AS\b", re.IGNORECASE).match(stmt.masked, pos)
+    if not as_kw:
+        facts.unreadable.append(Unreadable(Span(stmt, 0), "CREATE VIEW"))
+        return
+    begin = as_kw.end()
+    tail = _VIEW_TAIL.search(stmt.masked, begin)
+    end = tail.start() if tail else len(stmt.masked)
+    raw = stmt.raw[begin:end]
+    body = Expr(raw, stmt.masked[begin:end], Span(stmt, begin), parse_select(raw))
+    facts.views.append(View(name, schema, bool(m.group(1)), invoker, body,
+                            tuple(relations_in(body)), Span(stmt, 0)))
+
+
+def _invoker_option(options: str) -> bool | None:
+    """``security_invoker`` in a reloptions list: True/False, or None when absent."""
+    m = re.search(r"\bsecurity_invoker\b\s*(?:=\s*'?(\w+)'?)?", options, re.IGNORECASE)
+    if not m:
+        return None
+    return (m.group(1) or "true").lower() in {"true", "on", "1", "yes", "t", "y"}
+
+
+def _alter_view(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(rf"\s*ALTER\s+VIEW\s+(?:IF\s+EXISTS\s+)?({QNAME})\s+(SET|RESET)\s*\(",
+                 stmt.masked, re.IGNORECASE)
+    if not m:
+        return
+    inner = stmt.raw[m.end(): balanced(stmt.masked, m.end() - 1) - 1]
+    value = _invoker_option(inner)
+    if m.group(2).upper() == "RESET" and value is not None:
+        value = False
+    facts.view_options.append(ViewOptions(split_name(m.group(1))[1], value, Span(stmt, 0)))
+
+
+# -- CREATE FUNCTION / ALTER FUNCTION ------------------------------------------------------
+
+_FUNCTION = re.compile(rf"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+({QNAME})\s*\(",
+                       re.IGNORECASE)
+_SET_PATH = re.compile(r"\bSET\s+search_path\s*(?:=|\bTO\b)\s*", re.IGNORECASE)
+_ATTRIBUTE_WORDS = (r"AS|LANGUAGE|SECURITY|EXTERNAL|SET|IMMUTABLE|STABLE|VOLATILE|STRICT|CALLED|"
+                    r"RETURNS|PARALLEL|COST|ROWS|LEAKPROOF|NOT|WINDOW|SUPPORT|TRANSFORM|RETURN|"
+                    r"BEGIN|RESET|OWNER|RENAME|DEPENDS|NO")
+
+
+def _create_function(stmt: Statement, facts: _Facts) -> None:
+    m = _FUNCTION.match(stmt.masked)
+    if not m:
+        facts.unreadable.append(Unreadable(Span(stmt, 0), "CREATE FUNCTION"))
+        return
+    schema, name = split_name(m.group(1))
+    args_close = balanced(stmt.masked, m.end() - 1)
+    arg_types = _arg_types(stmt.masked[m.end(): args_close - 1])
+    header = stmt.masked[args_close:]
+    lang = re.search(rf"\bLANGUAGE\s+'?({IDENT})", header, re.IGNORECASE)
+    language = norm(lang.group(1)) if lang else "sql"
+    body = _function_body(stmt, args_close)
+    reads, calls = [], []
+    if body is not None:
+        for frag in fragments(body) if language == "plpgsql" else [body]:
+            reads += relations_in(frag)
+            calls += [c[0] for c in calls_in(frag)]
+    facts.functions.append(Function(
+        name=name, schema=schema, arg_types=arg_types, language=language,
+        definer=bool(re.search(r"\bSECURITY\s+DEFINER\b", header, re.IGNORECASE)),
+        search_path=_search_path(stmt, args_close), body=body, reads=tuple(reads),
+        calls=tuple(sorted(set(calls))), span=Span(stmt, 0),
+    ))
+
+
+def _arg_types(masked_args: str) -> tuple[str, ...]:
+    """Argument types only (names, modes and defaults dropped), for display."""
+    out = []
+    for a, b in split_top_level(masked_args):
+        part = re.split(r"\s+DEFAULT\s+|\s*=\s*", masked_args[a:b].strip(), maxsplit=1,
+                        flags=re.IGNORECASE)[0]
+        words = re.sub(r"^(IN|OUT|INOUT|VARIADIC)\s+", "", part, flags=re.IGNORECASE).split()
+        if not words:
+            continue
+        out.append(" ".join(words[1:] if len(words) > 1 else words).lower())
+    return tuple(out)
+
+
+def _search_path(stmt: Statement, start: int) -> str | None:
+    m = _SET_PATH.search(stmt.masked, start)
+    if not m:
+        return None
+    stop = re.compile(rf"\s(?:{_ATTRIBUTE_WORDS})\b|$", re.IGNORECASE).search(stmt.masked, m.end())
+    return " ".join(stmt.raw[m.end(): stop.start() if stop else len(stmt.raw)].split())
+
+
+def _function_body(stmt: Statement, start: int) -> Expr | None:
+    """The body after AS ('…' or $tag$…$tag$), or a SQL-standard RETURN / BEGIN ATOMIC body."""
+    m = re.compile(r"\bAS\s+(\$[^$\s]*\$|')", re.IGNORECASE).search(stmt.masked, start)
+    if m:
+        quote = m.group(1)
+        begin = m.end()
+        end = stmt.raw.find(quote, begin) if quote != "'" else _string_end(stmt.raw, begin)
+        end = len(stmt.raw) if end < 0 else end
+        # A quoted body keeps its doubled '' so every offset stays exact.
+        raw = stmt.raw[begin:end]
+        return Expr(raw, mask_text(raw), Span(stmt, begin), parse_select(raw))
+    m = re.compile(r"\b(RETURN|BEGIN\s+ATOMIC)\b", re.IGNORECASE).search(stmt.masked, start)
+    if m:
+        raw = stmt.raw[m.end():]
+        return Expr(raw, stmt.masked[m.end():], Span(stmt, m.end()), parse_select(raw))
+    return None
+
+
+def _string_end(raw: str, begin: int) -> int:
+    k = begin
+    while k < len(raw):
+        if raw[k] == "'":
+            if raw.startswith("''", k):
+                k += 2
+                continue
+            return k
+        k += 1
+    return -1
+
+
+def _alter_function(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(rf"\s*ALTER\s+(?:FUNCTION|PROCEDURE|ROUTINE)\s+({QNAME})\s*(\()?", stmt.masked,
+                 re.IGNORECASE)
+    if not m:
+        return
+    rest_at = balanced(stmt.masked, m.start(2)) if m.group(2) else m.end()
+    rest = stmt.masked[rest_at:]
+    definer = None
+    sec = re.search(r"\bSECURITY\s+(DEFINER|INVOKER)\b", rest, re.IGNORECASE)
+    if sec:
+        definer = sec.group(1).upper() == "DEFINER"
+    owner = re.search(rf"\bOWNER\s+TO\s+({IDENT})", rest, re.IGNORECASE)
+    facts.function_alters.append(FunctionAlter(
+        name=split_name(m.group(1))[1], definer=definer,
+        search_path=_search_path(stmt, rest_at),
+        owner=norm(owner.group(1)) if owner else None, span=Span(stmt, 0)))
+
+
+# -- GRANT / REVOKE / DEFAULT PRIVILEGES / ROLES ----------------------------------------------
+
+_GRANT = re.compile(
+    r"\s*(GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(.*?)\s+ON\s+"
+    r"(?:(ALL\s+(?:TABLES|FUNCTIONS|ROUTINES|PROCEDURES|SEQUENCES)\s+IN\s+SCHEMA)\s+|"
+    r"(TABLE|FUNCTION|PROCEDURE|ROUTINE|SCHEMA|SEQUENCE|DATABASE|TYPE|DOMAIN)\s+)?"
+    r"(.*?)\s+(TO|FROM)\s+(.*?)(?:\s+(?:WITH\s+GRANT\s+OPTION|GRANTED\s+BY\b.*|CASCADE|RESTRICT))?\s*$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _grant(stmt: Statement, facts: _Facts) -> None:
+    m = _GRANT.match(stmt.masked)
+    if not m:
+        return  # GRANT role TO role: no object
+    privileges = tuple(" ".join(p.split()).upper().split(" (")[0].replace(" PRIVILEGES", "")
+                       for p in m.group(2).split(","))
+    if m.group(3):
+        kind = " ".join(m.group(3).upper().split())
+        objects = tuple("*" + norm(s) for s in re.findall(IDENT, m.group(5)))
+    else:
+        kind = (m.group(4) or "TABLE").upper()
+        objects = tuple(_object_names(m.group(5)))
+    grantees = tuple(norm(g.strip().split()[-1]) if g.strip() else "" for g in m.group(7).split(","))
+    facts.grants.append(Grant(m.group(1).upper() == "GRANT", privileges, kind, objects,
+                              tuple(g for g in grantees if g), Span(stmt, 0)))
+
+
+def _object_names(masked: str) -> list[str]:
+    """``a.f(int, text), b`` → ["f", "b"] (signatures dropped)."""
+    out = []
+    for a, b in split_top_level(masked):
+        m = re.match(rf"\s*({QNAME})", masked[a:b])
+        if m:
+            out.append(split_name(m.group(1))[1])
+    return out
+
+
+def _default_privileges(stmt: Statement, facts: _Facts) -> None:
+    kw = stmt.keywords
+    if not re.search(r"\bREVOKE\s+(?:ALL(?:\s+PRIVILEGES)?|EXECUTE)\s+ON\s+(?:FUNCTIONS|ROUTINES)\s+FROM\s+"
+                     r"(?:.*,\s*)?PUBLIC\b", kw):
+        return
+    m = re.search(r"\bIN\s+SCHEMA\s+(.*?)\s+(?:REVOKE|GRANT|FOR)\b", stmt.masked,
+                  re.IGNORECASE | re.DOTALL)
+    schemas = tuple(norm(s) for s in re.findall(IDENT, m.group(1))) if m else ()
+    facts.default_revokes.append(DefaultPrivilegeRevoke(schemas, Span(stmt, 0)))
+
+
+def _create_role(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(rf"\s*(?:CREATE|ALTER)\s+(?:ROLE|USER)\s+({IDENT})", stmt.masked, re.IGNORECASE)
+    if m:
+        bypass = bool(re.search(r"\b(?<!NO)BYPASSRLS\b|\bSUPERUSER\b", stmt.keywords))
+        facts.roles.append(Role(norm(m.group(1)), bypass, Span(stmt, 0)))
+
+
+def _do_block(stmt: Statement, facts: _Facts) -> None:
+    """Roles are often created idempotently inside DO blocks; read those CREATE ROLEs."""
+    raw_body = re.search(r"\$[^$]*\$(.*)\$[^$]*\$", stmt.raw, re.DOTALL)
+    if not raw_body:
+        return
+    for m in re.finditer(rf"\bCREATE\s+(?:ROLE|USER)\s+({IDENT})([^;]*)", raw_body.group(1),
+                         re.IGNORECASE):
+        bypass = bool(re.search(r"(?<!NO)BYPASSRLS|SUPERUSER", m.group(2).upper()))
+        facts.roles.append(Role(norm(m.group(1)), bypass, Span(stmt, 0)))
+
+
+_HANDLERS: list[tuple[str, Callable[[Statement, _Facts], None]]] = [
+    (r"CREATE (GLOBAL |LOCAL )?((TEMP|TEMPORARY|UNLOGGED) )?TABLE\b", _create_table),
+    (r"CREATE (UNIQUE )?INDEX\b", _create_index),
+    (r"ALTER TABLE\b", _alter_table),
+    (r"CREATE POLICY\b", _create_policy),
+    (r"CREATE (OR REPLACE )?((TEMP|TEMPORARY) )?(RECURSIVE )?(MATERIALIZED )?VIEW\b", _create_view),
+    (r"ALTER VIEW\b", _alter_view),
+    (r"CREATE (OR REPLACE )?(FUNCTION|PROCEDURE)\b", _create_function),
+    (r"ALTER (FUNCTION|PROCEDURE|ROUTINE)\b", _alter_function),
+    (r"(GRANT|REVOKE)\b", _grant),
+    (r"ALTER DEFAULT PRIVILEGES\b", _default_privileges),
+    (r"(CREATE|ALTER) (ROLE|USER)\b", _create_role),
+    (r"DO\b", _do_block),
+]

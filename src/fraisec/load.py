@@ -1,0 +1,151 @@
+"""Import a schema module (file path or dotted name) into a fresh registry.
+
+Every load runs the module's code again in a fresh registry, and removes the modules it imported
+from the schema's own directory afterwards, so loading twice in one process gives the same result.
+Syntax errors, import errors and exceptions at import time become diagnostics with the user's
+file and line, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from fraisec.authoring.compat import fraiseql_alias
+from fraisec.authoring.definitions import RawSchema
+from fraisec.authoring.registry import fresh_registry
+from fraisec.diagnostics import Diagnostic, Location, error
+
+__all__ = ["LoadResult", "display_path", "load_schema"]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    raw: RawSchema | None  # None when the module could not be imported at all
+    diagnostics: list[Diagnostic]
+    module_file: str | None  # as displayed (relative to the working directory when inside it)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as shown to users and written into artifacts: relative when under the cwd."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(p)
+
+
+def load_schema(ref: str) -> LoadResult:
+    """Load ``ref`` (``path/to/schema.py``, a package directory, or ``pkg.module``)."""
+    target = _resolve(ref)
+    if isinstance(target, Diagnostic):
+        return LoadResult(None, [target], None)
+    name, path, search_dir = target
+    before = set(sys.modules)
+    sys.path.insert(0, search_dir)
+    try:
+        with fresh_registry() as registry, fraiseql_alias():
+            failure = _execute(name, path)
+        raw = None if failure else registry.raw
+        diagnostics = [*_relocate(registry.diagnostics), *([failure] if failure else [])]
+        return LoadResult(raw, diagnostics, display_path(path) if path else None)
+    finally:
+        sys.path.remove(search_dir)
+        _forget_new_modules(before, search_dir)
+
+
+def _resolve(ref: str) -> tuple[str, str | None, str] | Diagnostic:
+    """(module name, file path or None, directory to put on sys.path)."""
+    path = Path(ref)
+    if path.is_dir() and (path / "__init__.py").is_file():
+        return path.resolve().name, str(path / "__init__.py"), str(path.resolve().parent)
+    if ref.endswith(".py") or os.sep in ref:
+        if not path.is_file():
+            return error("FSC100", f"schema file '{ref}' does not exist", Location(file=ref),
+                         hint="Pass the path of your schema module, or set `schema` in fraisec.toml.")
+        return f"_fraisec_schema_{path.stem}", str(path), str(path.resolve().parent)
+    if not all(part.isidentifier() for part in ref.split(".")):
+        return error("FSC100", f"'{ref}' is neither a file nor a dotted module name",
+                     Location(file=ref), hint="Use e.g. `schema.py` or `myapp.schema`.")
+    return ref, None, os.getcwd()
+
+
+def _execute(name: str, path: str | None) -> Diagnostic | None:
+    try:
+        if path is None:
+            sys.modules.pop(name, None)
+            importlib.import_module(name)
+        else:
+            _exec_file(name, path)
+    except SyntaxError as exc:
+        return error("FSC101", f"syntax error: {exc.msg}",
+                     Location(file=display_path(exc.filename or path or name),
+                              line=exc.lineno, column=exc.offset),
+                     hint="Fix the Python syntax at this line.")
+    except ModuleNotFoundError as exc:
+        if path is None and exc.name == name:
+            return error("FSC100", f"schema module '{name}' not found", Location(file=name),
+                         hint="Check the module name, or run from the directory that contains it.")
+        return _from_traceback("FSC102", f"import failed: {exc}", exc, path or name,
+                               "Install the missing package or fix the import.")
+    except ImportError as exc:
+        return _from_traceback("FSC102", f"import failed: {exc}", exc, path or name,
+                               "Fix the import statement.")
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything at import time
+        return _from_traceback("FSC103", f"{type(exc).__name__} while importing the schema: {exc}",
+                               exc, path or name, "Fix the error at this line of your module.")
+    return None
+
+
+def _exec_file(name: str, path: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # typing.get_type_hints and dataclasses look modules up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def _from_traceback(code: str, message: str, exc: BaseException, fallback: str,
+                    hint: str) -> Diagnostic:
+    """Locate the error at the innermost frame that belongs to user code (not fraisec, not stdlib)."""
+    location = Location(file=display_path(fallback))
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if _is_user_file(frame.filename):
+            location = Location(file=display_path(frame.filename), line=frame.lineno)
+            break
+    return error(code, message, location, hint=hint)
+
+
+def _is_user_file(filename: str) -> bool:
+    if filename.startswith("<"):
+        return False
+    package_dir = str(Path(__file__).resolve().parent)
+    resolved = str(Path(filename).resolve())
+    return not resolved.startswith(package_dir) and "site-packages" not in resolved \
+        and "/lib/python3" not in resolved
+
+
+def _relocate(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [
+        d.model_copy(update={"location": d.location.model_copy(
+            update={"file": display_path(d.location.file)})}) if d.location else d
+        for d in diagnostics
+    ]
+
+
+def _forget_new_modules(before: set[str], search_dir: str) -> None:
+    """Drop modules this load imported from the schema's directory, so the next load re-runs them."""
+    root = str(Path(search_dir).resolve())
+    for name in set(sys.modules) - before:
+        if name == "fraisec" or name.startswith("fraisec."):
+            continue  # our own lazily imported modules must keep their identity
+        module_file = getattr(sys.modules.get(name), "__file__", None) or ""
+        if name.startswith("_fraisec_schema_") or (module_file and str(Path(module_file).resolve()).startswith(root)):
+            del sys.modules[name]
