@@ -9,7 +9,7 @@ from __future__ import annotations
 from fraisec.diagnostics import Diagnostic, has_errors
 from fraisec.ir.model import Schema
 
-__all__ = ["load_ir"]
+__all__ = ["compile_schema", "load_ir"]
 
 
 def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Diagnostic]]:
@@ -29,5 +29,22 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
     return schema, diagnostics
 
 
-def ok(diagnostics: list[Diagnostic]) -> bool:
-    return not has_errors(diagnostics)
+def compile_schema(ref: str) -> tuple[dict[str, str] | None, list[Diagnostic]]:
+    """Every artifact ``fraisec compile`` writes, as ``{file name: text}``; None on errors."""
+    from fraisec.emit.schema_json import emit_schema_json
+
+    schema, diagnostics = load_ir(ref)
+    if schema is None or has_errors(diagnostics):
+        return None, diagnostics
+    artifacts = {"schema.json": emit_schema_json(schema)}
+    artifacts.update(_generated_sql_artifacts(schema))
+    return artifacts, diagnostics
+
+
+def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
+    """schema.sql and the fraiseql.toml fragment, once the SQL renderer is present."""
+    try:
+        from fraisec.render import render_runtime_toml, render_schema_sql
+    except ImportError:
+        return {}
+    return {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}

@@ -118,6 +118,7 @@ CODES: dict[str, str] = {
     "FSC105": "invalid decorator argument value",
     "FSC106": "decorator applied to the wrong kind of object",
     "FSC107": "schema module defines nothing",
+    "FSC108": "file already exists",
     # -- FSC2xx: IR building and validation ---------------------------------------------------
     "FSC200": "unknown type",
     "FSC201": "duplicate name",

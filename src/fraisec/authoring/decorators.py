@@ -25,6 +25,7 @@ from fraisec.authoring.definitions import (
     UnionDef,
 )
 from fraisec.authoring.registry import current_registry
+from fraisec.authoring.source import DefinitionLines, definition_lines
 from fraisec.diagnostics import Location, did_you_mean, error
 
 __all__ = [
@@ -93,9 +94,11 @@ def _class_decorator(kind: str, known: frozenset[str]) -> Callable[..., Any]:
                 return target
             checked = _check_options(kind, options, known, location)
             namespace = vars(sys.modules[target.__module__]) if target.__module__ in sys.modules else {}
-            current_registry().raw.classes.append(
-                ClassDef(kind, target, checked, _definition_location(target, location), namespace)
-            )
+            lines = definition_lines(location.file, location.line or 0)
+            current_registry().raw.classes.append(ClassDef(
+                kind, target, checked, _at_definition(location, lines), namespace,
+                lines.members if lines else {},
+            ))
             target.__fraisec_kind__ = kind
             return target
 
@@ -121,7 +124,8 @@ def enum(cls: Any) -> Any:
             hint="Write `class Role(Enum): ...` under @enum.",
         ))
         return cls
-    current_registry().raw.enums.append(EnumDef(cls, _definition_location(cls, location)))
+    lines = definition_lines(location.file, location.line or 0)
+    current_registry().raw.enums.append(EnumDef(cls, _at_definition(location, lines)))
     cls.__fraisec_kind__ = "enum"
     return cls
 
@@ -210,12 +214,9 @@ def tenancy(**options: Any) -> None:
     current_registry().raw.tenancy.append(TenancyDef(checked, location))
 
 
-def _definition_location(cls: Any, fallback: Location) -> Location:
-    try:
-        _, line = inspect.getsourcelines(cls)
-        return Location(file=inspect.getsourcefile(cls) or fallback.file, line=line)
-    except (OSError, TypeError):
-        return fallback
+def _at_definition(decorator: Location, lines: DefinitionLines | None) -> Location:
+    """Point at the `class` line rather than the decorator, when the source is available."""
+    return decorator.model_copy(update={"line": lines.line}) if lines else decorator
 
 
 def _read_config_call(func: Any, location: Location) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class ClassDef:
     options: dict[str, Any]
     location: Location
     namespace: dict[str, Any]  # the defining module's globals, for lazy annotation resolution
+    member_lines: dict[str, int] = field(default_factory=dict)  # annotated attribute -> line
 
     @property
     def name(self) -> str:

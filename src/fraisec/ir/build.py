@@ -6,10 +6,8 @@ option values) and keeps going, so one run shows them all.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import re
-import textwrap
 from enum import Enum
 from typing import Any, Iterable
 
@@ -228,7 +226,7 @@ class _Builder:
 
     def _fields(self, cdef: ClassDef, *, entity: bool = False, for_input: bool = False,
                 settings: Settings | None = None) -> tuple[Field, ...]:
-        lines = _field_lines(cdef.cls)
+        lines = cdef.member_lines
         result: list[Field] = []
         if entity and "id" not in _annotations(cdef.cls):
             result.append(Field(name="id", graphql_name="id", type=TypeRef(name="ID", kind=Kind.SCALAR),
@@ -565,17 +563,3 @@ def _annotations(cls: type) -> dict[str, Any]:
     for klass in reversed(cls.__mro__):
         merged.update(klass.__dict__.get("__annotations__", {}))
     return {k: v for k, v in merged.items() if not k.startswith("__")}
-
-
-def _field_lines(cls: type) -> dict[str, int]:
-    """Line number of each annotated attribute in the class body."""
-    try:
-        source_lines, start = inspect.getsourcelines(cls)
-        tree = ast.parse(textwrap.dedent("".join(source_lines)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    lines = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            lines[node.target.id] = start + node.lineno - 1
-    return lines

@@ -1,0 +1,48 @@
+"""Helpers shared by commands: the project, the schema reference, diagnostics → exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fraisec.cli.console import Output
+from fraisec.cli.exit_codes import ExitCode
+from fraisec.cli.report import report
+from fraisec.diagnostics import Diagnostic, error, has_errors
+from fraisec.project import Project, ProjectError, find_project
+
+__all__ = ["finish", "output", "project_or_exit", "schema_ref"]
+
+
+def output(ctx: typer.Context) -> Output:
+    return ctx.obj if isinstance(ctx.obj, Output) else Output()
+
+
+def project_or_exit(out: Output) -> Project:
+    try:
+        return find_project()
+    except ProjectError as exc:
+        report(out, [error("FSC100", f"invalid fraisec.toml: {exc}", None,
+                           hint="Fix the file; see docs/configuration.md.")])
+        raise typer.Exit(ExitCode.ERRORS) from None
+
+
+def schema_ref(given: str | None, project: Project) -> str:
+    return given if given is not None else project.schema_path_or_module()
+
+
+def finish(out: Output, diagnostics: list[Diagnostic]) -> None:
+    """Report diagnostics; exit 1 when any is an error."""
+    if diagnostics:
+        report(out, diagnostics)
+    if has_errors(diagnostics):
+        raise typer.Exit(ExitCode.ERRORS)
+
+
+def write_artifacts(out: Output, artifacts: dict[str, str], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in sorted(artifacts):
+        path = directory / name
+        path.write_text(artifacts[name], encoding="utf-8")
+        out.status(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""Emitters: IR → runtime artifacts (``schema.json``)."""
