@@ -135,6 +135,24 @@ CODES: dict[str, str] = {
     "FSC212": "mutation cannot be generated",
     "FSC213": "invalid SQL identifier",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
+    "FSC300": "SQL statement could not be read by the linter",
+    "FSC301": "policy reads its own table (infinite recursion)",
+    "FSC302": "view over a row-secured table without security_invoker",
+    "FSC303": "row-level security enabled but not FORCEd on a tenant table",
+    "FSC304": "row-level security enabled with no policy",
+    "FSC305": "tenant table without row-level security",
+    "FSC306": "current_setting without missing_ok and NULLIF",
+    "FSC307": "IN (SELECT …) in a policy (not indexable)",
+    "FSC308": "policy calls a function on a row column",
+    "FSC309": "permissive WITH CHECK (true) without a restrictive guard",
+    "FSC310": "SECURITY DEFINER function without a pinned search_path",
+    "FSC311": "SECURITY DEFINER function with unqualified relation names",
+    "FSC312": "function EXECUTE left to PUBLIC",
+    "FSC313": "tenant column without an index",
+    "FSC314": "globally UNIQUE business key on a tenant table",
+    "FSC315": "materialized view of tenant data granted to a role",
+    "FSC390": "squawk: migration lock hazard",
+    "FSC391": "squawk could not be run",
     # -- FSC4xx: catalog, shadow database and diff (owned by fraisec.catalog / fraisec.diff) --
     # -- FSC5xx: migrations (owned by fraisec.migrations) -------------------------------------
     # -- FSC9xx: environment ------------------------------------------------------------------

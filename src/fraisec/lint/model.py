@@ -214,6 +214,7 @@ class LintModel:
     default_revokes: tuple[DefaultPrivilegeRevoke, ...] = ()
     roles: tuple[Role, ...] = ()
     tenant_columns: tuple[str, ...] = ()
+    statements: tuple["Statement", ...] = ()
 
     # -- tables --------------------------------------------------------------------------
     @cached_property

@@ -70,7 +70,7 @@ def build_model(statements: list[Statement], tenant_columns: tuple[str, ...]
         view_options=tuple(facts.view_options), functions=tuple(facts.functions),
         function_alters=tuple(facts.function_alters), grants=tuple(facts.grants),
         default_revokes=tuple(facts.default_revokes), roles=tuple(facts.roles),
-        tenant_columns=tenant_columns,
+        tenant_columns=tenant_columns, statements=tuple(statements),
     )
     return model, facts.unreadable
 
