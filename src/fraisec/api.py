@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from fraisec.diagnostics import Diagnostic, has_errors
+from fraisec.diagnostics import Diagnostic, Location, error, has_errors
 from fraisec.ir.model import Schema
 
 __all__ = ["compile_schema", "load_ir"]
@@ -22,6 +22,10 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
         return None, loaded.diagnostics
     schema, diagnostics = build_schema(loaded.raw, loaded.module_file)
     diagnostics = [*loaded.diagnostics, *diagnostics]
+    if not (schema.types or schema.queries or schema.mutations or loaded.diagnostics):
+        diagnostics.append(error("FSC107", "the schema module declares no types, queries or mutations",
+                                 Location(file=loaded.module_file or ref),
+                                 hint="Check that you pointed fraisec at your schema module."))
     if validate:
         from fraisec.validate import validate as run_rules
 

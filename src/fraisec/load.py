@@ -8,6 +8,7 @@ file and line, never tracebacks.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import os
@@ -20,7 +21,7 @@ from types import ModuleType
 from fraisec.authoring.compat import fraiseql_alias
 from fraisec.authoring.definitions import RawSchema
 from fraisec.authoring.registry import fresh_registry
-from fraisec.diagnostics import Diagnostic, Location, error
+from fraisec.diagnostics import Diagnostic, Location, did_you_mean, error
 
 __all__ = ["LoadResult", "display_path", "load_schema"]
 
@@ -97,6 +98,8 @@ def _execute(name: str, path: str | None) -> Diagnostic | None:
     except ImportError as exc:
         return _from_traceback("FSC102", f"import failed: {exc}", exc, path or name,
                                "Fix the import statement.")
+    except NameError as exc:
+        return _unknown_name(exc, path or name)
     except Exception as exc:  # noqa: BLE001 - user code may raise anything at import time
         return _from_traceback("FSC103", f"{type(exc).__name__} while importing the schema: {exc}",
                                exc, path or name, "Fix the error at this line of your module.")
@@ -121,6 +124,33 @@ def _from_traceback(code: str, message: str, exc: BaseException, fallback: str,
             location = Location(file=display_path(frame.filename), line=frame.lineno)
             break
     return error(code, message, location, hint=hint)
+
+
+def _unknown_name(exc: NameError, fallback: str) -> Diagnostic:
+    """A name used before it exists: usually an annotation naming a type (FSC200)."""
+    frames = [f for f, _ in traceback.walk_tb(exc.__traceback__) if _is_user_file(f.f_code.co_filename)]
+    frame = frames[-1] if frames else None
+    candidates: set[str] = set(frame.f_globals) if frame else set()
+    if frame is not None:
+        candidates |= _defined_names(frame.f_code.co_filename)
+    suggestion = did_you_mean(exc.name or "", candidates) if exc.name else None
+    later = exc.name in candidates
+    hint = " ".join(filter(None, [
+        suggestion,
+        "It is defined later in the module: add `from __future__ import annotations` "
+        "at the top so annotations are resolved after the whole module has run." if later else
+        "Define it with @type/@entity/@enum, or import it.",
+    ]))
+    diagnostic = _from_traceback("FSC200", f"unknown name '{exc.name}'", exc, fallback, hint)
+    return diagnostic
+
+
+def _defined_names(filename: str) -> set[str]:
+    try:
+        tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
 
 
 def _is_user_file(filename: str) -> bool:
