@@ -6,11 +6,12 @@ name or a camelCase name.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 __all__ = [
     "camel", "fk_column", "function_name", "pk_column", "relation_id_column", "snake",
-    "table_name", "view_name",
+    "table_name", "view_name", "object_name",
 ]
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -52,3 +53,23 @@ def relation_id_column(field: str) -> str:
 def function_name(operation: str) -> str:
     """Mutation function: ``create_project`` → ``fn_create_project``."""
     return f"fn_{snake(operation)}"
+
+
+# PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; two long names that share a
+# prefix would then collide silently, so long names keep a short hash of the full name.
+_MAX_IDENTIFIER = 63
+
+
+def object_name(prefix: str, *parts: str) -> str:
+    """Generated SQL objects without a trinity name (constraints, indexes, policies, triggers).
+
+    ``object_name("uq", "tb_project", "fk_organization", "identifier")`` →
+    ``uq_project_fk_organization_identifier``; ``tb_`` is dropped from a leading table name.
+    Names longer than PostgreSQL's 63 bytes end in a hash of the full name instead.
+    """
+    words = [parts[0].removeprefix("tb_"), *parts[1:]] if parts else []
+    name = "_".join([prefix, *words])
+    if len(name.encode()) <= _MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name.encode()[: _MAX_IDENTIFIER - 9].decode(errors="ignore") + "_" + digest
