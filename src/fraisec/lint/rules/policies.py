@@ -160,7 +160,7 @@ def _row_calls(expr: Expr, table: str, columns: set[str] | None) -> Iterator[tup
     for fn in expr.tree.find_all(exp.Anonymous):
         if fn.name.lower() in _CONTEXT_FUNCTIONS:
             continue
-        inside_subquery = fn.find_ancestor(exp.Select) is not expr.tree
+        inside_subquery = _reads_other_rows(fn.find_ancestor(exp.Select), expr.tree)
         for col in fn.find_all(exp.Column):
             if col.find_ancestor(exp.Select, exp.Anonymous) is not fn:
                 continue  # it belongs to a sub-select or a nested call (reported itself)
@@ -172,6 +172,14 @@ def _row_calls(expr: Expr, table: str, columns: set[str] | None) -> Iterator[tup
                 continue
             yield fn.name, name, node_offset(expr.tree, fn) or 0
             break
+
+
+def _reads_other_rows(select: exp.Select | None, root: exp.Expression) -> bool:
+    """True when the call sits in a sub-select with its own FROM (its columns may be that
+    FROM's); ``(SELECT f(col))`` without FROM still sees the policy's row."""
+    if select is None or select is root:
+        return False
+    return bool(select.args.get("from") or select.args.get("from_"))
 
 
 def _row_calls_text(expr: Expr, columns: set[str] | None) -> Iterator[tuple[str, str, int]]:
