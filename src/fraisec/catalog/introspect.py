@@ -130,8 +130,8 @@ class _Builder:
         sequences, identity = self._sequences(tables)
         tables = self._attach_columns(tables, identity)
         constraints = self._constraints(tables)
-        indexes = self._indexes()
         views = self._views()
+        indexes = self._indexes()
         functions, unsupported_fns = self._functions()
         triggers = self._on_table("triggers", "trigger", "pg_trigger", lambda x, t: Trigger(
             t, x["name"], x["definition"], x["enabled"]))
@@ -232,8 +232,7 @@ class _Builder:
                 continue
             tkey = self._table_key(x["table_oid"])
             if tkey is None:
-                # Indexes on materialized views: views are mapped after indexes, see _views.
-                tkey = f"oid:{x['table_oid']}"
+                continue
             key = qualified(x["schema"], x["name"])
             result[key] = Index(x["schema"], x["name"], tkey, x["definition"],
                                 x["parent_index_oid"] is not None)

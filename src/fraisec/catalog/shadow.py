@@ -1,0 +1,197 @@
+"""Shadow databases: scratch databases where desired SQL is applied and then introspected.
+
+Interface (stable, used by the diff and migrations stages)::
+
+    with shadow_database(base_url=None) as url: ...   # a fresh scratch database, dropped after
+    apply_sql_files(url, [(name, text), ...])          # raises CatalogError naming file:line
+    catalog_from_sql([(name, text), ...], base_url=None) -> Catalog
+    CatalogError.diagnostics                           # FSC4xx / FSC9xx diagnostics
+
+Without ``base_url`` the scratch database lives on fraisec's embedded, cached PostgreSQL
+(:meth:`fraisec.pg.server.EmbeddedServer.cached`), started once per process and stopped when the
+process exits. With ``base_url`` (a server the user gives, e.g. ``--shadow-url``) the scratch
+database is created on that server (the user needs CREATEDB there). Either way the database is
+created ``TEMPLATE template0`` and dropped ``WITH (FORCE)`` on exit, also on errors and Ctrl-C.
+
+SQL is applied with ``psql -v ON_ERROR_STOP=1`` (so files may use psql features and manage
+their own transactions, exactly as a user's deployment would run them); a failure becomes a
+diagnostic naming the file, the line and PostgreSQL's message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql as pgsql
+
+from fraisec.catalog.introspect import IntrospectionError, introspect_url
+from fraisec.catalog.model import Catalog
+from fraisec.diagnostics import Diagnostic, Location, error
+
+__all__ = [
+    "CatalogError", "apply_sql_files", "catalog_from_sql", "connect_error", "embedded_server",
+    "shadow_database",
+]
+
+_counter = itertools.count()
+_server = None  # the process's embedded server, started on first use
+
+
+class CatalogError(Exception):
+    """Carries diagnostics for the CLI to render (no traceback for user errors)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = tuple(diagnostics)
+
+
+def embedded_server():
+    """The embedded cached server, started once per process (FSC900/FSC901 on failure)."""
+    global _server
+    if _server is not None and _server.running:
+        return _server
+    from fraisec.pg.server import EmbeddedServer, PostgresNotFound, ServerStartError
+
+    try:
+        _server = EmbeddedServer.cached().start()
+    except PostgresNotFound as exc:
+        raise CatalogError([error("FSC900", str(exc), hint=(
+            "Install PostgreSQL (e.g. apt-get install postgresql), or pass --shadow-url "
+            "postgresql://… to use a server you run."))]) from None
+    except ServerStartError as exc:
+        raise CatalogError([error("FSC901", f"embedded PostgreSQL failed to start: {exc}",
+                                  hint="Pass --shadow-url to use another server.")]) from None
+    return _server
+
+
+def connect_error(url: str, exc: Exception) -> CatalogError:
+    """FSC902 for an unreachable database or wrong credentials (password never echoed)."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return CatalogError([error("FSC902", f"cannot connect to {redact(url)}: {message}",
+                               hint="Check the host, port, database name and credentials.")])
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@contextmanager
+def shadow_database(base_url: str | None = None) -> Iterator[str]:
+    """A fresh, empty scratch database; yields its URL and drops it afterwards."""
+    admin_url = base_url if base_url else embedded_server().url()
+    name = f"fraisec_shadow_{os.getpid()}_{next(_counter)}"
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
+                pgsql.Identifier(name)))
+    except psycopg.OperationalError as exc:
+        raise connect_error(admin_url, exc) from None
+    except psycopg.Error as exc:
+        raise CatalogError([error("FSC406", f"cannot create a shadow database on "
+                                  f"{redact(admin_url)}: {exc}".strip(),
+                                  hint="The shadow server needs CREATEDB rights.")]) from None
+    try:
+        yield _with_dbname(admin_url, name)
+    finally:
+        try:
+            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    pgsql.Identifier(name)))
+        except psycopg.Error:
+            pass  # the server is gone (stopped or unreachable): nothing left to clean
+
+
+def _psql() -> str:
+    found = shutil.which("psql")
+    if found:
+        return found
+    from fraisec.pg.server import find_bindir
+
+    return str(find_bindir() / "psql")
+
+
+_PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
+_MISSING_ROLE = re.compile(r'role "(?P<role>[^"]+)" does not exist')
+
+
+def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
+    """Apply each ``(name, text)`` in order with psql; raise :class:`CatalogError` (FSC401)
+    naming the file, the line and PostgreSQL's message on the first failure."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PGCONNECT_TIMEOUT"] = "10"
+    with tempfile.TemporaryDirectory(prefix="fraisec-sql-") as tmp:
+        for index, (name, text) in enumerate(sources):
+            path = Path(tmp) / f"{index:04d}.sql"
+            path.write_text(text, encoding="utf-8")
+            result = subprocess.run(
+                [_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
+                capture_output=True, text=True, env=env)
+            if result.returncode != 0:
+                raise CatalogError([_apply_diagnostic(name, result.stderr)])
+
+
+def _apply_diagnostic(name: str, stderr: str) -> Diagnostic:
+    lines = stderr.strip().splitlines()
+    for i, line in enumerate(lines):
+        match = _PSQL_ERROR.match(line)
+        if match:
+            detail = [x.strip() for x in lines[i + 1:] if x.startswith(("DETAIL", "HINT", "LINE"))]
+            message = match["msg"] + ("\n" + "\n".join(detail) if detail else "")
+            return error("FSC401", f"{name} failed to apply: {message}",
+                         Location(file=name, line=int(match["line"])),
+                         hint="Fix the SQL; it must apply to an empty database in file order.")
+    message = lines[0] if lines else "psql failed"
+    return error("FSC401", f"{name} failed to apply: {message}", Location(file=name),
+                 hint="Fix the SQL; it must apply to an empty database in file order.")
+
+
+def missing_role(diagnostic: Diagnostic) -> str | None:
+    match = _MISSING_ROLE.search(diagnostic.message)
+    return match["role"] if match else None
+
+
+def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = None) -> Catalog:
+    """Apply the SQL to a fresh shadow database and introspect it (PostgreSQL normalises).
+
+    On fraisec's own embedded server, roles the SQL grants to are created there on demand
+    (roles are cluster-level; the application's roles are not part of a schema) and the apply
+    is retried; on a user-given server a missing role is an error like any other.
+    """
+    for _attempt in range(50):
+        try:
+            with shadow_database(base_url) as url:
+                apply_sql_files(url, sources)
+                try:
+                    return introspect_url(url)
+                except IntrospectionError as exc:
+                    raise CatalogError([error("FSC406", str(exc))]) from None
+        except CatalogError as exc:
+            role = missing_role(exc.diagnostics[0]) if base_url is None else None
+            if role is None:
+                raise
+            _create_role(embedded_server().url(), role)
+    raise CatalogError([error("FSC401", "too many missing roles while applying the SQL")])
+
+
+def _create_role(admin_url: str, role: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(role)))

@@ -1,0 +1,67 @@
+"""``fraisec diff FROM TO [--unsafe] [--exit-code]``: print the SQL that turns FROM into TO.
+
+Data (the script, or JSON with ``--format json``) goes to stdout; diagnostics to stderr. Exit
+codes: 0 (no changes, or changes printed), 1 (errors), 3 (changes, with ``--exit-code``),
+4 (destructive changes refused without ``--unsafe``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from fraisec.cli.console import Output, OutputFormat
+from fraisec.cli.exit_codes import ExitCode
+from fraisec.cli.report import report
+from fraisec.diagnostics import error, has_errors
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diff")(diff_command)
+
+
+def diff_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Current state: URL, .sql file, directory, schema module or 'empty'.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="Desired state, same forms as FROM.")],
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Allow destructive changes (drops, narrowing type changes).")] = False,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 3 when there are changes.")] = False,
+    shadow_url: Annotated[Optional[str], typer.Option("--shadow-url", help="Server for shadow databases (default: fraisec's embedded PostgreSQL).")] = None,
+) -> None:
+    """Print the SQL that turns FROM into TO (runs as is with psql -v ON_ERROR_STOP=1 -f)."""
+    out: Output = ctx.obj
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.diff import diff
+    from fraisec.diff.sides import catalog_for
+    from fraisec.plan import plan
+    from fraisec.plan.script import render_script
+
+    try:
+        with out.progress("Reading schemas…"):
+            current = catalog_for(source, shadow_url=shadow_url)
+            desired = catalog_for(target, shadow_url=shadow_url)
+    except CatalogError as exc:
+        report(out, exc.diagnostics)
+        raise typer.Exit(ExitCode.ERRORS) from None
+    result = plan(diff(current, desired), current, desired)
+    if has_errors(result.diagnostics):
+        report(out, result.diagnostics)
+        raise typer.Exit(ExitCode.ERRORS)
+    if result.destructive and not unsafe:
+        ops = result.destructive_ops
+        listing = "; ".join(f"{op.action} {op.kind} {op.key}" for op in ops[:10])
+        more = f" (and {len(ops) - 10} more)" if len(ops) > 10 else ""
+        report(out, [error("FSC407", f"the changes are destructive: {listing}{more}",
+                           hint="Review them, then run again with --unsafe.")])
+        raise typer.Exit(ExitCode.DESTRUCTIVE)
+    script = render_script(result)
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({**result.to_data(), "script": script}, indent=2, sort_keys=True) + "\n")
+    else:
+        out.data(script)
+    if exit_code and script:
+        raise typer.Exit(ExitCode.CHANGES)

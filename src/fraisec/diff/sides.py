@@ -1,0 +1,122 @@
+"""What a side of ``fraisec diff FROM TO`` can be, and how it becomes a Catalog.
+
+Interface (stable; extend with :func:`register_side`)::
+
+    catalog_for(spec: str, *, shadow_url: str | None = None) -> Catalog   # raises CatalogError
+    register_side(matches: Callable[[str], bool], resolve: Callable[[str, SideOptions], Catalog])
+
+A side is, in this order: a database URL (``postgresql://`` / ``postgres://``), ``empty`` (a
+fresh database), a ``.sql`` file, a directory of ``.sql`` files (applied sorted by name), a schema
+module (a ``*.py`` path or a dotted module name; compiled by ``fraisec.api.schema_sql``). Every
+side except a database URL is applied to a shadow database and introspected, so both sides are
+normalised by PostgreSQL the same way. ``migrations`` (the replayed history) is registered by the
+migrations stage through :func:`register_side`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+
+from fraisec.catalog.introspect import IntrospectionError, introspect
+from fraisec.catalog.model import Catalog
+from fraisec.catalog.shadow import CatalogError, catalog_from_sql, connect_error
+from fraisec.diagnostics import Location, error
+
+__all__ = ["SideOptions", "catalog_for", "register_side", "is_url"]
+
+
+@dataclass(frozen=True)
+class SideOptions:
+    shadow_url: str | None = None
+
+
+Resolver = Callable[[str, SideOptions], Catalog]
+_RESOLVERS: list[tuple[Callable[[str], bool], Resolver]] = []
+
+
+def register_side(matches: Callable[[str], bool], resolve: Resolver) -> None:
+    """Add a kind of side; later registrations are tried first."""
+    _RESOLVERS.insert(0, (matches, resolve))
+
+
+def catalog_for(spec: str, *, shadow_url: str | None = None) -> Catalog:
+    options = SideOptions(shadow_url=shadow_url)
+    for matches, resolve in _RESOLVERS:
+        if matches(spec):
+            return resolve(spec, options)
+    raise CatalogError([error(
+        "FSC405", f"cannot tell what {spec!r} is: not a database URL, a .sql file, a directory, "
+        "a schema module or 'empty'",
+        hint="Use postgresql://…, path/to/schema.sql, a directory of .sql files, schema.py, "
+             "a dotted module name, or empty.")])
+
+
+def is_url(spec: str) -> bool:
+    return spec.startswith(("postgresql://", "postgres://"))
+
+
+def _from_url(spec: str, options: SideOptions) -> Catalog:
+    try:
+        conn = psycopg.connect(spec, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise connect_error(spec, exc) from None
+    with conn:
+        try:
+            return introspect(conn)
+        except IntrospectionError as exc:
+            raise CatalogError([error("FSC406", str(exc))]) from None
+
+
+def _from_empty(spec: str, options: SideOptions) -> Catalog:
+    return catalog_from_sql([], options.shadow_url)
+
+
+def _read(path: Path) -> tuple[str, str]:
+    try:
+        return (str(path), path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError([error("FSC405", f"cannot read {path}: {exc}",
+                                  Location(file=str(path)))]) from None
+
+
+def _from_sql_file(spec: str, options: SideOptions) -> Catalog:
+    return catalog_from_sql([_read(Path(spec))], options.shadow_url)
+
+
+def _from_directory(spec: str, options: SideOptions) -> Catalog:
+    files = sorted(p for p in Path(spec).iterdir() if p.suffix == ".sql" and p.is_file())
+    if not files:
+        raise CatalogError([error("FSC405", f"directory {spec} holds no .sql files",
+                                  Location(file=spec))])
+    return catalog_from_sql([_read(p) for p in files], options.shadow_url)
+
+
+def _is_module(spec: str) -> bool:
+    if spec.endswith(".py"):
+        return True
+    return bool(re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", spec)) and not Path(spec).exists()
+
+
+def _from_module(spec: str, options: SideOptions) -> Catalog:
+    try:
+        from fraisec.api import schema_sql  # written by the SQL-generation stage
+    except ImportError:
+        raise CatalogError([error("FSC405", f"cannot compile schema module {spec}: "
+                                  "fraisec.api.schema_sql is not available in this build")]) from None
+    text, diagnostics = schema_sql(spec)
+    if text is None:
+        raise CatalogError(list(diagnostics) or [error("FSC405", f"schema module {spec} did not compile")])
+    return catalog_from_sql([(f"{spec} (compiled schema.sql)", text)], options.shadow_url)
+
+
+# Registered in reverse priority (register_side puts the latest first).
+register_side(_is_module, _from_module)
+register_side(lambda s: Path(s).is_dir(), _from_directory)
+register_side(lambda s: s.endswith(".sql") or Path(s).is_file(), _from_sql_file)
+register_side(lambda s: s == "empty", _from_empty)
+register_side(is_url, _from_url)

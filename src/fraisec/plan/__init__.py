@@ -1,0 +1,699 @@
+"""Plan: turn :class:`~fraisec.diff.Changes` into ordered, typed operations.
+
+Interface (stable)::
+
+    plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan
+    Plan.ops            # tuple[Op], in execution order
+    Plan.destructive    # any op with safety "destructive"
+    Plan.diagnostics    # FSC4xx errors for changes fraisec cannot plan (never skipped silently)
+    render_script(plan) -> str   # in fraisec.plan.script; "" when there is nothing to do
+
+Each :class:`Op` carries its ``statements``, a ``safety`` class (``safe`` / ``locking`` /
+``destructive``), whether it may run inside a transaction (``transactional``), and
+``to_data()`` for ``--format json``.
+
+How ordering works. Every op declares which objects (or single columns) it *creates* (brings to
+the desired state) and which it *drops* (takes away from the current state); alter ops do both.
+Edges then follow from the two catalogs' dependency graphs:
+
+1. an op creating X runs after the ops creating whatever X uses in the *desired* catalog;
+2. an op dropping X runs after the ops dropping whatever uses X in the *current* catalog;
+3. an op creating a name runs after the op dropping the same name (replace, renames).
+
+``graphlib`` orders the ops; ties are broken by a fixed rank (drops, alters, creates, metadata)
+and the op id, so the output is deterministic.
+
+Before that, replacements are widened to dependents: an object that must be dropped (a function
+whose return type changed, a view whose definition changed, a column whose type changed under a
+view or policy) takes everything that depends on it in the current catalog with it, and those are
+created again afterwards, with their grants, comments and owner.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from typing import Iterable, Literal
+
+from fraisec.catalog.model import (
+    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence,
+)
+from fraisec.diagnostics import Diagnostic, error
+from fraisec.diff import Change, Changes
+from fraisec.render import ops as sql
+from fraisec.render.quoting import quote_ident
+
+__all__ = ["Op", "Plan", "Safety", "plan"]
+
+Safety = Literal["safe", "locking", "destructive"]
+Target = tuple[ObjRef, "str | None"]
+
+# Kinds that can be dropped and created again without data loss when something they use changes.
+RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index"})
+_DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
+_CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
+# Column type changes that never lose data (everything else is classed destructive).
+_WIDENING = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"),
+             ("real", "double precision"), ("character varying", "text"),
+             ("character", "text")}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One step of a migration."""
+
+    id: str
+    kind: str
+    key: str
+    action: str
+    statements: tuple[str, ...]
+    safety: Safety = "safe"
+    transactional: bool = True
+    reason: str = ""
+
+    def to_data(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "key": self.key, "action": self.action,
+                "safety": self.safety, "transactional": self.transactional,
+                "reason": self.reason, "statements": list(self.statements)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    ops: tuple[Op, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def destructive(self) -> bool:
+        return any(op.safety == "destructive" for op in self.ops)
+
+    @property
+    def destructive_ops(self) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if op.safety == "destructive")
+
+    @property
+    def non_transactional(self) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if not op.transactional)
+
+    def __bool__(self) -> bool:
+        return any(op.statements for op in self.ops)
+
+    def to_data(self) -> dict:
+        return {"destructive": self.destructive,
+                "ops": [op.to_data() for op in self.ops if op.statements],
+                "diagnostics": [d.to_data() for d in self.diagnostics]}
+
+
+@dataclass
+class _Node:
+    op: Op
+    rank: tuple
+    creates: set[Target] = field(default_factory=set)
+    drops: set[Target] = field(default_factory=set)
+    after: set[str] = field(default_factory=set)  # explicit predecessors (op ids)
+    requires: set[Target] = field(default_factory=set)  # metadata: after the creators of these
+
+
+def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
+    """Order the changes into operations; pure (no database access)."""
+    return _Planner(changes, current, desired).run()
+
+
+class _Planner:
+    def __init__(self, changes: Changes, current: Catalog, desired: Catalog) -> None:
+        self.changes = changes
+        self.cur = current
+        self.des = desired
+        self.by_ref: dict[ObjRef, Change] = changes.by_ref()
+        self.nodes: dict[str, _Node] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.default_resets: set[tuple[str, str]] = set()
+        self.cur_rdeps = _index(current.dependencies, by="referenced")
+        self.des_deps = _index(desired.dependencies, by="dependent")
+
+    # -- driver ---------------------------------------------------------------------------
+    def run(self) -> Plan:
+        for old, new in self.changes.unsupported:
+            item = old or new
+            self.diagnostics.append(error(
+                "FSC402", f"{item.kind} {item.identity} differs, and fraisec cannot diff "
+                f"{item.kind}s yet", hint="Change it by hand in a migration, or make both sides "
+                "agree on it."))
+        self._widen()
+        for change in sorted(self.by_ref.values(), key=lambda c: (c.kind, c.key)):
+            self._ops_for(change)
+        self._default_reset_ops()
+        self._metadata_ops()
+        return Plan(ops=self._order(), diagnostics=tuple(self.diagnostics))
+
+    # -- widening replacements to dependents ------------------------------------------------
+    def _column_seeds(self) -> list[tuple[ObjRef, str | None, str]]:
+        seeds = []
+        for ch in self.by_ref.values():
+            if ch.kind != "table" or ch.action != "alter":
+                continue
+            old_cols = {c.name: c for c in ch.old.columns if c.is_local}
+            new_cols = {c.name: c for c in ch.new.columns if c.is_local}
+            for name, col in old_cols.items():
+                new = new_cols.get(name)
+                if new is None:
+                    seeds.append((ch.ref, name, "drop"))
+                elif _needs_readd(col, new):
+                    seeds.append((ch.ref, name, "drop"))
+                elif (col.type, col.collation) != (new.type, new.collation):
+                    seeds.append((ch.ref, name, "type"))
+        return seeds
+
+    def _widen(self) -> None:
+        queue: list[tuple[ObjRef, str | None, str]] = [
+            (ref, None, "drop") for ref, ch in self.by_ref.items()
+            if ch.action in ("drop", "replace")]
+        queue += self._column_seeds()
+        seen: set[tuple[ObjRef, str | None]] = set()
+        while queue:
+            ref, column, mode = queue.pop()
+            if (ref, column) in seen:
+                continue
+            seen.add((ref, column))
+            for dep in self.cur_rdeps.get(ref, ()):
+                if column is not None and dep.referenced_column != column:
+                    continue
+                self._widen_one(ref, dep, mode, queue)
+
+    def _widen_one(self, ref: ObjRef, dep: Dependency, mode: str, queue: list) -> None:
+        z = dep.dependent
+        if mode == "type" and z.kind in ("constraint", "index"):
+            return  # ALTER COLUMN … TYPE rebuilds these itself
+        existing = self.by_ref.get(z)
+        if existing and existing.action in ("drop", "replace"):
+            return
+        if z.kind == "table":
+            self._widen_table(ref, z, dep, existing, queue)
+            return
+        if z not in self.des:
+            return
+        if z.kind not in RECREATABLE:
+            self.diagnostics.append(error(
+                "FSC403", f"{z} depends on {ref}, which must be dropped and created again, and "
+                f"fraisec cannot recreate a {z.kind} in place",
+                hint="Split the change into two migrations, or write this step by hand."))
+            return
+        self.by_ref[z] = Change(z.kind, z.key, "replace", self.cur.get(z), self.des.get(z),
+                                f"depends on {ref}")
+        queue.append((z, None, "drop"))
+
+    def _widen_table(self, ref: ObjRef, z: ObjRef, dep: Dependency, existing: Change | None,
+                     queue: list) -> None:
+        if dep.dependent_column is None:
+            # A partition or inheritance child of a table that is dropped and created again.
+            if ref.kind == "table" and z in self.des:
+                self.by_ref[z] = Change(z.kind, z.key, "replace", self.cur.get(z),
+                                        self.des.get(z), f"child of {ref}")
+                queue.append((z, None, "drop"))
+            return
+        if z not in self.des:
+            return
+        old_col = self.cur.table[z.key].column(dep.dependent_column)
+        new_col = self.des.table[z.key].column(dep.dependent_column)
+        if old_col is None or new_col is None:
+            return
+        if ref.kind in ("function", "sequence") and old_col.default is not None:
+            self.default_resets.add((z.key, dep.dependent_column))
+            return
+        if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
+            if old_col.type != new_col.type or old_col.collation != new_col.collation:
+                return  # the column moves off the type before the type is dropped
+            self.diagnostics.append(error(
+                "FSC403", f"column {z.key}.{quote_ident(dep.dependent_column)} uses {ref}, "
+                f"which must be dropped and created again",
+                hint="Move the column to another type first (one migration), then change the "
+                     "type (another migration)."))
+
+    # -- op construction ------------------------------------------------------------------
+    def _add(self, op: Op, rank: tuple, *, creates: Iterable[Target] = (),
+             drops: Iterable[Target] = (), after: Iterable[str] = (),
+             requires: Iterable[Target] = ()) -> _Node:
+        node = _Node(op, rank, set(creates), set(drops), set(after), set(requires))
+        self.nodes[op.id] = node
+        return node
+
+    def _ops_for(self, ch: Change) -> None:
+        if ch.action in ("drop", "replace"):
+            self._drop_op(ch)
+        if ch.action in ("create", "replace"):
+            self._create_op(ch)
+        if ch.action == "alter":
+            getattr(self, f"_alter_{ch.kind}")(ch)
+        if ch.kind == "sequence":
+            self._sequence_owner_ops(ch)
+
+    def _drop_op(self, ch: Change) -> None:
+        ref = ch.ref
+        statements: list[str] = sql.drop(ref, ch.old)
+        if ch.kind == "sequence" and self._dropped_with_owner(ch.old):
+            statements = []  # PostgreSQL drops an owned sequence with its column
+        if ch.kind in ("constraint", "index", "trigger", "policy") and self._parent_dropped(ch.old):
+            statements = []  # goes away with its table
+        safety: Safety = "destructive" if ch.kind in ("table", "sequence", "schema", "extension") else "safe"
+        if ch.kind == "view" and ch.old.materialized:
+            safety = "safe"
+        self._add(Op(f"drop:{ref}", ch.kind, ch.key, "drop", tuple(statements), safety,
+                     reason=ch.reason), (1, _DROP_ORDER[ch.kind], ch.key), drops=[(ref, None)])
+
+    def _parent_dropped(self, obj) -> bool:
+        ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
+        return bool(ch and ch.action in ("drop", "replace"))
+
+    def _dropped_with_owner(self, seq: Sequence) -> bool:
+        if not seq.owned_by:
+            return False
+        table_key, column = seq.owned_by
+        ch = self.by_ref.get(ObjRef("table", table_key))
+        if ch is None:
+            return False
+        if ch.action in ("drop", "replace"):
+            return True
+        return ch.action == "alter" and (
+            ch.new.column(column) is None
+            or _needs_readd(ch.old.column(column), ch.new.column(column)))
+
+    def _create_op(self, ch: Change) -> None:
+        ref = ch.ref
+        statements = sql.create(ref, ch.new)
+        safety: Safety = "safe"
+        transactional = True
+        rank = (3, _CREATE_ORDER[ch.kind], ch.key)
+        if ch.kind == "index" and self._table_exists(ch.new.table) and not self._is_partitioned(ch.new.table):
+            # An index on a table that already holds rows is built without blocking writes.
+            statements = [sql.index_sql(ch.new, concurrently=True)]
+            transactional = False
+            rank = (5, 0, ch.key)
+        elif ch.kind == "constraint" and self._table_exists(ch.new.table):
+            safety = "locking"
+        elif ch.kind == "view" and ch.new.materialized and ch.action == "replace":
+            safety = "locking"
+        self._add(Op(f"create:{ref}", ch.kind, ch.key, "create", tuple(statements), safety,
+                     transactional, ch.reason), rank, creates=[(ref, None)],
+                  after=[f"drop:{ref}"] if ch.action == "replace" else [])
+
+    def _table_exists(self, table_key: str) -> bool:
+        """True when the table is in the current database and survives (not recreated)."""
+        if table_key not in self.cur.table:
+            return False
+        ch = self.by_ref.get(ObjRef("table", table_key))
+        return not (ch and ch.action in ("drop", "replace"))
+
+    def _is_partitioned(self, table_key: str) -> bool:
+        t = self.des.table.get(table_key)
+        return bool(t and t.kind == "p")
+
+    # -- alters ---------------------------------------------------------------------------
+    def _alter(self, ch: Change, statements: list[str], safety: Safety = "safe", *,
+               transactional: bool = True, rank: tuple | None = None) -> None:
+        if not statements:
+            return
+        self._add(Op(f"alter:{ch.ref}", ch.kind, ch.key, "alter", tuple(statements), safety,
+                     transactional, ch.reason), rank or (2, _CREATE_ORDER[ch.kind], ch.key),
+                  creates=[(ch.ref, None)], drops=[(ch.ref, None)])
+
+    def _alter_extension(self, ch: Change) -> None:
+        self._alter(ch, sql.alter_extension(ch.key, ch.old, ch.new), "locking")
+
+    def _alter_enum(self, ch: Change) -> None:
+        # ADD VALUE cannot be used in the transaction that adds it: run it first, on its own.
+        self._alter(ch, sql.alter_enum(ch.key, ch.old, ch.new), "safe", transactional=False,
+                    rank=(0, 0, ch.key))
+
+    def _alter_composite(self, ch: Change) -> None:
+        self._alter(ch, sql.alter_composite(ch.key, ch.old, ch.new), "destructive"
+                    if len(ch.new.attributes) < len(ch.old.attributes) else "locking")
+
+    def _alter_domain(self, ch: Change) -> None:
+        self._alter(ch, sql.alter_domain(ch.key, ch.old, ch.new), "locking")
+
+    def _alter_sequence(self, ch: Change) -> None:
+        statements = sql.alter_sequence_options(ch.key, ch.old.options, ch.new.options)
+        if ch.old.unlogged != ch.new.unlogged:
+            statements.append(f"ALTER SEQUENCE {ch.key} SET {'UNLOGGED' if ch.new.unlogged else 'LOGGED'}")
+        self._alter(ch, statements, "safe")
+
+    def _alter_function(self, ch: Change) -> None:
+        self._alter(ch, sql.create(ch.ref, ch.new), "safe")
+
+    def _alter_trigger(self, ch: Change) -> None:
+        self._alter(ch, [sql.trigger_enable(ch.new)], "safe")
+
+    def _alter_table(self, ch: Change) -> None:
+        old, new = ch.old, ch.new
+        key = ch.key
+        table_statements: list[str] = []
+        safety: Safety = "safe"
+        if old.unlogged != new.unlogged:
+            table_statements.append(f"ALTER TABLE {key} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}")
+            safety = "locking"
+        if old.options != new.options:
+            removed = [o.split("=", 1)[0] for o in old.options
+                       if o.split("=", 1)[0] not in {n.split("=", 1)[0] for n in new.options}]
+            if removed:
+                table_statements.append(f"ALTER TABLE {key} RESET ({', '.join(removed)})")
+            if new.options:
+                table_statements.append(f"ALTER TABLE {key} SET ({', '.join(new.options)})")
+        for parent in old.inherits:
+            if parent not in new.inherits:
+                table_statements.append(f"ALTER TABLE {key} NO INHERIT {parent}")
+        for parent in new.inherits:
+            if parent not in old.inherits:
+                table_statements.append(f"ALTER TABLE {key} INHERIT {parent}")
+        table_statements += sql.rls_statements(new, old)
+        if table_statements:
+            self._add(Op(f"alter:{ch.ref}", "table", key, "alter", tuple(table_statements), safety,
+                         reason="table options changed"), (2, 0, key),
+                      creates=[(ch.ref, None)], drops=[(ch.ref, None)])
+        if old.partition_of and not new.partition_of:
+            self._add(Op(f"detach:{ch.ref}", "table", key, "alter",
+                         (f"ALTER TABLE {old.partition_of} DETACH PARTITION {key}",), "locking",
+                         reason="no longer a partition"), (1, -1, key),
+                      drops=[(ch.ref, None)])
+        if new.partition_of and not old.partition_of:
+            self._add(Op(f"attach:{ch.ref}", "table", key, "alter",
+                         (f"ALTER TABLE {new.partition_of} ATTACH PARTITION {key} {new.partition_bound}",),
+                         "locking", reason="becomes a partition"), (3, 99, key),
+                      creates=[(ch.ref, None)], after=self._column_op_ids(new.partition_of) + self._column_op_ids(key))
+        self._column_ops(ch)
+
+    def _column_op_ids(self, table_key: str) -> list[str]:
+        prefix = f"column:{ObjRef('table', table_key)}:"
+        return [i for i in self.nodes if i.startswith(prefix)]
+
+    def _column_ops(self, ch: Change) -> None:
+        old_cols = {c.name: c for c in ch.old.columns if c.is_local}
+        new_cols = {c.name: c for c in ch.new.columns if c.is_local}
+        ref, key = ch.ref, ch.key
+        parents = list(ch.new.inherits) + ([ch.new.partition_of] if ch.new.partition_of else [])
+        parents += [p for p in ch.old.inherits if p not in parents]
+        for name in sorted(old_cols.keys() | new_cols.keys()):
+            old, new = old_cols.get(name), new_cols.get(name)
+            target = (ref, name)
+            op_id = f"column:{ref}:{name}"
+            # A child's column waits for the same column on its parents (inherited columns).
+            after = [f"column:{ObjRef('table', p)}:{name}" for p in parents]
+            if new is None:
+                self._add(Op(op_id, "table", key, "drop column",
+                             (f"ALTER TABLE {key} DROP COLUMN {quote_ident(name)}",), "destructive",
+                             reason=f"column {name} not wanted"), (1, 50, key, name),
+                          drops=[target], after=after)
+            elif old is None:
+                safety: Safety = "locking" if new.not_null and new.default is None and not new.identity \
+                    and new.generated is None else "safe"
+                self._add(Op(op_id, "table", key, "add column",
+                             (f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}",), safety,
+                             reason=f"column {name} missing"), (2, 10, key, name),
+                          creates=[target], after=after)
+            elif old != new:
+                if _needs_readd(old, new):
+                    statements = (f"ALTER TABLE {key} DROP COLUMN {quote_ident(name)}",
+                                  f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}")
+                    safety = "destructive"
+                else:
+                    statements = tuple(sql.alter_column(key, old, new))
+                    safety = _column_safety(old, new)
+                if statements:
+                    self._add(Op(op_id, "table", key, "alter column", statements, safety,
+                                 reason=f"column {name} changed"), (2, 20, key, name),
+                              creates=[target], drops=[target], after=after)
+
+    def _sequence_owner_ops(self, ch: Change) -> None:
+        """OWNED BY is its own pair of steps: released before the old owner goes, taken after
+        the new owner exists (a table's default uses the sequence, so one step would cycle)."""
+        if ch.new is None:
+            return  # dropped: goes with its owner, or by DROP SEQUENCE
+        old_owner = ch.old.owned_by if ch.old else None
+        new_owner = ch.new.owned_by
+        recreated = bool(old_owner and self._owner_recreated(old_owner))
+        if old_owner == new_owner and not recreated:
+            return
+        if old_owner:
+            self._add(Op(f"disown:{ch.ref}", "sequence", ch.key, "alter",
+                         (sql.sequence_owned_by(ch.key, None),), "safe",
+                         reason="owner column changes"), (1, -2, ch.key))
+        if new_owner:
+            self._add(Op(f"own:{ch.ref}", "sequence", ch.key, "alter",
+                         (sql.sequence_owned_by(ch.key, new_owner),), "safe",
+                         reason="owner column"), (3, 98, ch.key),
+                      requires=[(ObjRef("table", new_owner[0]), new_owner[1]), (ch.ref, None)],
+                      after=[f"disown:{ch.ref}"])
+
+    def _owner_recreated(self, owner: tuple[str, str]) -> bool:
+        ch = self.by_ref.get(ObjRef("table", owner[0]))
+        if ch is None:
+            return False
+        if ch.action in ("drop", "replace"):
+            return True
+        if ch.action != "alter":
+            return False
+        old, new = ch.old.column(owner[1]), ch.new.column(owner[1])
+        return old is not None and (new is None or _needs_readd(old, new))
+
+    def _default_reset_ops(self) -> None:
+        """A column default that uses a function or sequence being recreated: dropped before,
+        set again after."""
+        for table_key, column in sorted(self.default_resets):
+            ref = ObjRef("table", table_key)
+            if f"column:{ref}:{column}" in self.nodes:
+                continue
+            col = self.des.table[table_key].column(column)
+            if col is None or col.default is None:
+                continue
+            name = quote_ident(column)
+            self._add(Op(f"unset-default:{ref}:{column}", "table", table_key, "alter column",
+                         (f"ALTER TABLE {table_key} ALTER COLUMN {name} DROP DEFAULT",), "safe",
+                         reason="default uses an object being recreated"), (1, 40, table_key, column),
+                      drops=[(ref, column)])
+            self._add(Op(f"set-default:{ref}:{column}", "table", table_key, "alter column",
+                         (f"ALTER TABLE {table_key} ALTER COLUMN {name} SET DEFAULT {col.default}",),
+                         "safe", reason="default uses an object being recreated"),
+                      (3, 97, table_key, column), creates=[(ref, column)],
+                      after=[f"unset-default:{ref}:{column}"])
+
+    # -- grants, comments, owners ---------------------------------------------------------
+    def _fresh(self, ref: ObjRef) -> bool:
+        ch = self.by_ref.get(ref)
+        return bool(ch and ch.action in ("create", "replace"))
+
+    def _gone(self, ref: ObjRef) -> bool:
+        ch = self.by_ref.get(ref)
+        return bool(ch and ch.action == "drop")
+
+    def _column_fresh(self, ref: ObjRef, column: str | None) -> bool:
+        if column is None or ref.kind != "table":
+            return False
+        node = self.nodes.get(f"column:{ref}:{column}")
+        return bool(node and node.creates and node.op.action in ("add column",)) or bool(
+            node and len(node.op.statements) == 2 and node.op.safety == "destructive")
+
+    def _metadata_ops(self) -> None:
+        per_ref: dict[ObjRef, list[tuple[str, Target]]] = defaultdict(list)
+        fresh_refs = {ref for ref in self.by_ref if self._fresh(ref)}
+        # Objects created or recreated: every desired grant and comment, from a known baseline.
+        for ref in sorted(fresh_refs):
+            obj = self.des.get(ref)
+            baseline = _default_grants(ref)
+            wanted = {g for g in self.des.grants if g.target == ref}
+            for g in sorted(baseline - wanted, key=_grant_sort):
+                per_ref[ref].append((sql.grant_statement(g, obj, revoke=True), (ref, g.column)))
+            for g in sorted(wanted - baseline, key=_grant_sort):
+                per_ref[ref].append((sql.grant_statement(g, obj, revoke=False), (ref, g.column)))
+            for (cref, column), c in sorted(self.des.comments.items(), key=_comment_sort):
+                if cref == ref:
+                    per_ref[ref].append((sql.comment_statement(c, obj), (ref, column)))
+            ch = self.by_ref[ref]
+            if ch.action == "replace" and ch.old is not None:
+                owner = getattr(ch.old, "owner", None)
+                if owner and owner != self.cur.current_user:
+                    stmt = sql.owner_statement(ref, obj, owner)
+                    if stmt:
+                        per_ref[ref].append((stmt, (ref, None)))
+        # Objects that stay: the grant and comment differences.
+        for g in sorted(self.changes.grants_removed, key=_grant_sort):
+            if g.target in fresh_refs or self._gone(g.target) or self._column_gone(g.target, g.column):
+                continue
+            if self._column_fresh(g.target, g.column):
+                continue
+            per_ref[g.target].append((sql.grant_statement(g, self.cur.get(g.target), revoke=True),
+                                      (g.target, g.column)))
+        for g in sorted(self.changes.grants_added, key=_grant_sort):
+            if g.target in fresh_refs:
+                continue
+            per_ref[g.target].append((sql.grant_statement(g, self.des.get(g.target), revoke=False),
+                                      (g.target, g.column)))
+        for c in self.changes.comments_removed:
+            if c.target in fresh_refs or self._gone(c.target) or self._column_gone(c.target, c.column):
+                continue
+            per_ref[c.target].append((sql.comment_statement(c, self.cur.get(c.target), remove=True),
+                                      (c.target, c.column)))
+        for c in self.changes.comments_set:
+            if c.target in fresh_refs:
+                continue
+            per_ref[c.target].append((sql.comment_statement(c, self.des.get(c.target)),
+                                      (c.target, c.column)))
+        for ref, items in per_ref.items():
+            self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
+                         tuple(s for s, _ in items), "safe", reason="grants, comments, owner"),
+                      (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
+
+    def _column_gone(self, ref: ObjRef, column: str | None) -> bool:
+        if column is None or ref.kind != "table":
+            return False
+        t = self.des.table.get(ref.key)
+        return t is None or t.column(column) is None
+
+    # -- ordering -------------------------------------------------------------------------
+    def _order(self) -> tuple[Op, ...]:
+        creators: dict[Target, set[str]] = defaultdict(set)
+        droppers: dict[Target, set[str]] = defaultdict(set)
+        for nid, node in self.nodes.items():
+            for t in node.creates:
+                creators[t].add(nid)
+            for t in node.drops:
+                droppers[t].add(nid)
+
+        def creators_of(ref: ObjRef, column: str | None) -> set[str]:
+            found = set(creators.get((ref, None), ()))
+            if column is not None:
+                found |= creators.get((ref, column), set())
+            return found
+
+        def droppers_of(ref: ObjRef, column: str | None) -> set[str]:
+            found = set(droppers.get((ref, None), ()))
+            if column is not None:
+                found |= droppers.get((ref, column), set())
+            return found
+
+        graph: dict[str, set[str]] = {nid: set() for nid in self.nodes}
+        slots_dropped: dict[tuple, set[str]] = defaultdict(set)
+        for nid, node in self.nodes.items():
+            if node.op.action == "drop":
+                for slot in _slots(node.op, self.cur):
+                    slots_dropped[slot].add(nid)
+        for nid, node in self.nodes.items():
+            preds = graph[nid]
+            preds |= {a for a in node.after if a in self.nodes}
+            for ref, column in node.creates:  # rule 1: what it uses exists first
+                for dep in self.des_deps.get(ref, ()):
+                    if column is not None and dep.dependent_column not in (column, None):
+                        continue
+                    preds |= creators_of(dep.referenced, dep.referenced_column)
+            for ref, column in node.requires:
+                preds |= creators_of(ref, column)
+            for ref, column in node.drops:  # rule 2: what uses it goes first
+                for dep in self.cur_rdeps.get(ref, ()):
+                    if column is not None and dep.referenced_column not in (column,):
+                        continue
+                    preds |= droppers_of(dep.dependent, dep.dependent_column)
+                preds |= self._disowners_of(ref, column)
+            if node.op.action == "create":  # rule 3: names are free first
+                for slot in _slots(node.op, self.des):
+                    preds |= slots_dropped.get(slot, set())
+            preds.discard(nid)
+        order = _toposort(graph, {nid: n.rank for nid, n in self.nodes.items()}, self.diagnostics)
+        return tuple(self.nodes[nid].op for nid in order)
+
+    def _disowners_of(self, ref: ObjRef, column: str | None) -> set[str]:
+        """Sequences owned by a table (column) that goes must be released before it goes."""
+        if ref.kind != "table":
+            return set()
+        found = set()
+        for key, seq in self.cur.sequence.items():
+            if seq.owned_by and seq.owned_by[0] == ref.key and (
+                    column is None or seq.owned_by[1] == column):
+                nid = f"disown:{ObjRef('sequence', key)}"
+                if nid in self.nodes:
+                    found.add(nid)
+        return found
+
+
+def _toposort(graph: dict[str, set[str]], ranks: dict[str, tuple],
+              diagnostics: list[Diagnostic]) -> list[str]:
+    """graphlib's order, always taking the lowest-ranked ready op (deterministic output)."""
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except Exception as exc:  # graphlib.CycleError
+        cycle = exc.args[1] if len(exc.args) > 1 else []
+        diagnostics.append(error(
+            "FSC404", "the changes depend on each other in a cycle: " + " → ".join(map(str, cycle)),
+            hint="Split the change into two migrations."))
+        return sorted(graph, key=lambda n: (ranks[n], n))
+    heap: list[tuple[tuple, str]] = []
+    for nid in sorter.get_ready():
+        heapq.heappush(heap, (_rank_key(ranks[nid]), nid))
+    order = []
+    while heap:
+        _, nid = heapq.heappop(heap)
+        order.append(nid)
+        sorter.done(nid)
+        for ready in sorter.get_ready():
+            heapq.heappush(heap, (_rank_key(ranks[ready]), ready))
+    return order
+
+
+def _rank_key(rank: tuple) -> tuple:
+    return tuple(str(x) if not isinstance(x, int) else f"{x + 1000:06d}" for x in rank)
+
+
+def _slots(op: Op, catalog: Catalog) -> set[tuple]:
+    """Names an op takes or frees: relations and types share one namespace per schema."""
+    obj = catalog.objects(op.kind).get(op.key) if op.kind in KINDS else None
+    if obj is None:
+        return set()
+    if op.kind in ("table", "view", "sequence", "index", "enum", "composite", "domain"):
+        return {("rel", obj.schema, obj.name)}
+    if op.kind == "constraint" and obj.type in ("p", "u", "x"):
+        return {("rel", obj.schema, obj.name), ("con", op.key)}
+    if op.kind == "function":
+        return {("fn", op.key)}
+    return {(op.kind, op.key)}
+
+
+def _needs_readd(old: Column, new: Column) -> bool:
+    """A generated column whose expression appears or changes cannot be altered in place."""
+    return new.generated is not None and old.generated != new.generated
+
+
+def _base_type(t: str) -> str:
+    return t.split("(", 1)[0].strip()
+
+
+def _column_safety(old: Column, new: Column) -> Safety:
+    if old.type != new.type:
+        a, b = _base_type(old.type), _base_type(new.type)
+        if (a, b) in _WIDENING or b == "text" or (a == b and "(" in old.type and "(" not in new.type):
+            return "locking"
+        return "destructive"
+    if new.not_null and not old.not_null:
+        return "locking"
+    return "safe"
+
+
+def _index(deps: Iterable[Dependency], *, by: str) -> dict[ObjRef, list[Dependency]]:
+    out: dict[ObjRef, list[Dependency]] = defaultdict(list)
+    for d in deps:
+        out[getattr(d, by)].append(d)
+    return out
+
+
+def _default_grants(ref: ObjRef) -> frozenset[Grant]:
+    """What PostgreSQL grants to others on a new object (acldefault): EXECUTE to PUBLIC."""
+    if ref.kind == "function":
+        return frozenset({Grant(ref, None, "public", "EXECUTE", False)})
+    return frozenset()
+
+
+def _grant_sort(g: Grant) -> tuple:
+    return (g.target, g.column or "", g.grantee, g.privilege)
+
+
+def _comment_sort(item: tuple) -> tuple:
+    (ref, column), _ = item
+    return (ref, column or "")
