@@ -1,0 +1,216 @@
+"""Each rule's fixture, applied to real PostgreSQL, shows the problem the rule reports.
+
+Tenants are organisations 1 (acme) and 2 (globex); the API role is app_user; a request sets
+``app.tenant`` / ``app.user`` with set_config(…, true), as the runtime does.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from .conftest import fixture_sql, run_request
+
+ACME = {"app.tenant": "1", "app.user": "1"}
+PROJECTS = ("INSERT INTO tb_project (fk_organization, identifier) VALUES "
+            "(1, 'acme-rockets'), (1, 'acme-anvils'), (2, 'globex-doomsday'), (2, 'globex-hammock')")
+ORGANIZATIONS = "INSERT INTO tb_organization (pk_organization, plan) VALUES (1, 'pro'), (2, 'pro')"
+MEMBERSHIPS = "INSERT INTO tb_membership (fk_organization, fk_user) VALUES (1, 1), (1, 3), (2, 2)"
+
+
+def test_fsc301_self_referencing_policy_recurses(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC301"), seed=MEMBERSHIPS)
+    with pytest.raises(psycopg.errors.InvalidObjectDefinition,
+                       match='infinite recursion detected in policy for relation "tb_membership"'):
+        db.as_role("SELECT * FROM tb_membership", settings=ACME)
+
+
+def test_fsc301_forced_helper_overflows_the_stack(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC301_forced_helper"), seed=MEMBERSHIPS)
+    with pytest.raises(psycopg.errors.StatementTooComplex, match="stack depth limit exceeded"):
+        db.as_role("SELECT * FROM tb_membership", settings=ACME)
+    # Without FORCE the owner-run helper is not subject to the policy, and it works.
+    db.superuser("ALTER TABLE tb_membership NO FORCE ROW LEVEL SECURITY")
+    rows = db.as_role("SELECT fk_organization, fk_user FROM tb_membership ORDER BY 2", settings=ACME)
+    assert rows == [(1, 1), (1, 3)]
+
+
+def test_fsc302_definer_view_returns_other_tenants_rows(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC302"), seed=PROJECTS)
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(2,)]
+    leaked = db.as_role("SELECT identifier FROM v_project WHERE fk_organization = 2 ORDER BY 1",
+                        settings=ACME)
+    assert leaked == [("globex-doomsday",), ("globex-hammock",)]
+    db.superuser("ALTER VIEW v_project SET (security_invoker = true)")
+    assert db.as_role("SELECT count(*) FROM v_project WHERE fk_organization = 2", settings=ACME) == [(0,)]
+
+
+def test_fsc303_owner_bypasses_unforced_rls(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC303"), seed=PROJECTS)
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(2,)]
+    assert db.as_role("SELECT count(*) FROM tb_project", role="app_owner", settings=ACME) == [(4,)]
+    db.superuser("ALTER TABLE tb_project FORCE ROW LEVEL SECURITY")
+    assert db.as_role("SELECT count(*) FROM tb_project", role="app_owner", settings=ACME) == [(2,)]
+
+
+def test_fsc304_rls_without_policy_denies_everything(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC304"), seed=PROJECTS)
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(0,)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                       match='new row violates row-level security policy for table "tb_project"'):
+        db.as_role("INSERT INTO tb_project (fk_organization, identifier) VALUES (1, 'x')",
+                   settings=ACME)
+
+
+def test_fsc305_policy_without_rls_is_ignored(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC305"), seed=PROJECTS)
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(4,)]
+    db.superuser("ALTER TABLE tb_project ENABLE ROW LEVEL SECURITY")
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(2,)]
+
+
+def test_fsc306_current_setting_errors_on_pooled_and_fresh_connections(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC306"), seed=PROJECTS)
+    with psycopg.connect(db.url) as conn:
+        assert run_request(conn, "SELECT count(*) FROM tb_project", role="app_user",
+                           settings=ACME) == [(2,)]
+        # The next request on the same (pooled) connection sets no tenant: '' not NULL.
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation,
+                           match='invalid input syntax for type bigint: ""'):
+            run_request(conn, "SELECT count(*) FROM tb_project", role="app_user")
+    with pytest.raises(psycopg.errors.UndefinedObject,
+                       match='unrecognized configuration parameter "app.tenant"'):
+        db.as_role("SELECT fn_current_tenant()")
+    # The NULLIF form fails closed instead: 0 rows, no error.
+    db.superuser("DROP POLICY tb_project_tenant ON tb_project; CREATE POLICY tb_project_tenant "
+                 "ON tb_project TO app_user USING (fk_organization = "
+                 "(SELECT NULLIF(current_setting('app.tenant', true), '')::bigint))")
+    with psycopg.connect(db.url) as conn:
+        run_request(conn, "SELECT 1", role="app_user", settings=ACME)
+        assert run_request(conn, "SELECT count(*) FROM tb_project", role="app_user") == [(0,)]
+
+
+_MANY_PROJECTS = """
+INSERT INTO tb_project (fk_organization, identifier)
+SELECT (i % 200) + 1, 'project-' || i FROM generate_series(1, 20000) AS i;
+"""
+
+
+def _plan(db, query: str, settings: dict[str, str]) -> str:
+    rows = db.as_role(f"EXPLAIN (COSTS OFF) {query}", settings=settings)
+    return "\n".join(r[0] for r in rows)
+
+
+def test_fsc307_in_subselect_policy_is_a_hashed_subplan(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC307"), seed=MEMBERSHIPS + ";" + _MANY_PROJECTS +
+                   "; ANALYZE tb_project; ANALYZE tb_membership")
+    query = "SELECT count(*) FROM tb_project"
+    assert db.as_role(query, settings=ACME) == [(100,)]
+    plan = _plan(db, query, ACME)
+    assert "hashed SubPlan" in plan and "Index Cond" not in plan, plan
+    # The same rule as = ANY (ARRAY(SELECT …)) is an InitPlan and an index condition.
+    db.superuser("DROP POLICY tb_project_member ON tb_project; CREATE POLICY tb_project_member "
+                 "ON tb_project TO app_user USING (fk_organization = ANY (ARRAY("
+                 "SELECT m.fk_organization FROM tb_membership m)))")
+    assert db.as_role(query, settings=ACME) == [(100,)]
+    plan = _plan(db, query, ACME)
+    assert "Index Cond: (fk_organization = ANY" in plan and "hashed SubPlan" not in plan, plan
+
+
+def test_fsc308_row_function_runs_per_row(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC308"), seed=_MANY_PROJECTS + "; ANALYZE tb_project")
+    query = "SELECT count(*) FROM tb_project"
+    assert db.as_role(query, settings=ACME) == [(100,)]
+    rows = db.as_role(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {query}", settings=ACME)
+    plan = "\n".join(r[0] for r in rows)
+    assert "Index Cond" not in plan, plan
+    assert "loops=20000" in plan, plan  # the wrapped call still runs once per row
+
+
+def test_fsc309_insert_with_check_true_plants_rows_in_another_tenant(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC309"), seed=PROJECTS)
+    db.as_role("INSERT INTO tb_project (fk_organization, identifier) VALUES (2, 'planted-by-acme')",
+               settings=ACME)
+    assert db.superuser("SELECT fk_organization FROM tb_project WHERE identifier = 'planted-by-acme'") == [(2,)]
+    db.superuser("CREATE POLICY tb_project_tenant_guard ON tb_project AS RESTRICTIVE FOR ALL "
+                 "TO app_user USING (fk_organization = (SELECT NULLIF(current_setting("
+                 "'app.tenant', true), '')::bigint)) WITH CHECK (fk_organization = (SELECT "
+                 "NULLIF(current_setting('app.tenant', true), '')::bigint))")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="tb_project_tenant_guard"):
+        db.as_role("INSERT INTO tb_project (fk_organization, identifier) VALUES (2, 'again')",
+                   settings=ACME)
+
+
+_HIJACK = """
+CREATE TEMP TABLE tb_membership (fk_organization bigint, fk_user bigint);
+INSERT INTO tb_membership VALUES (2, 1);
+GRANT SELECT ON tb_membership TO PUBLIC;
+"""
+
+
+def _hijack(db) -> tuple[bool, bool]:
+    """(honest answer, answer after the caller shadows tb_membership with a TEMP table)."""
+    db.superuser("GRANT TEMPORARY ON DATABASE " + db.superuser("SELECT current_database()")[0][0]
+                 + " TO app_user")
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute("SELECT set_config('app.user', '1', false)")
+        conn.execute("SET ROLE app_user")
+        honest = conn.execute("SELECT fn_is_member_of(2)").fetchone()[0]
+        conn.execute(_HIJACK)
+        hijacked = conn.execute("SELECT fn_is_member_of(2)").fetchone()[0]
+    return honest, hijacked
+
+
+def test_fsc310_unpinned_definer_trusts_the_callers_tables(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC310"), seed=MEMBERSHIPS)
+    assert _hijack(db) == (False, True)
+
+
+def test_fsc311_definer_with_unqualified_names_is_shadowed_by_pg_temp(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC311"), seed=MEMBERSHIPS)
+    assert _hijack(db) == (False, True)
+    db.superuser("ALTER FUNCTION fn_is_member_of(bigint) SET search_path = public, pg_temp")
+    assert _hijack(db) == (False, False)
+
+
+def test_fsc312_public_execute_lets_the_api_role_run_a_definer(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC312"), seed=ORGANIZATIONS)
+    assert db.superuser("SELECT has_function_privilege('app_user', 'fn_set_plan(bigint, text)', "
+                        "'EXECUTE')") == [(True,)]
+    db.as_role("SELECT fn_set_plan(2, 'free-forever')", settings=ACME)
+    assert db.superuser("SELECT plan FROM tb_organization WHERE pk_organization = 2") == [("free-forever",)]
+    db.superuser("REVOKE ALL ON FUNCTION fn_set_plan(bigint, text) FROM PUBLIC")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for function"):
+        db.as_role("SELECT fn_set_plan(2, 'free')", settings=ACME)
+
+
+def test_fsc313_unindexed_tenant_column_scans_the_table(tenant_db) -> None:
+    seed = ("INSERT INTO tb_activity (fk_organization, action) SELECT (i % 200) + 1, 'x' "
+            "FROM generate_series(1, 20000) AS i; ANALYZE tb_activity")
+    db = tenant_db(fixture_sql("FSC313"), seed=seed)
+    query = "SELECT count(*) FROM tb_activity"
+    plan = _plan(db, query, ACME)
+    assert "Seq Scan on tb_activity" in plan and "Index Cond" not in plan, plan
+    db.superuser("CREATE INDEX ON tb_activity (fk_organization); ANALYZE tb_activity")
+    assert "Index Cond: (fk_organization = $0)" in _plan(db, query, ACME)
+
+
+def test_fsc314_global_unique_is_an_existence_oracle(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC314"), seed=PROJECTS)
+    assert db.as_role("SELECT count(*) FROM tb_project WHERE identifier = 'globex-doomsday'",
+                      settings=ACME) == [(0,)]
+    with pytest.raises(psycopg.errors.UniqueViolation, match="uq_project_identifier_global"):
+        db.as_role("INSERT INTO tb_project (fk_organization, identifier) VALUES (1, 'globex-doomsday')",
+                   settings=ACME)
+
+
+# Matviews are often created or refreshed by the migrations superuser, who bypasses RLS.
+_REFRESH_AS_SUPERUSER = "; ALTER MATERIALIZED VIEW mv_project OWNER TO postgres; REFRESH MATERIALIZED VIEW mv_project"
+
+
+def test_fsc315_granted_matview_returns_every_tenant(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC315"), seed=PROJECTS + _REFRESH_AS_SUPERUSER)
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(2,)]
+    assert db.as_role("SELECT count(*) FROM mv_project", settings=ACME) == [(4,)]
+    with pytest.raises(psycopg.errors.WrongObjectType):
+        db.superuser("ALTER TABLE mv_project ENABLE ROW LEVEL SECURITY")
