@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fraisec.diagnostics import Diagnostic, Location, error, has_errors
 from fraisec.ir.model import Schema
 
-__all__ = ["compile_schema", "load_ir"]
+__all__ = ["check_sql_sources", "compile_schema", "load_ir", "read_sql_dir"]
 
 
 def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Diagnostic]]:
@@ -31,6 +33,28 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
 
         diagnostics += run_rules(schema)
     return schema, diagnostics
+
+
+def read_sql_dir(directory: Path) -> list[tuple[str, str]]:
+    """The ``.sql`` files of a directory (e.g. ``db/``) as (display path, text), sorted by name."""
+    from fraisec.load import display_path
+
+    if not directory.is_dir():
+        return []
+    return [(display_path(p), p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
+
+
+def check_sql_sources(schema: Schema, sources: list[tuple[str, str]],
+                      database_url: str | None = None) -> list[Diagnostic]:
+    """Cross-check the schema's hand-written sql_source objects: statically against ``sources``,
+    or against a live database's catalog when ``database_url`` is given."""
+    from fraisec.validate import sql_sources
+
+    if database_url is None:
+        return sql_sources.check_sql_sources(schema, sql_sources.from_sql(sources))
+    from fraisec.catalog.introspect import introspect_url
+
+    return sql_sources.check_sql_sources(schema, sql_sources.from_catalog(introspect_url(database_url)))
 
 
 def compile_schema(ref: str) -> tuple[dict[str, str] | None, list[Diagnostic]]:

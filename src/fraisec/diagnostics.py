@@ -134,6 +134,13 @@ CODES: dict[str, str] = {
     "FSC211": "invalid observer",
     "FSC212": "mutation cannot be generated",
     "FSC213": "invalid SQL identifier",
+    "FSC214": "mutation function not found",
+    "FSC215": "mutation function parameters disagree with the mutation",
+    "FSC216": "mutation function does not return mutation_response",
+    "FSC217": "query view not found",
+    "FSC218": "query view does not return (id, data)",
+    "FSC219": "query view data lacks keys for the type's fields",
+    "FSC220": "query view lacks an inject column",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -1,4 +1,4 @@
-"""``fraisec validate [SCHEMA]``: every diagnostic, nothing written."""
+"""``fraisec validate [SCHEMA] [--database URL]``: every diagnostic, nothing written."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from fraisec.cli.common import finish, output, project_or_exit, schema_ref
+from fraisec.diagnostics import Location, error
 
 
 def register(app: typer.Typer) -> None:
@@ -17,13 +18,38 @@ def validate_command(
     ctx: typer.Context,
     schema: Annotated[Optional[str], typer.Argument(help="Schema module: a .py path or a dotted name "
                                                          "(default: from fraisec.toml, else schema.py).")] = None,
+    database: Annotated[Optional[str], typer.Option("--database", help="Also check the schema's "
+                                                    "hand-written sql_source functions and views in this "
+                                                    "database (a postgresql:// URL).")] = None,
 ) -> None:
-    """Load and validate the schema; report all problems at once."""
-    from fraisec.api import load_ir
+    """Load and validate the schema, cross-check hand-written SQL; report all problems at once.
+
+    Without --database, the functions and views named as sql_source are read from the
+    project's db/*.sql files; with it, from the live database's catalog.
+    """
+    import psycopg
+
+    from fraisec.api import check_sql_sources, load_ir, read_sql_dir
 
     out = output(ctx)
     project = project_or_exit(out)
     ir, diagnostics = load_ir(schema_ref(schema, project))
+    checkable = database is not None or project.db_dir.is_dir()
+    if ir is not None and not _has_errors(diagnostics) and not checkable:
+        out.detail("hand-written sql_source objects not checked: no db/ directory and no --database")
+    if ir is not None and not _has_errors(diagnostics) and checkable:
+        try:
+            diagnostics += check_sql_sources(ir, read_sql_dir(project.db_dir), database)
+        except psycopg.Error as exc:
+            diagnostics.append(error("FSC902", f"cannot read the database: {str(exc).strip()}",
+                                     Location(file=database or ""), hint="Check the URL, that the "
+                                     "server is running and the credentials."))
     finish(out, diagnostics)
-    out.status(f"ok: {len(ir.types)} types, {len(ir.queries)} queries, "
-               f"{len(ir.mutations)} mutations" if ir else "ok")
+    out.status(f"ok: {len(ir.types)} types, {len(ir.queries)} queries, {len(ir.mutations)} mutations"
+               if ir else "ok")
+
+
+def _has_errors(diagnostics) -> bool:
+    from fraisec.diagnostics import has_errors
+
+    return has_errors(diagnostics)

@@ -1,0 +1,248 @@
+"""Cross-check hand-written SQL against the schema that names it as ``sql_source``.
+
+A mutation's function must exist, take the mutation's arguments and then its injected ones in
+the order the runtime passes them, and return ``mutation_response``; a query's view must exist,
+return ``(id, data)``, carry a ``data`` key for every field of the type and a column for every
+``inject`` key. The SQL objects come from two readers with one shape (``SqlObjects``):
+``from_sql`` reads ``.sql`` text statically with sqlglot; ``from_catalog`` reads an introspected
+database (a live one with ``validate --database``, or the shadow).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import sqlglot
+from sqlglot import exp
+
+from fraisec.diagnostics import Diagnostic, Location, error
+from fraisec.ir.model import Kind, Mutation, Query, Schema, TypeRef
+
+# sqlglot logs a warning for every statement it only reads as a Command (CREATE POLICY, …).
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+if TYPE_CHECKING:
+    from fraisec.catalog.model import Catalog
+
+__all__ = ["SqlFunction", "SqlObjects", "SqlView", "check_sql_sources", "from_catalog", "from_sql"]
+
+
+@dataclass(frozen=True)
+class SqlFunction:
+    name: str
+    params: tuple[tuple[str, str], ...]  # (name, type) in order
+    returns: str | None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class SqlView:
+    name: str
+    columns: tuple[str, ...]
+    data_keys: frozenset[str] | None  # None when the data expression cannot be read
+    location: Location | None = None
+
+
+@dataclass
+class SqlObjects:
+    functions: dict[str, list[SqlFunction]] = field(default_factory=dict)
+    views: dict[str, SqlView] = field(default_factory=dict)
+    origin: str = "db/*.sql"
+
+    def add_function(self, fn: SqlFunction) -> None:
+        self.functions.setdefault(fn.name, []).append(fn)
+
+
+def _bare(name: str) -> str:
+    """``app.fn_x`` / ``"app"."fn_x"`` → ``fn_x``: sql_source may or may not be qualified."""
+    return name.replace('"', "").rsplit(".", 1)[-1]
+
+
+# -- readers --------------------------------------------------------------------------------
+
+def from_sql(sources: Iterable[tuple[str, str]]) -> SqlObjects:
+    """Functions and views created in ``.sql`` texts (file name, text), read with sqlglot."""
+    objects = SqlObjects()
+    for filename, text in sources:
+        try:
+            statements = sqlglot.parse(text, read="postgres")
+        except sqlglot.errors.SqlglotError:
+            continue  # unreadable statically; the shadow database reads it instead
+        for statement in statements:
+            if isinstance(statement, exp.Create):
+                _read_create(statement, filename, text, objects)
+    return objects
+
+
+def _read_create(statement: exp.Create, filename: str, text: str, objects: SqlObjects) -> None:
+    kind = str(statement.args.get("kind") or "").upper()
+    target = statement.this
+    if kind == "FUNCTION" and isinstance(target, exp.UserDefinedFunction):
+        name = _bare(target.this.sql(dialect="postgres"))
+        params = tuple((p.name, p.args["kind"].sql(dialect="postgres").lower())
+                       for p in target.expressions if isinstance(p, exp.ColumnDef) and p.args.get("kind"))
+        returns = statement.find(exp.ReturnsProperty)
+        objects.add_function(SqlFunction(
+            name, params, _bare(returns.this.sql(dialect="postgres")).lower() if returns and returns.this else None,
+            _locate(filename, text, "FUNCTION", name)))
+    elif kind == "VIEW" and isinstance(statement.expression, exp.Select):
+        name = _bare(target.sql(dialect="postgres"))
+        select = statement.expression
+        objects.views[name] = SqlView(name, tuple(e.alias_or_name for e in select.expressions),
+                                      _data_keys(select), _locate(filename, text, "VIEW", name))
+
+
+def from_catalog(catalog: Catalog) -> SqlObjects:
+    """The same shape from an introspected database."""
+    objects = SqlObjects(origin="the database")
+    for fn in catalog.function.values():
+        objects.add_function(SqlFunction(fn.name, _identity_params(fn.identity_args),
+                                         _bare(fn.result or "").lower() or None))
+    for view in catalog.view.values():
+        try:
+            select = sqlglot.parse_one(view.definition, read="postgres")
+        except sqlglot.errors.SqlglotError:
+            select = None
+        keys = _data_keys(select) if isinstance(select, exp.Select) else None
+        objects.views[view.name] = SqlView(view.name, tuple(view.columns), keys)
+    return objects
+
+
+def _identity_params(args: str) -> tuple[tuple[str, str], ...]:
+    """``p_org_id uuid, p_email text`` (pg_get_function_identity_arguments) → pairs."""
+    params = []
+    for part in filter(None, (p.strip() for p in _split_top_level(args))):
+        words = part.split()
+        if words and words[0].upper() in ("IN", "INOUT", "VARIADIC"):
+            words = words[1:]
+        if len(words) >= 2:
+            params.append((words[0].strip('"'), " ".join(words[1:]).lower()))
+        elif words:
+            params.append(("", words[0].lower()))
+    return tuple(params)
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _data_keys(select: exp.Select) -> frozenset[str] | None:
+    for projection in select.expressions:
+        if projection.alias_or_name != "data":
+            continue
+        call = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(call, exp.Anonymous) and call.name.lower() in ("jsonb_build_object", "json_build_object"):
+            args = call.expressions
+        elif isinstance(call, (exp.JSONObject, exp.JSONBObjectAgg)):
+            args = call.expressions
+        else:
+            return None
+        keys = [a.this for a in args[0::2] if isinstance(a, exp.Literal) and a.is_string]
+        return frozenset(keys) if len(keys) * 2 == len(args) else None
+    return None
+
+
+def _locate(filename: str, text: str, kind: str, name: str) -> Location:
+    pattern = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?{kind}\s+(?:[\w\"]+\.)?\"?{re.escape(name)}\b",
+                         re.IGNORECASE)
+    match = pattern.search(text)
+    line = text.count("\n", 0, match.start()) + 1 if match else None
+    return Location(file=filename, line=line)
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+# GraphQL scalar → PostgreSQL types a parameter may have for it.
+_COMPATIBLE: dict[str, tuple[str, ...]] = {
+    "ID": ("uuid",), "UUID": ("uuid",),
+    "String": ("text", "varchar", "character varying", "citext", "char", "character"),
+    "Int": ("integer", "int", "int4", "bigint", "int8", "smallint", "int2"),
+    "Float": ("double precision", "float8", "real", "float4", "numeric", "decimal"),
+    "Boolean": ("boolean", "bool"),
+    "DateTime": ("timestamp with time zone", "timestamptz"),
+    "Date": ("date",), "Json": ("jsonb", "json"),
+}
+
+
+def check_sql_sources(schema: Schema, objects: SqlObjects) -> list[Diagnostic]:
+    """Diagnostics for hand-written sources (generated ones are fraisec's own and always agree)."""
+    generated_views = {t.entity.view for t in schema.entities if t.entity}
+    diagnostics: list[Diagnostic] = []
+    for mutation in schema.mutations:
+        if not mutation.generated:
+            diagnostics += _check_function(mutation, objects)
+    for query in schema.queries:
+        if query.sql_source and _bare(query.sql_source) not in generated_views:
+            diagnostics += _check_view(schema, query, objects)
+    return diagnostics
+
+
+def _check_function(mutation: Mutation, objects: SqlObjects) -> Iterator[Diagnostic]:
+    name = _bare(mutation.sql_source)
+    candidates = objects.functions.get(name)
+    if not candidates:
+        yield error("FSC214", f"mutation '{mutation.name}' calls {name}(), which {objects.origin} does not define",
+                    mutation.location, hint=f"Write CREATE FUNCTION {name}(…) in db/, or fix sql_source.")
+        return
+    expected = [(a.name, a.type) for a in mutation.arguments] + \
+               [(p.name, TypeRef(name="String", kind=Kind.SCALAR)) for p in mutation.inject]
+    fn = candidates[-1]  # CREATE OR REPLACE: the last definition wins
+    problem = _signature_problem(expected, fn.params, len(mutation.arguments))
+    if problem:
+        runtime_order = ", ".join(n for n, _ in expected)
+        yield error("FSC215", f"{name}({', '.join(f'{n} {t}' for n, t in fn.params)}) does not match mutation "
+                    f"'{mutation.name}': {problem}", fn.location or mutation.location,
+                    hint=f"The runtime calls it with ({runtime_order}), in that order "
+                         "(declared arguments, then injected ones).")
+    if fn.returns is not None and fn.returns != "mutation_response":
+        yield error("FSC216", f"{name}() returns {fn.returns}, not mutation_response", fn.location or mutation.location,
+                    hint="Declare RETURNS mutation_response; the runtime decodes that type.")
+
+
+def _signature_problem(expected: list[tuple[str, TypeRef]], params: tuple[tuple[str, str], ...],
+                       declared: int) -> str | None:
+    if len(params) != len(expected):
+        return f"it takes {len(params)} parameters, the mutation passes {len(expected)}"
+    for position, ((arg, ref), (param, sql_type)) in enumerate(zip(expected, params), start=1):
+        if param and param.removeprefix("p_") != arg:
+            return f"parameter {position} is '{param}' but argument {position} is '{arg}'"
+        allowed = _COMPATIBLE.get(ref.name) if position <= declared else None
+        if allowed and not ref.is_list and sql_type not in allowed:
+            return f"parameter '{param or position}' is {sql_type}, argument '{arg}' is {ref.name}"
+    return None
+
+
+def _check_view(schema: Schema, query: Query, objects: SqlObjects) -> Iterator[Diagnostic]:
+    name = _bare(query.sql_source or "")
+    view = objects.views.get(name)
+    if view is None:
+        yield error("FSC217", f"query '{query.name}' reads {name}, which {objects.origin} does not define",
+                    query.location, hint=f"Write CREATE VIEW {name} … in db/, or fix sql_source.")
+        return
+    where = view.location or query.location
+    if not {"id", "data"} <= set(view.columns):
+        yield error("FSC218", f"view {name} returns ({', '.join(view.columns)}), not (id, data)", where,
+                    hint="A v_ view returns `id` (uuid) and `data` (jsonb), plus any inject columns.")
+    target = schema.type(query.return_type.name)
+    if target is not None and view.data_keys is not None:
+        missing = [f.name for f in target.fields if f.name not in view.data_keys]
+        if missing:
+            yield error("FSC219", f"view {name}'s data lacks keys for {target.name} fields: {', '.join(missing)}",
+                        where, hint="Add them to jsonb_build_object (snake_case keys).")
+    for param in query.inject:
+        if param.name not in view.columns and (view.data_keys is None or param.name not in view.data_keys):
+            yield error("FSC220", f"query '{query.name}' injects '{param.name}', but view {name} has no such "
+                        "column", where, hint=f"Expose `{param.name}` as a column of the view.")
