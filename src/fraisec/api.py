@@ -57,8 +57,12 @@ def check_sql_sources(schema: Schema, sources: list[tuple[str, str]],
     return sql_sources.check_sql_sources(schema, sql_sources.from_catalog(introspect_url(database_url)))
 
 
-def compile_schema(ref: str) -> tuple[dict[str, str] | None, list[Diagnostic]]:
-    """Every artifact ``fraisec compile`` writes, as ``{file name: text}``; None on errors."""
+def compile_schema(ref: str, db_dir: Path | None = None) -> tuple[dict[str, str] | None, list[Diagnostic]]:
+    """Every artifact ``fraisec compile`` writes, as ``{file name: text}``; None on errors.
+
+    When ``db_dir`` holds hand-written ``.sql`` files, the generated SQL and those files are
+    applied to a shadow database and the schema's sql_source objects are checked there.
+    """
     from fraisec.emit.schema_json import emit_schema_json
 
     schema, diagnostics = load_ir(ref)
@@ -66,7 +70,24 @@ def compile_schema(ref: str) -> tuple[dict[str, str] | None, list[Diagnostic]]:
         return None, diagnostics
     artifacts = {"schema.json": emit_schema_json(schema)}
     artifacts.update(_generated_sql_artifacts(schema))
-    return artifacts, diagnostics
+    hand_written = read_sql_dir(db_dir) if db_dir is not None else []
+    if hand_written and "schema.sql" in artifacts:
+        diagnostics += check_in_shadow(schema, [("schema.sql", artifacts["schema.sql"]), *hand_written])
+    return (None if has_errors(diagnostics) else artifacts), diagnostics
+
+
+def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diagnostic]:
+    """Apply generated + hand-written SQL (dependency-ordered) to a shadow database, then cross-check."""
+    from fraisec.catalog.shadow import CatalogError, catalog_from_sql
+    from fraisec.desired import order_sql_files
+    from fraisec.validate import sql_sources
+
+    generated, *hand_written = sources
+    try:
+        catalog = catalog_from_sql([generated, *order_sql_files(hand_written)])
+    except CatalogError as exc:
+        return list(exc.diagnostics)
+    return sql_sources.check_sql_sources(schema, sql_sources.from_catalog(catalog))
 
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:

@@ -12,7 +12,7 @@ from fraisec.cli.report import report
 from fraisec.diagnostics import Diagnostic, error, has_errors
 from fraisec.project import Project, ProjectError, find_project
 
-__all__ = ["finish", "output", "project_or_exit", "schema_ref"]
+__all__ = ["db_dir_for", "finish", "output", "project_or_exit", "schema_ref"]
 
 
 def output(ctx: typer.Context) -> Output:
@@ -30,6 +30,16 @@ def project_or_exit(out: Output) -> Project:
 
 def schema_ref(given: str | None, project: Project) -> str:
     return given if given is not None else project.schema_path_or_module()
+
+
+def db_dir_for(given: str | None, project: Project) -> Path:
+    """Hand-written SQL lives in the db/ directory of the project that holds the schema file."""
+    if given is not None and given.endswith(".py"):
+        try:
+            return find_project(Path(given).resolve().parent).db_dir
+        except ProjectError:
+            pass
+    return project.db_dir
 
 
 def finish(out: Output, diagnostics: list[Diagnostic]) -> None:

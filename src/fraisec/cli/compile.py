@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fraisec.cli.common import finish, output, project_or_exit, schema_ref, write_artifacts
+from fraisec.cli.common import db_dir_for, finish, output, project_or_exit, schema_ref, write_artifacts
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +26,7 @@ def compile_command(
 
     out = output(ctx)
     project = project_or_exit(out)
-    artifacts, diagnostics = compile_schema(schema_ref(schema, project))
+    artifacts, diagnostics = compile_schema(schema_ref(schema, project), db_dir_for(schema, project))
     finish(out, diagnostics)
     assert artifacts is not None
     write_artifacts(out, artifacts, out_dir if out_dir is not None else project.out_dir)

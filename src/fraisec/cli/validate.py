@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fraisec.cli.common import finish, output, project_or_exit, schema_ref
+from fraisec.cli.common import db_dir_for, finish, output, project_or_exit, schema_ref
 from fraisec.diagnostics import Location, error
 
 
@@ -34,12 +34,13 @@ def validate_command(
     out = output(ctx)
     project = project_or_exit(out)
     ir, diagnostics = load_ir(schema_ref(schema, project))
-    checkable = database is not None or project.db_dir.is_dir()
+    db_dir = db_dir_for(schema, project)
+    checkable = database is not None or db_dir.is_dir()
     if ir is not None and not _has_errors(diagnostics) and not checkable:
         out.detail("hand-written sql_source objects not checked: no db/ directory and no --database")
     if ir is not None and not _has_errors(diagnostics) and checkable:
         try:
-            diagnostics += check_sql_sources(ir, read_sql_dir(project.db_dir), database)
+            diagnostics += check_sql_sources(ir, read_sql_dir(db_dir), database)
         except psycopg.Error as exc:
             diagnostics.append(error("FSC902", f"cannot read the database: {str(exc).strip()}",
                                      Location(file=database or ""), hint="Check the URL, that the "
