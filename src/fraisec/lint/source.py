@@ -183,6 +183,10 @@ def _mask(text: str) -> _Masked:
                 open_at, j = i, n
             if c == "'":
                 blank(i + 1, j - 1)
+            else:  # keep quoted identifiers readable, but a ';' in one never ends a statement
+                for k in range(i + 1, j - 1):
+                    if out[k] == ";":
+                        out[k] = " "
             i = j
         elif c == "$" and not _ident_char(text, i - 1) and (m := _DOLLAR_TAG.match(text, i)):
             tag = m.group(0)

@@ -1,0 +1,124 @@
+"""The scanner, silencing comments, the CLI and --squawk."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fraisec.lint import LintConfig, lint_files, lint_sql
+from fraisec.lint.source import SourceFile, split_statements
+
+from .conftest import RULES_DIR
+
+UNFORCED = """CREATE TABLE tb_project (pk_project bigint PRIMARY KEY, fk_organization bigint NOT NULL,
+  UNIQUE (fk_organization, pk_project));
+CREATE POLICY p ON tb_project USING (fk_organization = (SELECT NULLIF(current_setting('app.tenant', true), '')::bigint));
+ALTER TABLE tb_project ENABLE ROW LEVEL SECURITY;
+"""
+
+
+def _codes(sources: list[tuple[str, str]], **kw) -> list[tuple[str, int]]:
+    return [(d.code, d.location.line) for d in lint_sql(sources, **kw)]
+
+
+def test_scanner_keeps_lines_and_ignores_semicolons_in_literals_and_bodies() -> None:
+    text = ("-- a; comment\nSELECT 'x;y', E'it\\'s;', \"odd;name\"\n;\n/* outer /* nested; */ ; */\n"
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;\n"
+            "SELECT $$;$$")
+    statements, unterminated = split_statements(SourceFile("t.sql", text))
+    assert [s.line for s in statements] == [2, 5, 6]
+    assert statements[1].raw.startswith("CREATE FUNCTION") and statements[1].raw.endswith("$body$")
+    assert unterminated == []
+
+
+def test_unterminated_body_is_reported_not_raised() -> None:
+    found = lint_sql([("t.sql", "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n")])
+    assert ("FSC300", 2) in [(d.code, d.location.line) for d in found]
+
+
+def test_unreadable_policy_is_reported() -> None:
+    found = lint_sql([("t.sql", "CREATE POLICY ON nothing;\n")])
+    assert [(d.code, d.severity.value) for d in found] == [("FSC300", "warning")]
+
+
+def test_ignore_on_the_line_before_the_statement() -> None:
+    assert ("FSC303", 4) in _codes([("a.sql", UNFORCED)])
+    silenced = UNFORCED.replace("ALTER TABLE", "-- fraisec: ignore FSC303 (owner is a report job)\nALTER TABLE")
+    assert [c for c, _ in _codes([("a.sql", silenced)])] == []
+
+
+def test_ignore_on_the_same_line_names_the_code() -> None:
+    other = UNFORCED.replace("SECURITY;", "SECURITY; -- fraisec: ignore FSC302")
+    assert ("FSC303", 4) in _codes([("a.sql", other)])
+    same = UNFORCED.replace("SECURITY;", "SECURITY; -- fraisec: ignore FSC302, FSC303")
+    assert _codes([("a.sql", same)]) == []
+
+
+def test_ignore_file_only_applies_to_its_file() -> None:
+    policy_file = ("-- fraisec: ignore-file FSC303\n" + UNFORCED)
+    assert _codes([("a.sql", policy_file)]) == []
+    split = UNFORCED.split("ALTER TABLE")
+    sources = [("a.sql", "-- fraisec: ignore-file FSC303\n" + split[0]), ("b.sql", "ALTER TABLE" + split[1])]
+    assert _codes(sources) == [("FSC303", 1)]
+
+
+def test_tenant_columns_are_configurable() -> None:
+    sql = "CREATE TABLE tb_doc (pk_doc bigint PRIMARY KEY, account_id bigint NOT NULL, title text UNIQUE);\n"
+    assert _codes([("a.sql", sql)]) == []
+    found = _codes([("a.sql", sql)], config=LintConfig(tenant_columns=("account_id",)))
+    assert sorted(found) == [("FSC305", 1), ("FSC313", 1), ("FSC314", 1)]
+
+
+def test_alter_view_set_security_invoker_fixes_fsc302() -> None:
+    sql = (RULES_DIR / "FSC302.sql").read_text()
+    assert "FSC302" in [c for c, _ in _codes([("a.sql", sql)])]
+    fixed = sql + "\nALTER VIEW v_project SET (security_invoker = on);\n"
+    assert "FSC302" not in [c for c, _ in _codes([("a.sql", fixed)])]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fraisec", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_exit_codes() -> None:
+    clean = RULES_DIR.parent / "clean" / "recommended.sql"
+    assert _cli("lint", str(clean)).returncode == 0
+    assert _cli("lint", str(RULES_DIR / "FSC313.sql")).returncode == 0  # warnings only
+    assert _cli("lint", str(RULES_DIR / "FSC301.sql")).returncode == 1
+    assert _cli("lint", str(RULES_DIR / "missing.sql")).returncode == 1  # FSC300: cannot read
+
+
+def test_cli_github_annotations() -> None:
+    proc = _cli("--format", "github", "lint", str(RULES_DIR / "FSC301.sql"))
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"::error file={RULES_DIR / 'FSC301.sql'},line=10,title=FSC301::")
+
+
+@pytest.mark.skipif(shutil.which("squawk") is None, reason="squawk-cli is optional")
+def test_squawk_findings_join_the_report(tmp_path: Path) -> None:
+    migration = tmp_path / "0002_index.sql"
+    migration.write_text("SELECT 1;\nCREATE INDEX ix_project_name ON tb_project (name);\n")
+    proc = _cli("--format", "json", "lint", "--squawk", str(migration))
+    assert '"code": "FSC390"' in proc.stdout
+    assert "require-concurrent-index-creation" in proc.stdout
+    assert f'"line": 2' in proc.stdout
+
+
+def test_squawk_missing_is_a_warning(monkeypatch) -> None:
+    from fraisec.lint import squawk
+
+    monkeypatch.setattr(squawk.shutil, "which", lambda name: None)
+    found = squawk.squawk_lint(["x.sql"])
+    assert [(d.code, d.severity.value) for d in found] == [("FSC391", "warning")]
+
+
+def test_lint_files_keeps_names_as_given() -> None:
+    rel = Path("tests/fixtures/lint/rules/FSC313.sql")
+    if not rel.exists():
+        pytest.skip("run from the repository root")
+    assert [d.location.file for d in lint_files([rel])] == [str(rel)]
