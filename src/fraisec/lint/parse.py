@@ -29,7 +29,8 @@ from fraisec.lint.sqlread import (
 
 __all__ = ["Unreadable", "build_model"]
 
-_RANDOM_DEFAULTS = ("gen_random_uuid", "uuid_generate_v4", "uuid_generate_v7", "uuidv7")
+_RANDOM_DEFAULTS = ("gen_random_uuid", "uuid_generate_v4", "uuid_generate_v7", "uuidv7", "uuidv4",
+                    "gen_random_bytes")
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def _table_element(stmt: Statement, table: str, begin: int, end: int, columns: l
     type_ = re.split(r"\s+(?:NOT|NULL|DEFAULT|PRIMARY|UNIQUE|REFERENCES|CHECK|GENERATED|"
                      r"CONSTRAINT|COLLATE)\b", rest, maxsplit=1, flags=re.IGNORECASE)[0]
     raw_rest = raw.strip()
-    random_default = bool(re.search(r"\bDEFAULT\s+(?:\w+\.)?(" + "|".join(_RANDOM_DEFAULTS) + r")\s*\(",
+    random_default = bool(re.search(r"\bDEFAULT\b[^,]*?\b(" + "|".join(_RANDOM_DEFAULTS) + r")\s*\(",
                                     raw_rest, re.IGNORECASE))
     columns.append(Column(name, " ".join(type_.split()).lower(), random_default, span))
     if re.search(r"\bPRIMARY\s+KEY\b", rest, re.IGNORECASE):

@@ -41,7 +41,7 @@ def policy_recursion(model: LintModel, config: LintConfig) -> Iterator[Finding]:
 
 def _recursion_finding(model: LintModel, policy: Policy, target: str, span: Span,
                        via: str | None) -> Finding:
-    others = sorted({p.name for p in model.policies if p.table != policy.table and any(
+    others = sorted({f"{p.name} on {p.table}" for p in model.policies if p.table != policy.table and any(
         t == policy.table for e in (p.using, p.check) if e for t, _, _ in _policy_reads(model, e))})
     if via is None:
         what = (f"policy {policy.name} on {policy.table} reads {target}"
@@ -54,7 +54,7 @@ def _recursion_finding(model: LintModel, policy: Policy, target: str, span: Span
                 f"function is not SECURITY DEFINER): the policy re-enters itself "
                 f"('infinite recursion' or 'stack depth limit exceeded')")
     if others:
-        what += f"; the policies {', '.join(others)} read {policy.table} and fail the same way"
+        what += f"; {', '.join(others)} read{'s' if len(others) == 1 else ''} {policy.table} and fail{'s' if len(others) == 1 else ''} the same way"
     return error(
         "FSC301", what, policy.span,
         "Move the membership lookup into a SECURITY DEFINER helper with SET search_path = '' "
