@@ -1,0 +1,235 @@
+"""``fraisec migrate …``: diff, apply, status, check, baseline, repair, hash.
+
+Exit codes: 0 ok, 1 errors (a failing file, a tampered directory, …), 3 drift (``check``),
+4 destructive change refused without ``--unsafe`` (``diff``), 5 the migration lock was held by
+another applier past ``--lock-timeout`` (``apply``, ``baseline``, ``repair``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from fraisec.cli.common import output, project_or_exit
+from fraisec.cli.console import Output, OutputFormat
+from fraisec.cli.exit_codes import ExitCode
+from fraisec.cli.report import report
+from fraisec.diagnostics import error
+
+migrate_app = typer.Typer(name="migrate", no_args_is_help=True,
+                          help="Migration files: create, apply, inspect, verify.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(migrate_app, name="migrate")
+
+
+DatabaseOpt = Annotated[Optional[str], typer.Option(
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+RequiredDatabaseOpt = Annotated[str, typer.Option(
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+DirOpt = Annotated[Optional[Path], typer.Option(
+    "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")]
+HistoryOpt = Annotated[str, typer.Option(
+    "--history-schema", help="Schema holding the history table.")]
+LockOpt = Annotated[float, typer.Option(
+    "--lock-timeout", help="Seconds to wait for another applier to finish before giving up "
+                           "(exit 5).")]
+
+
+def _directory(out: Output, given: Path | None) -> Path:
+    return given if given is not None else project_or_exit(out).migrations_dir
+
+
+def _settings(history_schema: str, lock_timeout: float):
+    from fraisec.migrations.apply import Settings
+
+    return Settings(history_schema=history_schema, lock_timeout_s=lock_timeout)
+
+
+def _version(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    digits = text.split("_", 1)[0]
+    if not digits.isdigit():
+        raise typer.BadParameter(f"expected a migration version such as 0003, got {text!r}",
+                                 param_hint=option)
+    return int(digits)
+
+
+def _run_guarded(out: Output, fn):
+    """Run a migrations call; its errors become diagnostics and documented exit codes."""
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.migrations.lock import LockTimeout
+
+    try:
+        return fn()
+    except MigrationError as exc:
+        report(out, exc.diagnostics)
+        raise typer.Exit(ExitCode.ERRORS) from None
+    except LockTimeout as exc:
+        who = exc.holder.describe() if exc.holder else "another session (it has since let go)"
+        report(out, [error("FSC508", f"the migration lock is held by {who}; gave up after "
+                                     f"{exc.seconds:g}s", hint="Another `fraisec migrate apply` is "
+                                     "running. Wait for it, or raise --lock-timeout.")])
+        raise typer.Exit(ExitCode.LOCKED) from None
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+@migrate_app.command("apply")
+def apply_command(
+    ctx: typer.Context,
+    database: RequiredDatabaseOpt,
+    directory: DirOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    to: Annotated[Optional[str], typer.Option("--to", help="Stop after this version.")] = None,
+    history_schema: HistoryOpt = "fraisec_history",
+    lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Apply pending migrations in order, each in its own transaction, under an advisory lock."""
+    from fraisec.migrations.apply import apply
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    settings = _settings(history_schema, lock_timeout)
+    to_version = _version(to, "--to")
+    with out.progress("applying migrations"):
+        result = _run_guarded(out, lambda: apply(database, mdir, settings, dry_run=dry_run,
+                                                  to_version=to_version, notify=out.status))
+    if dry_run:
+        _print_plan(out, result.planned)
+        return
+    if not result.applied:
+        out.status("migrate apply: nothing to apply, the database is up to date")
+    else:
+        total = sum(ms for _, ms in result.applied)
+        out.status(f"migrate apply: applied {len(result.applied)} file"
+                   f"{'s' if len(result.applied) != 1 else ''} in {total} ms")
+
+
+def _print_plan(out: Output, planned) -> None:
+    from fraisec.migrations.apply import iter_statements
+
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({"plan": [{
+            "file": p.file.name, "version": p.file.version, "safety": p.safety,
+            "resume_from_segment": p.resume_from,
+            "statements": [{"transactional": tx, "sql": text} for tx, text in iter_statements(p)],
+        } for p in planned]}, indent=2) + "\n")
+        return
+    if not planned:
+        out.status("migrate apply --dry-run: nothing to apply")
+        return
+    for p in planned:
+        extra = f", {p.outside_transaction} statement(s) outside a transaction" \
+            if p.outside_transaction else ""
+        resumed = f", resuming at segment {p.resume_from + 1}" if p.resume_from else ""
+        out.data(f"-- would apply {p.file.name} (safety: {p.safety}{extra}{resumed})\n")
+        if out.verbosity > 0:
+            for tx, text in iter_statements(p):
+                out.data(("" if tx else "-- outside a transaction:\n") + text + ";\n")
+    out.status(f"migrate apply --dry-run: {len(planned)} file{'s' if len(planned) != 1 else ''} "
+               "would be applied")
+
+
+# -- status --------------------------------------------------------------------------------------
+
+@migrate_app.command("status")
+def status_command(
+    ctx: typer.Context,
+    database: RequiredDatabaseOpt,
+    directory: DirOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+) -> None:
+    """What is applied, pending, partially applied, edited or missing."""
+    from fraisec.migrations.apply import status
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    states, holder, diagnostics = _run_guarded(
+        out, lambda: status(database, mdir, _settings(history_schema, 0)))
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({
+            "migrations": [{"version": s.version, "name": s.name, "state": s.state,
+                            "applied_at": s.row.applied_at.isoformat() if s.row else None,
+                            "applied_by": s.row.applied_by if s.row else None}
+                           for s in states],
+            "lock_holder": holder.describe() if holder else None,
+            "diagnostics": [d.to_data() for d in diagnostics]}, indent=2) + "\n")
+    else:
+        for s in states:
+            when = f"  {s.row.applied_at:%Y-%m-%d %H:%M:%S} by {s.row.applied_by}" if s.row else ""
+            out.data(f"{s.state:<9} {s.name}{when}\n")
+        if holder:
+            out.status(f"the migration lock is held by {holder.describe()}")
+        pending = sum(s.state in ("pending", "partial") for s in states)
+        out.status(f"migrate status: {len(states) - pending} applied, {pending} pending")
+        report(out, diagnostics)
+    if any(d.severity.value == "error" for d in diagnostics):
+        raise typer.Exit(ExitCode.ERRORS)
+
+
+# -- baseline, repair, hash ----------------------------------------------------------------------
+
+@migrate_app.command("baseline")
+def baseline_command(
+    ctx: typer.Context,
+    database: RequiredDatabaseOpt,
+    version: Annotated[Optional[str], typer.Option(
+        "--version", help="Adopt files up to this version (default: all).")] = None,
+    directory: DirOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+    lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Adopt an existing database: record migrations as applied without running them."""
+    from fraisec.migrations.apply import baseline
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    chosen = _run_guarded(out, lambda: baseline(database, mdir, _settings(history_schema, lock_timeout),
+                                                _version(version, "--version")))
+    for f in chosen:
+        out.status(f"baseline {f.name}")
+    out.status(f"migrate baseline: recorded {len(chosen)} file{'s' if len(chosen) != 1 else ''} "
+               "as applied (not run)")
+
+
+@migrate_app.command("repair")
+def repair_command(
+    ctx: typer.Context,
+    database: RequiredDatabaseOpt,
+    directory: DirOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+    lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Accept edits to applied files: re-record their checksums (their SQL is not run again)."""
+    from fraisec.migrations.apply import repair
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    names = _run_guarded(out, lambda: repair(database, mdir, _settings(history_schema, lock_timeout)))
+    for name in names:
+        out.status(f"repaired {name}: its new checksum is recorded")
+    out.status(f"migrate repair: {len(names)} file{'s' if len(names) != 1 else ''} repaired")
+
+
+@migrate_app.command("hash")
+def hash_command(ctx: typer.Context, directory: DirOpt = None) -> None:
+    """Rewrite migrations/fraisec.sum from the files (after editing an unapplied migration)."""
+    from fraisec.migrations.checksum import write_sum
+    from fraisec.migrations.files import discover
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    files, diagnostics = discover(mdir)
+    if diagnostics:
+        report(out, diagnostics)
+        raise typer.Exit(ExitCode.ERRORS)
+    path = write_sum(mdir, [(f.name, f.text) for f in files])
+    out.status(f"wrote {path} ({len(files)} file{'s' if len(files) != 1 else ''})")

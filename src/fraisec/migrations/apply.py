@@ -1,0 +1,388 @@
+"""Applying migration files to a database: apply, status, baseline, repair.
+
+Guarantees (each one has a fault test in ``tests/migrations/``):
+
+* Nothing runs unless the directory is intact: file names, unique versions, ``fraisec.sum``,
+  readable SQL, and every applied file unchanged since it was applied (or ``migrate repair``ed).
+* One applier at a time per database and history: a session-level advisory lock, waited for
+  up to a timeout (:class:`~fraisec.migrations.lock.LockTimeout`); the history is read only
+  after the lock is held, so two appliers started together apply each file exactly once.
+* Each file's transactional part and its history row commit together: a failure or a killed
+  process leaves the database as it was before that file, and the next run applies it again.
+  Statements that cannot run in a transaction run on their own after it; the row counts the
+  finished segments so an interrupted file resumes where it stopped.
+* A failure stops the run and names the file, the statement (file:line) and PostgreSQL's error.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Literal
+
+import psycopg
+
+from fraisec.diagnostics import Diagnostic, Location, Related, error, has_errors
+from fraisec.migrations import history, lock
+from fraisec.migrations.checksum import verify_sum
+from fraisec.migrations.files import MigrationFile, Segment, discover, segments
+from fraisec.migrations.history import DEFAULT_SCHEMA, HistoryRow
+
+__all__ = [
+    "ApplyResult", "FileState", "MigrationError", "PlannedFile", "Settings", "apply", "baseline",
+    "load_directory", "repair", "status",
+]
+
+Notify = Callable[[str], None]
+State = Literal["applied", "baseline", "pending", "partial", "edited", "missing"]
+
+
+class MigrationError(Exception):
+    """A run stopped: the diagnostics say why (nothing after the failing file ran)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("; ".join(d.message for d in diagnostics))
+
+
+@dataclass(frozen=True)
+class Settings:
+    history_schema: str = DEFAULT_SCHEMA
+    lock_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    file: MigrationFile
+    segments: tuple[Segment, ...]
+    resume_from: int = 0  # segments already done by an interrupted run
+
+    @property
+    def safety(self) -> str:
+        return self.file.header.get("safety", "unknown")
+
+    @property
+    def outside_transaction(self) -> int:
+        return sum(not s.transactional for s in self.segments[self.resume_from:])
+
+
+@dataclass(frozen=True)
+class FileState:
+    version: int
+    name: str
+    state: State
+    row: HistoryRow | None = None
+
+
+@dataclass
+class ApplyResult:
+    planned: list[PlannedFile] = field(default_factory=list)
+    applied: list[tuple[str, int]] = field(default_factory=list)  # (file name, ms)
+    states: list[FileState] = field(default_factory=list)
+
+
+# -- the directory -----------------------------------------------------------------------------
+
+def load_directory(directory: Path) -> tuple[list[MigrationFile], dict[str, list[Segment]],
+                                             list[Diagnostic]]:
+    """Files, their segments, and every problem that must stop a run before it starts."""
+    files, diagnostics = discover(directory)
+    diagnostics += verify_sum(directory, [(f.name, f.text) for f in files])
+    parsed: dict[str, list[Segment]] = {}
+    for f in files:
+        segs, problems = segments(f)
+        parsed[f.name] = segs
+        diagnostics += problems
+    return files, parsed, diagnostics
+
+
+# -- comparing files with the history ----------------------------------------------------------
+
+def compare(files: list[MigrationFile], rows: list[HistoryRow]
+            ) -> tuple[list[FileState], list[Diagnostic]]:
+    by_version = {r.version: r for r in rows}
+    last_applied = max((r.version for r in rows), default=0)
+    states: list[FileState] = []
+    diagnostics: list[Diagnostic] = []
+    for f in files:
+        row = by_version.pop(f.version, None)
+        state, problem = _file_state(f, row, last_applied)
+        states.append(FileState(f.version, f.name, state, row))
+        if problem:
+            diagnostics.append(problem)
+    for row in by_version.values():
+        states.append(FileState(row.version, row.name, "missing", row))
+        diagnostics.append(error(
+            "FSC506", f"{row.name} was applied to this database but is not in the directory",
+            None,
+            hint="Restore the file from version control (an applied migration stays in the "
+                 "directory), or point fraisec at the right migrations directory."))
+    states.sort(key=lambda s: s.version)
+    return states, diagnostics
+
+
+def _file_state(f: MigrationFile, row: HistoryRow | None, last_applied: int
+                ) -> tuple[State, Diagnostic | None]:
+    where = Location(file=str(f.path))
+    if row is None:
+        if f.version < last_applied:
+            return "pending", error(
+                "FSC510", f"{f.name} is pending but older than the last applied migration "
+                          f"({last_applied:04d})", where,
+                hint="It was probably merged from another branch after a later migration was "
+                     "applied. Re-create it with `fraisec migrate diff NAME` so it takes the "
+                     "next number, and delete this file (then `fraisec migrate hash`).")
+        return "pending", None
+    if row.checksum != f.checksum:
+        return "edited", error(
+            "FSC505", f"{f.name} was edited after it was applied (applied "
+                      f"{row.applied_at:%Y-%m-%d %H:%M} by {row.applied_by})", where,
+            hint="Restore the applied version from version control and put the change in a new "
+                 "migration. If the edit is harmless (a comment), record it with "
+                 "`fraisec migrate repair --database URL`.")
+    if not row.complete:
+        return "partial", None
+    return ("baseline" if row.kind == "baseline" else "applied"), None
+
+
+def plan(files: list[MigrationFile], parsed: dict[str, list[Segment]], states: list[FileState],
+         to_version: int | None) -> list[PlannedFile]:
+    by_version = {s.version: s for s in states}
+    out: list[PlannedFile] = []
+    for f in files:
+        if to_version is not None and f.version > to_version:
+            break
+        st = by_version[f.version]
+        if st.state == "pending":
+            out.append(PlannedFile(f, tuple(parsed[f.name])))
+        elif st.state == "partial" and st.row is not None:
+            out.append(PlannedFile(f, tuple(parsed[f.name]), st.row.steps_done))
+    return out
+
+
+# -- connections -------------------------------------------------------------------------------
+
+def _client() -> str:
+    from fraisec import __version__
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        user = "?"
+    return f"{user}@{socket.gethostname()} fraisec {__version__}"
+
+
+def _connect(url: str) -> psycopg.Connection:
+    try:
+        conn = psycopg.connect(url, autocommit=True,
+                               application_name=f"fraisec migrate ({_client()})"[:63])
+    except psycopg.Error as exc:
+        raise MigrationError([error("FSC902", f"cannot connect to the database: "
+                                              f"{str(exc).strip().splitlines()[0]}",
+                                    hint="Check --database (a postgresql:// URL).")]) from None
+    _session_settings(conn)
+    return conn
+
+
+def _session_settings(conn: psycopg.Connection) -> None:
+    # A killed applier's backend notices the closed socket within a second even mid-statement,
+    # so its transaction rolls back and the lock is released promptly (PostgreSQL 14+).
+    if conn.info.server_version >= 140000:
+        conn.execute("SET client_connection_check_interval = 1000")
+
+
+def _unlock_and_close(conn: psycopg.Connection, schema: str) -> None:
+    # Ending the session releases the session-level advisory lock (when it was taken).
+    conn.close()
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+def status(url: str, directory: Path, settings: Settings = Settings()
+           ) -> tuple[list[FileState], lock.LockHolder | None, list[Diagnostic]]:
+    """What is applied, pending, partial, edited or missing; who holds the lock."""
+    files, _parsed, diagnostics = load_directory(directory)
+    conn = _connect(url)
+    try:
+        rows = history.read_history(conn, settings.history_schema)
+        holder = lock.holder(conn, settings.history_schema)
+    finally:
+        conn.close()
+    states, problems = compare(files, rows)
+    return states, holder, diagnostics + problems
+
+
+def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run: bool = False,
+          to_version: int | None = None, notify: Notify = lambda _: None) -> ApplyResult:
+    """Apply pending files in order (see the module docstring). Raises MigrationError."""
+    files, parsed, diagnostics = load_directory(directory)
+    if to_version is not None and to_version not in {f.version for f in files}:
+        diagnostics.append(error("FSC515", f"--to {to_version:04d}: no migration has that version",
+                                 hint="`fraisec migrate status` lists the versions."))
+    if has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    conn = _connect(url)
+    try:
+        if not dry_run:
+            _take_lock(conn, settings, notify)
+            history.ensure_table(conn, settings.history_schema)
+        rows = history.read_history(conn, settings.history_schema)
+        states, problems = compare(files, rows)
+        if has_errors(problems):
+            raise MigrationError(problems)
+        result = ApplyResult(plan(files, parsed, states, to_version), [], states)
+        if not dry_run:
+            for planned in result.planned:
+                ms = _apply_file(conn, planned, settings, notify)
+                result.applied.append((planned.file.name, ms))
+        return result
+    finally:
+        _unlock_and_close(conn, settings.history_schema)
+
+
+def _take_lock(conn: psycopg.Connection, settings: Settings, notify: Notify) -> None:
+    holder = lock.holder(conn, settings.history_schema)
+    if holder is not None:
+        notify(f"waiting up to {settings.lock_timeout_s:g}s for the migration lock held by "
+               f"{holder.describe()}")
+    lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
+
+
+def baseline(url: str, directory: Path, settings: Settings = Settings(),
+             version: int | None = None) -> list[MigrationFile]:
+    """Record files (up to ``version``) as applied without running them: adopt a database
+    whose schema already matches them. Refused when the history is not empty."""
+    files, parsed, diagnostics = load_directory(directory)
+    if version is not None and version not in {f.version for f in files}:
+        diagnostics.append(error("FSC515", f"--version {version:04d}: no migration has that version"))
+    if has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    chosen = [f for f in files if version is None or f.version <= version]
+    conn = _connect(url)
+    try:
+        lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
+        history.ensure_table(conn, settings.history_schema)
+        rows = history.read_history(conn, settings.history_schema)
+        if rows:
+            raise MigrationError([error(
+                "FSC511", f"this database already has a migration history ({len(rows)} "
+                          f"file{'s' if len(rows) != 1 else ''}, last {rows[-1].name})",
+                hint="Baseline adopts a database that has none. Use `fraisec migrate apply`.")])
+        with conn.transaction():
+            for f in chosen:
+                n = len(parsed[f.name])
+                history.record(conn, settings.history_schema, version=f.version, name=f.name,
+                               checksum=f.checksum, duration_ms=0, client=_client(),
+                               kind="baseline", steps_done=n, steps_total=n)
+        return chosen
+    finally:
+        _unlock_and_close(conn, settings.history_schema)
+
+
+def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[str]:
+    """Re-record the checksum of applied files that were edited on purpose; their SQL is not
+    run again. The directory must be intact (``fraisec.sum`` up to date)."""
+    files, _parsed, diagnostics = load_directory(directory)
+    if has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    conn = _connect(url)
+    try:
+        lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
+        states, _ = compare(files, history.read_history(conn, settings.history_schema))
+        by_version = {f.version: f for f in files}
+        repaired = [s for s in states if s.state == "edited"]
+        with conn.transaction():
+            for s in repaired:
+                history.repair(conn, settings.history_schema, s.version, by_version[s.version].checksum)
+        return [s.name for s in repaired]
+    finally:
+        _unlock_and_close(conn, settings.history_schema)
+
+
+# -- running one file --------------------------------------------------------------------------
+
+def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settings,
+                notify: Notify) -> int:
+    f = planned.file
+    total = len(planned.segments)
+    started = time.monotonic()
+    if total == 0:
+        _record(conn, settings, planned, 0, 0, 0)
+    for index in range(planned.resume_from, total):
+        seg = planned.segments[index]
+        seg_started = time.monotonic()
+        if seg.transactional:
+            with conn.transaction():
+                _run(conn, f, seg, index, planned)
+                _record(conn, settings, planned, index + 1, total, _ms(seg_started))
+        else:
+            _run(conn, f, seg, index, planned)
+            _record(conn, settings, planned, index + 1, total, _ms(seg_started))
+    # SET in one file must not leak into the next: each file starts from a clean session.
+    conn.execute("RESET ALL")
+    _session_settings(conn)
+    ms = _ms(started)
+    notify(f"applied {f.name} ({ms} ms)")
+    return ms
+
+
+def _record(conn: psycopg.Connection, settings: Settings, planned: PlannedFile, done: int,
+            total: int, ms: int) -> None:
+    f = planned.file
+    history.record(conn, settings.history_schema, version=f.version, name=f.name,
+                   checksum=f.checksum, duration_ms=ms, client=_client(), kind="apply",
+                   steps_done=done, steps_total=total)
+
+
+def _ms(since: float) -> int:
+    return int((time.monotonic() - since) * 1000)
+
+
+def _run(conn: psycopg.Connection, f: MigrationFile, seg: Segment, index: int,
+         planned: PlannedFile) -> None:
+    for stmt in seg.statements:
+        try:
+            conn.execute(stmt.raw)  # no parameters: the text is sent as written
+        except psycopg.Error as exc:
+            raise MigrationError([_failure(f, stmt, exc, seg, index, planned)]) from None
+
+
+def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: int,
+             planned: PlannedFile) -> Diagnostic:
+    diag = exc.diag
+    line, column = stmt.line, None
+    if diag.statement_position:
+        offset = stmt.start + int(diag.statement_position) - 1
+        line = stmt.file.line_of(offset)
+        column = offset - stmt.file.line_starts[line - 1] + 1
+    first = " ".join(stmt.raw.split())
+    shown = first if len(first) <= 120 else first[:117] + "…"
+    message = (f"{f.name} failed: {diag.message_primary or str(exc).strip()} "
+               f"[SQLSTATE {diag.sqlstate}] in statement: {shown}")
+    earlier_outside = any(not s.transactional for s in planned.segments[:index])
+    if seg.transactional and not earlier_outside:
+        outcome = "The file was rolled back entirely; the database is as it was before it."
+    elif seg.transactional:
+        outcome = ("This transaction was rolled back; the file's earlier non-transactional "
+                   "statements stay applied and the next run resumes at this point.")
+    else:
+        outcome = ("This statement runs outside a transaction; what ran before it stays applied "
+                   "and the next run resumes at this statement.")
+    hint = " ".join(x for x in (diag.hint, diag.message_detail, outcome,
+                                "Nothing after this file was run.") if x)
+    related = []
+    if diag.context:
+        related.append(Related(message=f"PostgreSQL context: {diag.context.strip()}",
+                               location=Location(file=str(f.path), line=stmt.line)))
+    return error("FSC507", message, Location(file=str(f.path), line=line, column=column),
+                 hint=hint, related=related)
+
+
+def iter_statements(planned: PlannedFile) -> Iterator[tuple[bool, str]]:
+    """(transactional, SQL) for each statement still to run, for ``--dry-run -v``."""
+    for seg in planned.segments[planned.resume_from:]:
+        for stmt in seg.statements:
+            yield seg.transactional, stmt.raw
