@@ -1,0 +1,356 @@
+"""IR → SQL functions: context helpers, generated ``fn_*`` mutations, observers, grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fraisec.ir import naming
+from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, ObjectType, Observer
+from fraisec.ir.scalars import sql_type_for
+from fraisec.render.model import Model, ident, object_name
+from fraisec.render.objects import RlsTable, default_sql, entity_order, granted_commands
+from fraisec.render.quoting import qualified, quote_literal
+
+__all__ = [
+    "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "grants", "helpers_context",
+    "mutation_functions", "observer_functions", "outbox",
+]
+
+# The runtime may pass the user as its own setting (fraiseql.toml maps it from the "sub"
+# claim); PostgREST-style callers pass the whole claims JSON. Either one names the user.
+USER_SETTING = "app.user_id"
+NOTIFY_CHANNEL = "fraisec_outbox"
+OUTBOX_ENTITY = "OutboxEvent"
+
+
+def _setting(name: str) -> str:
+    return f"NULLIF(current_setting({quote_literal(name)}, true), '')"
+
+
+def helpers_context(model: Model) -> dict[str, object]:
+    tenancy = model.schema.tenancy
+    claim = tenancy.user_claim if tenancy else "sub"
+    claimed_user = (f"COALESCE({_setting(USER_SETTING)}, "
+                    f"{_setting('request.jwt.claims')}::jsonb ->> {quote_literal(claim)})::uuid")
+    ref = lambda e: {"table": model.table(e), "pk": e.entity.pk_column} if e is not None else None  # noqa: E731
+    membership = model.membership
+    return {
+        "claimed_user": claimed_user,
+        "claimed_tenant": f"{_setting(tenancy.setting)}::uuid" if tenancy else "NULL",
+        "root": ref(model.root),
+        "user": ref(model.user),
+        "membership": None if membership is None else {
+            "table": model.table(membership),
+            "tenant": model.membership_column(membership, model.root.name),
+            "user": model.membership_column(membership, model.user.name),
+            "role": model.role_column,
+        },
+    }
+
+
+def helper_signatures(model: Model) -> list[str]:
+    """Every helper function, as GRANT/REVOKE name them."""
+    names = []
+    if model.user is not None:
+        names += ["fn_current_user_pk", "fn_current_user_id"]
+    if model.membership is not None:
+        names += ["fn_current_tenant_pk", "fn_current_tenant_id"]
+        names += ["fn_current_tenant_role"] if model.role_column else []
+        names += ["fn_current_user_tenant_pks", "fn_current_tenant_user_pks"]
+    elif model.root is not None:
+        names += ["fn_current_tenant_pk", "fn_current_tenant_id"]
+    signatures = [f"{qualified(model.private, n)}()" for n in names]
+    app = ident(model.app)
+    signatures.append(f"{qualified(model.private, 'fn_mutation_success')}(text, integer, text, uuid, text, jsonb, text[])")
+    signatures.append(f"{qualified(model.private, 'fn_mutation_failure')}({app}.mutation_error_class, text, integer, text, text)")
+    return signatures
+
+
+# -- mutations ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    sql_type: str
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    var: str
+    param: str
+    table: str
+    pk: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MutationFn:
+    template = "objects/mutation.sql.j2"
+    name: str
+    graphql_name: str
+    operation: str  # CREATE | UPDATE | DELETE
+    entity_type: str
+    table: str
+    view: str
+    params: tuple[Param, ...]
+    tenant_scoped: bool
+    role_rule: str | None
+    requires_role: str | None
+    lookups: tuple[Lookup, ...]
+    assignments: tuple[tuple[str, str], ...]
+    id_param: str | None
+    updated_fields: str
+    status: str
+    http_status: int
+    message: str
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(p.sql_type for p in self.params)})"
+
+
+def mutation_functions(model: Model) -> list[MutationFn]:
+    return [_mutation(model, m) for m in model.schema.mutations if m.generated and model.entity(m.entity)]
+
+
+def _param_name(name: str) -> str:
+    return f"p_{name}"
+
+
+def _inject_target(model: Model, entity: ObjectType, param: InjectParam) -> str | None:
+    """The entity field an injected claim writes, by the rules declared arguments follow."""
+    tenancy = model.schema.tenancy
+    found = entity.field(param.name)
+    if found is not None and found.column and not found.relation and found.name != "id":
+        return found.name
+    for f in entity.fields:
+        if f.relation and param.name in (naming.relation_id_column(f.name), f.name):
+            return f.name
+    if tenancy is not None and entity.entity.tenant_field and param.claim == tenancy.claim:
+        return entity.entity.tenant_field
+    return None
+
+
+def _param_type(field: Field | None, arg_type: object) -> str:
+    if field is not None and field.relation:
+        return "uuid"
+    if field is not None and field.sql_type:
+        return field.sql_type
+    if arg_type is None:
+        return "text"
+    base = "text" if arg_type.kind is Kind.ENUM else (
+        sql_type_for(arg_type.name) if arg_type.kind is Kind.SCALAR else "jsonb")
+    return base + "[]" if arg_type.is_list else base
+
+
+def _params(model: Model, mutation: Mutation, entity: ObjectType) -> tuple[list[Param], dict[str, str]]:
+    """Declared arguments in order, then injected ones: the order the runtime passes them.
+    Returns the parameters and {parameter name: entity field written}."""
+    params: list[Param] = []
+    writes: dict[str, str] = {}
+    defaulted = False
+    for arg in mutation.arguments:
+        target = mutation.argument_fields.get(arg.name)
+        field = entity.field(target) if target else None
+        default = _arg_default(arg) if arg.has_default else None
+        defaulted = defaulted or default is not None
+        params.append(Param(_param_name(arg.name), _param_type(field, arg.type), default))
+        if target:
+            writes[_param_name(arg.name)] = target
+    for inject in mutation.inject:
+        target = _inject_target(model, entity, inject)
+        field = entity.field(target) if target else None
+        # PostgreSQL needs a default on every parameter after one that has a default.
+        params.append(Param(_param_name(inject.name), _param_type(field, None), "NULL" if defaulted else None))
+        if target and target not in writes.values():
+            writes[_param_name(inject.name)] = target
+    return params, writes
+
+
+def _arg_default(arg: Argument) -> str:
+    value = arg.default_value
+    return quote_literal(value) if value is None or isinstance(value, (str, int, float, bool)) else "NULL"
+
+
+def _mutation(model: Model, mutation: Mutation) -> MutationFn:
+    entity = model.entity(mutation.entity)
+    operation = {"INSERT": "CREATE"}.get(mutation.operation, mutation.operation)
+    params, writes = _params(model, mutation, entity)
+    tenant_field = entity.entity.tenant_field
+    lookups: list[Lookup] = []
+    assignments: list[tuple[str, str]] = []
+    written: list[tuple[str, str]] = []  # (field, parameter)
+    id_param = next((p for p, f in writes.items() if f == "id"), None)
+    for param, field_name in writes.items():
+        field = entity.field(field_name)
+        if field_name == "id" or field is None or not field.column:
+            continue
+        written.append((field_name, param))
+        if field.relation:
+            target = model.entity(field.relation)
+            var = f"v_{field.column}"
+            lookups.append(Lookup(var, param, model.table(target), target.entity.pk_column, target.name))
+            value = var
+            if operation == "CREATE" and field_name == tenant_field:
+                value = f"COALESCE({var}, v_tenant)"
+        else:
+            value = ident(param)
+            default = default_sql(field.column_default)
+            if operation == "CREATE" and default is not None:
+                value = f"COALESCE({value}, {default})"  # NULL means "the column's default"
+        if operation == "UPDATE":
+            value = f"COALESCE({value}, r.{ident(field.column)})"  # NULL means "leave as is"
+        assignments.append((field.column, value))
+    if operation == "CREATE" and tenant_field and tenant_field not in {f for f, _ in written}:
+        assignments.insert(0, (entity.field(tenant_field).column, "v_tenant"))
+        written.insert(0, (tenant_field, ""))
+    if operation == "UPDATE" and not assignments:
+        assignments.append(("id", "r.id"))
+    role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
+    status, http, verb = {"CREATE": ("created", 201, "created"), "UPDATE": ("updated", 200, "updated"),
+                          "DELETE": ("deleted", 200, "deleted")}[operation]
+    return MutationFn(
+        name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
+        operation=operation, entity_type=entity.name, table=model.table(entity),
+        view=qualified(model.app, entity.entity.view), params=tuple(params),
+        tenant_scoped=bool(tenant_field), role_rule=role_rule, requires_role=mutation.requires_role,
+        lookups=tuple(lookups), assignments=tuple(assignments), id_param=id_param,
+        updated_fields=_updated_fields(operation, written), status=status, http_status=http,
+        message=f"{entity.name} {verb}",
+    )
+
+
+def _updated_fields(operation: str, written: list[tuple[str, str]]) -> str:
+    if operation == "DELETE" or not written:
+        return "NULL"
+    if operation == "CREATE":
+        return "ARRAY[" + ", ".join(quote_literal(f) for f, _ in written) + "]"
+    cases = ", ".join(f"CASE WHEN {ident(p)} IS NOT NULL THEN {quote_literal(f)} END" for f, p in written)
+    return f"array_remove(ARRAY[{cases}]::text[], NULL)"
+
+
+# -- observers ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outbox:
+    template = "objects/outbox.sql.j2"
+    table: str
+    pk: str
+    index: str
+    policy: str
+    role: str
+    tenant_check: str
+
+
+@dataclass(frozen=True)
+class ObserverFn:
+    template = "objects/observer.sql.j2"
+    name: str  # the trigger function
+    trigger: str
+    table: str
+    timing: str  # AFTER, or BEFORE for DELETE (the view still shows the row)
+    event: str
+    row: str  # NEW | OLD
+    subject: str
+    entity: str
+    view: str
+    tenant_id: str  # SQL for the tenant's uuid, or NULL
+    outbox: str
+    channel: str
+    activity_table: str | None
+    activity: tuple[tuple[str, str], ...]  # (column, value)
+
+
+def outbox(model: Model) -> Outbox | None:
+    if not model.schema.observers:
+        return None
+    table = naming.table_name(OUTBOX_ENTITY)
+    check = ("tenant_id IS NULL OR tenant_id = " + model.helper("fn_current_tenant_id")
+             if model.root is not None else "true")
+    return Outbox(qualified(model.private, table), naming.pk_column(OUTBOX_ENTITY),
+                  object_name("ix", table, "created_at"), object_name("rls", table, "insert"),
+                  model.api_role, check)
+
+
+def observer_functions(model: Model) -> list[ObserverFn]:
+    return [_observer(model, o) for o in model.schema.observers if model.entity(o.entity)]
+
+
+def _observer(model: Model, observer: Observer) -> ObserverFn:
+    entity = model.entity(observer.entity)
+    row = "OLD" if observer.event == "DELETE" else "NEW"
+    tc = model.tenant_column(entity)
+    root = model.root
+    tenant_id = "NULL"
+    if tc and root is not None:
+        tenant_id = (f"(SELECT t.id FROM {model.table(root)} t "
+                     f"WHERE t.{ident(root.entity.pk_column)} = {row}.{ident(tc)})")
+    activity_entity = next((e for e in model.schema.entities if e.entity.activity_log), None)
+    activity_table, activity = None, ()
+    if observer.activity and activity_entity is not None:
+        activity_table = model.table(activity_entity)
+        activity = tuple(_activity_values(model, activity_entity, entity, observer, row))
+    return ObserverFn(
+        name=qualified(model.private, f"fn_observe_{observer.name}"),
+        trigger=object_name("tr", observer.name),
+        table=model.table(entity), timing="BEFORE" if observer.event == "DELETE" else "AFTER",
+        event=observer.event, row=row, subject=observer.subject, entity=entity.name,
+        view=qualified(model.app, entity.entity.view), tenant_id=tenant_id,
+        outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
+        activity_table=activity_table, activity=activity,
+    )
+
+
+_ACTIONS = {"INSERT": "created", "UPDATE": "updated", "DELETE": "deleted"}
+
+
+def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observer: Observer,
+                     row: str) -> list[tuple[str, str]]:
+    """The activity-log columns a trigger can fill, by field name (seed 000's tb_activity)."""
+    values: list[tuple[str, str]] = []
+    if log.entity.tenant_field:
+        tc = model.tenant_column(observed)
+        tenant = f"{row}.{ident(tc)}" if tc else model.helper("fn_current_tenant_pk")
+        values.append((log.field(log.entity.tenant_field).column, tenant))
+    metadata = f"jsonb_build_object('subject', {quote_literal(observer.subject)})"
+    known = {
+        "actor_id": model.helper("fn_current_user_id") if model.user is not None else "NULL",
+        "entity_type": quote_literal(observed.name),
+        "entity_id": f"{row}.id",
+        "action": quote_literal(_ACTIONS[observer.event]),
+        "subject": quote_literal(observer.subject),
+    }
+    for f in log.fields:
+        if not f.column or f.relation:
+            continue
+        if f.name in known:
+            values.append((f.column, known[f.name]))
+        elif f.name == "metadata":
+            values.append((f.column, metadata if f.sql_type == "jsonb" else f"{metadata}::text"))
+    return values
+
+
+# -- grants ---------------------------------------------------------------------------------
+
+def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
+           observers: list[ObserverFn]) -> list[str]:
+    """Least privilege for the API role: what its policies allow, the views, its functions.
+    Never TRUNCATE, REFERENCES or TRIGGER (TRUNCATE ignores RLS)."""
+    api = ident(model.api_role)
+    lines = []
+    for table in rls:
+        commands = granted_commands(table)
+        if commands:
+            lines.append(f"GRANT {', '.join(commands)} ON {table.table} TO {api};")
+    for entity in entity_order(model):
+        lines.append(f"GRANT SELECT ON {qualified(model.app, entity.entity.view)} TO {api};")
+    box = outbox(model)
+    if box is not None:
+        lines.append(f"GRANT INSERT ON {box.table} TO {api};")
+    signatures = helper_signatures(model) + [f.signature for f in functions] + [f"{o.name}()" for o in observers]
+    for signature in signatures:
+        lines.append(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC;")
+        if not any(signature == f"{o.name}()" for o in observers):
+            lines.append(f"GRANT EXECUTE ON FUNCTION {signature} TO {api};")
+    return lines

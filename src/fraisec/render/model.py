@@ -1,0 +1,172 @@
+"""What the renderer knows about a schema beyond the IR: each entity's tenancy role.
+
+Every table falls in one class, and the class decides its RLS shape (rls.md, "Recommended
+generated SQL"):
+
+* ``tenant``: rows carry the tenant column; RESTRICTIVE guard, ENABLE + FORCE.
+* ``root``: the tenant entity itself (``tb_organization``); readable by its members.
+* ``user``: the user entity; a user sees themself and the members of the current tenant.
+* ``global``: neither; shared reference data, readable by every request.
+
+The membership entity is ``tenant`` when it has a tenant field, but it is never FORCEd: the
+SECURITY DEFINER context helpers read it as the owner, and FORCE would make every helper call
+re-enter its own policy ("stack depth limit exceeded", rls.md (a)). The same holds for the
+root and user tables, which the helpers also read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fraisec.ir import naming
+from fraisec.ir.model import Field, Kind, Mutation, ObjectType, Schema
+from fraisec.render.quoting import qualified, quote_ident, quote_literal
+
+__all__ = ["Model", "TableClass", "COMMANDS"]
+
+TableClass = Literal["tenant", "root", "user", "global"]
+
+# Mutation operation -> the SQL command it runs.
+COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
+
+
+@dataclass(frozen=True)
+class Model:
+    """The IR plus derived facts every object renderer needs."""
+
+    schema: Schema
+
+    # -- settings -------------------------------------------------------------------------
+    @property
+    def app(self) -> str:
+        return self.schema.settings.schema_name
+
+    @property
+    def private(self) -> str:
+        return self.schema.settings.private_schema
+
+    @property
+    def api_role(self) -> str:
+        return self.schema.settings.api_role
+
+    @property
+    def owner_role(self) -> str:
+        return self.schema.settings.owner_role
+
+    def table(self, entity: ObjectType) -> str:
+        """The schema-qualified, quoted table name."""
+        return qualified(self.app, entity.entity.table)
+
+    def helper(self, name: str) -> str:
+        """A call to a context helper, wrapped so it runs once per statement (an InitPlan)."""
+        return f"(SELECT {qualified(self.private, name)}())"
+
+    def helper_set(self, name: str) -> str:
+        """A set-returning helper as an array computed once: indexable, unlike ``IN (SELECT …)``."""
+        return f"ARRAY(SELECT {qualified(self.private, name)}())"
+
+    # -- entities -------------------------------------------------------------------------
+    def entity(self, name: str | None) -> ObjectType | None:
+        found = self.schema.type(name) if name else None
+        return found if found is not None and found.entity is not None else None
+
+    def table_class(self, entity: ObjectType) -> TableClass:
+        tenancy = self.schema.tenancy
+        if entity.entity.tenant_field:
+            return "tenant"
+        if tenancy is not None and entity.entity.is_tenant_root:
+            return "root"
+        if tenancy is not None and tenancy.user_entity == entity.name:
+            return "user"
+        return "global"
+
+    def tenant_column(self, entity: ObjectType) -> str | None:
+        """The column holding a row's tenant pk (the pk itself on the tenant root)."""
+        if entity.entity.tenant_field:
+            return entity.field(entity.entity.tenant_field).column
+        if self.table_class(entity) == "root":
+            return entity.entity.pk_column
+        return None
+
+    def is_identity_table(self, entity: ObjectType) -> bool:
+        """Read by the SECURITY DEFINER helpers, so never FORCEd (see module docstring)."""
+        tenancy = self.schema.tenancy
+        return tenancy is not None and entity.name in (
+            tenancy.tenant_entity, tenancy.user_entity, tenancy.membership_entity)
+
+    # -- tenancy helpers --------------------------------------------------------------------
+    @property
+    def root(self) -> ObjectType | None:
+        return self.entity(self.schema.tenancy.tenant_entity) if self.schema.tenancy else None
+
+    @property
+    def user(self) -> ObjectType | None:
+        return self.entity(self.schema.tenancy.user_entity) if self.schema.tenancy else None
+
+    @property
+    def membership(self) -> ObjectType | None:
+        """The membership entity, when it links the user and tenant entities."""
+        tenancy = self.schema.tenancy
+        found = self.entity(tenancy.membership_entity) if tenancy else None
+        if found is None or self.user is None or self.root is None:
+            return None
+        if self.membership_column(found, self.root.name) and self.membership_column(found, self.user.name):
+            return found
+        return None
+
+    @staticmethod
+    def membership_column(membership: ObjectType, target: str) -> str | None:
+        return next((f.column for f in membership.fields if f.relation == target), None)
+
+    @property
+    def role_column(self) -> str | None:
+        membership = self.membership
+        if membership is None:
+            return None
+        field = membership.field(self.schema.tenancy.role_field)
+        return field.column if field is not None and field.column and not field.relation else None
+
+    def allowed_roles(self, required: str) -> list[str]:
+        """``requires_role="admin"`` admits admin and every stronger role (roles strongest first)."""
+        roles = list(self.schema.tenancy.roles) if self.schema.tenancy else []
+        if required in roles:
+            return roles[: roles.index(required) + 1]
+        return [required]
+
+    def role_rule(self, required: str) -> str:
+        roles = ", ".join(quote_literal(r) for r in self.allowed_roles(required))
+        return f"{self.helper('fn_current_tenant_role')} = ANY (ARRAY[{roles}])"
+
+    # -- mutations --------------------------------------------------------------------------
+    def generated_mutations(self, entity: ObjectType) -> list[Mutation]:
+        return [m for m in self.schema.mutations if m.generated and m.entity == entity.name]
+
+    def command_rule(self, entity: ObjectType, command: str) -> str | None:
+        """The permissive rule for one command, from the generated mutations that run it.
+
+        ``None``: no generated mutation runs the command. ``true``: one runs it without a role.
+        Otherwise the weakest ``requires_role`` among them, when the database can check roles.
+        """
+        mutations = [m for m in self.generated_mutations(entity) if COMMANDS.get(m.operation or "") == command]
+        if not mutations:
+            return None
+        if any(m.requires_role is None for m in mutations) or self.role_column is None:
+            return "true"
+        weakest = max((m.requires_role for m in mutations), key=lambda r: len(self.allowed_roles(r)))
+        return self.role_rule(weakest)
+
+    # -- enums ------------------------------------------------------------------------------
+    def enum_values(self, field: Field) -> list[str] | None:
+        if field.type.kind is not Kind.ENUM or field.type.is_list:
+            return None
+        enum = next((e for e in self.schema.enums if e.name == field.type.name), None)
+        return [str(value) for _, value in enum.values] if enum else None
+
+
+def ident(name: str) -> str:
+    return quote_ident(name)
+
+
+def object_name(prefix: str, *parts: str) -> str:
+    return naming.object_name(prefix, *parts)

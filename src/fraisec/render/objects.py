@@ -1,0 +1,422 @@
+"""IR → ordered SQL objects: tables, foreign keys, indexes, RLS and views.
+
+Each object is a frozen dataclass naming its template (``templates/objects/*.sql.j2``); the
+templates only lay text out. Identifiers are quoted here or in the templates, always through
+``fraisec.render.quoting``. Mutation functions and observers are in ``render.functions``.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+
+from fraisec.ir import naming
+from fraisec.ir.model import Default, Field, ObjectType
+from fraisec.render.model import Model, ident, object_name
+from fraisec.render.quoting import qualified, quote_ident, quote_literal
+
+__all__ = [
+    "Column", "Constraint", "ForeignKey", "Index", "Policy", "RlsTable", "Table", "View",
+    "default_sql", "entity_order", "foreign_keys", "indexes", "rls_tables", "tables", "views",
+]
+
+# How deep a view nests related objects (project → organization → …). Deeper relations are
+# left out of the nested object: each level is one more join on every read.
+MAX_NESTING = 2
+# jsonb_build_object takes at most 100 arguments; wider objects are concatenated with ||.
+_PAIRS_PER_CALL = 50
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    not_null: bool
+    default: str | None = None
+    identity: bool = False
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    definition: str  # "UNIQUE (a, b)" / "CHECK (…)"
+
+
+@dataclass(frozen=True)
+class Table:
+    template = "objects/table.sql.j2"
+    name: str  # qualified
+    columns: tuple[Column, ...]
+    constraints: tuple[Constraint, ...]
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    template = "objects/foreign_key.sql.j2"
+    table: str
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str | None
+
+
+@dataclass(frozen=True)
+class Index:
+    template = "objects/index.sql.j2"
+    name: str
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    command: str  # ALL | SELECT | INSERT | UPDATE | DELETE
+    restrictive: bool
+    using: str | None
+    check: str | None
+
+
+@dataclass(frozen=True)
+class RlsTable:
+    template = "objects/rls.sql.j2"
+    table: str
+    force: bool
+    policies: tuple[Policy, ...]
+    role: str
+
+
+@dataclass(frozen=True)
+class View:
+    template = "objects/view.sql.j2"
+    name: str
+    id_expr: str
+    data_expr: str
+    extra: tuple[tuple[str, str], ...]  # (column, expression): inject filter columns
+    from_table: str
+    joins: tuple[str, ...]
+    comment: str | None
+
+    @property
+    def from_clause(self) -> str:
+        return "\n".join([self.from_table, *self.joins])
+
+
+# -- ordering -------------------------------------------------------------------------------
+
+def entity_order(model: Model) -> list[ObjectType]:
+    """Entities with referenced tables first (ties in declaration order): readable output."""
+    entities = list(model.schema.entities)
+    position = {e.name: i for i, e in enumerate(entities)}
+    graph = {e.name: {f.relation for f in e.fields if f.relation and f.relation != e.name}
+             for e in entities}
+    sorter = graphlib.TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:  # optional relations in a loop: FKs are added afterwards anyway
+        return entities
+    ordered: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        ordered.extend(ready)
+        sorter.done(*ready)
+    return [model.entity(name) for name in ordered]
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+def default_sql(default: Default | None) -> str | None:
+    if default is None:
+        return None
+    if default.kind == "sql":
+        return str(default.value)  # written by the schema's author (fq.now(), fq.sql("…"))
+    return quote_literal(default.value)
+
+
+def tables(model: Model) -> list[Table]:
+    return [_table(model, e) for e in entity_order(model)]
+
+
+def _table(model: Model, entity: ObjectType) -> Table:
+    info = entity.entity
+    columns = [Column(info.pk_column, "bigint", True, identity=True),
+               Column("id", "uuid", True, "gen_random_uuid()")]
+    for f in entity.fields:
+        if f.column and f.name != "id":
+            columns.append(Column(f.column, f.sql_type or "text", not f.type.nullable, default_sql(f.column_default)))
+    return Table(model.table(entity), tuple(columns), tuple(_constraints(model, entity)), entity.description)
+
+
+def _unique_groups(model: Model, entity: ObjectType) -> list[tuple[str, ...]]:
+    """Column groups that must be unique; per tenant on tenant tables (a global UNIQUE would be
+    a cross-tenant existence oracle, rls.md (h) 2)."""
+    info = entity.entity
+    tc = info.tenant_field and model.tenant_column(entity)
+    groups: list[tuple[str, ...]] = [("id",)]
+    if info.has_identifier:
+        groups.append(("identifier",))
+    groups += [(f.column,) for f in entity.fields if f.unique and f.column and f.name not in ("id", "identifier")]
+    groups += [tuple(entity.field(n).column for n in g if entity.field(n) and entity.field(n).column)
+               for g in info.uniques]
+    result: list[tuple[str, ...]] = []
+    for group in groups:
+        if tc and group != ("id",) and tc not in group:
+            group = (tc, *group)
+        if group and group not in result:
+            result.append(group)
+    if tc and _referenced_by_tenant_child(model, entity):
+        result.append((tc, info.pk_column))  # target of same-tenant composite foreign keys
+    return result
+
+
+def _referenced_by_tenant_child(model: Model, parent: ObjectType) -> bool:
+    return any(f.relation == parent.name and child.entity.tenant_field and f.name != child.entity.tenant_field
+               for child in model.schema.entities for f in child.fields)
+
+
+def _constraints(model: Model, entity: ObjectType) -> list[Constraint]:
+    table = entity.entity.table
+    result = [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})")
+              for g in _unique_groups(model, entity)]
+    for f in entity.fields:
+        values = model.enum_values(f) if f.column else None
+        if values:
+            listed = ", ".join(quote_literal(v) for v in values)
+            result.append(Constraint(object_name("ck", table, f.column), f"CHECK ({ident(f.column)} IN ({listed}))"))
+    return result
+
+
+# -- foreign keys and indexes -------------------------------------------------------------
+
+def foreign_keys(model: Model) -> list[ForeignKey]:
+    """Added after every table exists, so optional relations may form cycles.
+
+    A tenant table's reference to another tenant table includes the tenant column on both
+    sides: PostgreSQL checks foreign keys without RLS, so a plain key would let tenant A point
+    at (and probe for) tenant B's rows (rls.md (h) 1).
+    """
+    result = []
+    for entity in entity_order(model):
+        tc = entity.entity.tenant_field and model.tenant_column(entity)
+        for f in entity.fields:
+            parent = model.entity(f.relation)
+            if parent is None:
+                continue
+            columns: tuple[str, ...] = (f.column,)
+            ref: tuple[str, ...] = (parent.entity.pk_column,)
+            if tc and parent.entity.tenant_field and f.column != tc:
+                columns, ref = (tc, f.column), (model.tenant_column(parent), parent.entity.pk_column)
+            on_delete = f.on_delete.upper() if f.on_delete else None
+            result.append(ForeignKey(model.table(entity), object_name("fk", entity.entity.table, f.column),
+                                     columns, model.table(parent), ref, on_delete))
+    return result
+
+
+def indexes(model: Model) -> list[Index]:
+    """Every foreign key and tenant column is indexed, tenant column first; an index whose
+    columns already lead a unique constraint or an earlier index is skipped."""
+    result = []
+    for entity in entity_order(model):
+        table = entity.entity.table
+        tc = entity.entity.tenant_field and model.tenant_column(entity)
+        covered = [g for g in _unique_groups(model, entity)]
+        wanted: list[tuple[str, ...]] = []
+        if tc:
+            wanted.append((tc,))
+        wanted += [(f.column,) for f in entity.fields if f.relation and f.column != tc]
+        wanted += [(f.column,) for f in entity.fields if f.index and f.column]
+        wanted += [tuple(entity.field(n).column for n in g if entity.field(n) and entity.field(n).column)
+                   for g in entity.entity.indexes]
+        for group in wanted:
+            if tc and tc not in group:
+                group = (tc, *group)
+            group = _membership_order(model, entity, group)
+            if not group or any(c[: len(group)] == group for c in covered):
+                continue
+            covered.append(group)
+            result.append(Index(object_name("ix", table, *group), model.table(entity), group))
+    return result
+
+
+def _membership_order(model: Model, entity: ObjectType, group: tuple[str, ...]) -> tuple[str, ...]:
+    """The helpers look memberships up by user ("my organizations"): user column first."""
+    membership, user = model.membership, model.user
+    if membership is None or entity.name != membership.name:
+        return group
+    user_column = model.membership_column(membership, user.name)
+    tenant_column = model.membership_column(membership, model.root.name)
+    return (user_column, tenant_column) if set(group) == {user_column, tenant_column} else group
+
+
+# -- row-level security ---------------------------------------------------------------------
+
+def rls_tables(model: Model) -> list[RlsTable]:
+    return [_rls(model, e) for e in entity_order(model)]
+
+
+def _policy(table: str, purpose: str, command: str, *, using: str | None = None,
+            check: str | None = None, restrictive: bool = False) -> Policy:
+    return Policy(object_name("rls", table, purpose), command, restrictive, using, check)
+
+
+def _rls(model: Model, entity: ObjectType) -> RlsTable:
+    kind = model.table_class(entity)
+    table = entity.entity.table
+    policies = list(_guard(model, entity, kind))
+    policies.append(_policy(table, "select", "SELECT", using="true"))
+    for command in ("INSERT", "UPDATE", "DELETE"):
+        rule = _write_rule(model, entity, kind, command)
+        if rule is None:
+            continue
+        if command == "INSERT":
+            policies.append(_policy(table, "insert", command, check=rule))
+        elif command == "UPDATE":
+            policies.append(_policy(table, "update", command, using=rule, check=rule))
+        else:
+            policies.append(_policy(table, "delete", command, using=rule))
+    force = kind == "tenant" and not model.is_identity_table(entity)
+    return RlsTable(model.table(entity), force, tuple(policies), model.api_role)
+
+
+def _guard(model: Model, entity: ObjectType, kind: str) -> list[Policy]:
+    """The RESTRICTIVE policy that keeps a request inside what it may see. It is AND'ed with
+    every permissive policy, so a later or hand-written permissive policy cannot cross it."""
+    table, pk = entity.entity.table, ident(entity.entity.pk_column)
+    has_membership = model.membership is not None
+    if kind == "tenant":
+        rule = f"{ident(model.tenant_column(entity))} = {model.helper('fn_current_tenant_pk')}"
+        return [_policy(table, "tenant_guard", "ALL", using=rule, check=rule, restrictive=True)]
+    if kind == "root":
+        mine = (f"{pk} = ANY ({model.helper_set('fn_current_user_tenant_pks')})" if has_membership
+                else f"{pk} = {model.helper('fn_current_tenant_pk')}")
+        current = f"{pk} = {model.helper('fn_current_tenant_pk')}"
+        return [_policy(table, "tenant_guard", "ALL", using=mine, check=current, restrictive=True)]
+    if kind == "user":
+        me = f"{pk} = {model.helper('fn_current_user_pk')}"
+        visible = (f"({me} OR {pk} = ANY ({model.helper_set('fn_current_tenant_user_pks')}))"
+                   if has_membership else me)
+        return [_policy(table, "user_guard", "ALL", using=visible, check=me, restrictive=True)]
+    return []
+
+
+def _write_rule(model: Model, entity: ObjectType, kind: str, command: str) -> str | None:
+    """The permissive rule for a write command, or None when the command is not granted."""
+    rule = model.command_rule(entity, command)
+    if entity.entity.activity_log and command != "INSERT":
+        return None  # append-only: observers insert, nothing updates or deletes
+    if kind != "tenant":
+        return rule  # identity and global tables are written only by generated mutations
+    if rule is not None:
+        return rule
+    if model.membership is not None and entity.name == model.membership.name:
+        # Memberships decide who is an admin: without a generated mutation saying otherwise,
+        # only the roles above the weakest may write them (hand-written invitations).
+        roles = list(model.schema.tenancy.roles)
+        return model.role_rule(roles[-2]) if len(roles) > 1 and model.role_column else "true"
+    return "true"
+
+
+def granted_commands(rls: RlsTable) -> list[str]:
+    commands = {p.command for p in rls.policies if not p.restrictive}
+    return [c for c in ("SELECT", "INSERT", "UPDATE", "DELETE") if c in commands]
+
+
+# -- views ----------------------------------------------------------------------------------
+
+@dataclass
+class _Joins:
+    lines: list[str] = field(default_factory=list)
+    top: dict[str, str] = field(default_factory=dict)  # top-level relation field -> alias
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def next_alias(self) -> str:
+        return f"r{len(self.lines) + 1}"
+
+
+def views(model: Model) -> list[View]:
+    return [_view(model, e) for e in entity_order(model)]
+
+
+def _view(model: Model, entity: ObjectType) -> View:
+    joins = _Joins()
+    pairs = _object_pairs(model, entity, "r0", 0, joins)
+    extra = _inject_columns(model, entity, joins)
+    return View(qualified(model.app, entity.entity.view), "r0.id", _build_object(pairs, "    "),
+                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), entity.description)
+
+
+def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
+                  joins: _Joins) -> list[tuple[str, str]]:
+    """(data key, SQL expression) for each field: columns, computed fields, nested relations."""
+    pairs = []
+    for f in entity.fields:
+        if f.expression is not None:
+            pairs.append((f.name, _computed(model, f, alias)))
+        elif f.relation:
+            if depth >= MAX_NESTING:
+                continue
+            pairs.append((f.name, _nested(model, f, alias, depth, joins)))
+        elif f.column:
+            pairs.append((f.name, f"{alias}.{ident(f.column)}"))
+    return pairs
+
+
+def _computed(model: Model, f: Field, alias: str) -> str:
+    # {row} / {schema} are replaced, not str.format()ted: the SQL may contain braces (JSON).
+    return f.expression.replace("{row}", alias).replace("{schema}", quote_ident(model.app))
+
+
+def _nested(model: Model, f: Field, alias: str, depth: int, joins: _Joins) -> str:
+    target = model.entity(f.relation)
+    child = joins.next_alias()
+    kind = "LEFT JOIN" if f.type.nullable else "JOIN"
+    pk = ident(target.entity.pk_column)
+    joins.add(f"{kind} {model.table(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}")
+    if depth == 0:
+        joins.top[f.name] = child
+    inner = _build_object(_object_pairs(model, target, child, depth + 1, joins), "    " * (depth + 2))
+    if f.type.nullable:  # an absent relation is null, not an object of nulls
+        return f"CASE WHEN {child}.{pk} IS NULL THEN NULL ELSE {inner} END"
+    return inner
+
+
+def _build_object(pairs: list[tuple[str, str]], indent: str) -> str:
+    calls = []
+    for start in range(0, len(pairs), _PAIRS_PER_CALL):
+        chunk = pairs[start:start + _PAIRS_PER_CALL]
+        body = f",\n{indent}    ".join(f"{quote_literal(k)}, {v}" for k, v in chunk)
+        calls.append(f"jsonb_build_object(\n{indent}    {body}\n{indent})")
+    return " || ".join(calls) if calls else "'{}'::jsonb"
+
+
+def _inject_columns(model: Model, entity: ObjectType, joins: _Joins) -> list[tuple[str, str]]:
+    """Native columns for the runtime's ``inject`` filters (``WHERE org_id = <claim>``) on
+    queries reading this view: the tenant's uuid for the tenancy claim, else a relation's uuid
+    (``<field>_id``) or a column of the same name."""
+    view = entity.entity.view
+    names = sorted({p.name for q in model.schema.queries if q.sql_source in (view, f"{model.app}.{view}")
+                    for p in q.inject})
+    tenancy = model.schema.tenancy
+    columns = []
+    for name in names:
+        expr = None
+        if tenancy is not None and name == tenancy.claim:
+            if entity.entity.tenant_field:
+                expr = f"{joins.top[entity.entity.tenant_field]}.id"
+            elif entity.entity.is_tenant_root:
+                expr = "r0.id"
+        if expr is None:
+            rel = next((f for f in entity.fields if f.relation and f.name in joins.top
+                        and naming.relation_id_column(f.name) == name), None)
+            col = entity.field(name)
+            if rel is not None:
+                expr = f"{joins.top[rel.name]}.id"
+            elif col is not None and col.column and not col.relation:
+                expr = f"r0.{ident(col.column)}"
+        if expr is not None:
+            columns.append((name, expr))
+    return columns
