@@ -97,3 +97,13 @@ def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
     except ImportError:
         return {}
     return {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+
+
+def schema_sql(ref: str) -> tuple[str | None, list[Diagnostic]]:
+    """The generated ``schema.sql`` of a schema module; None when it has errors."""
+    from fraisec.render import render_schema_sql
+
+    schema, diagnostics = load_ir(ref)
+    if schema is None or has_errors(diagnostics):
+        return None, diagnostics
+    return render_schema_sql(schema), diagnostics
