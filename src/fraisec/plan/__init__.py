@@ -38,7 +38,7 @@ from graphlib import TopologicalSorter
 from typing import Iterable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence,
+    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table,
 )
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.diff import Change, Changes
@@ -153,8 +153,7 @@ class _Planner:
         for ch in self.by_ref.values():
             if ch.kind != "table" or ch.action != "alter":
                 continue
-            old_cols = {c.name: c for c in ch.old.columns if c.is_local}
-            new_cols = {c.name: c for c in ch.new.columns if c.is_local}
+            old_cols, new_cols = _managed_columns(ch.old, ch.new)
             for name, col in old_cols.items():
                 new = new_cols.get(name)
                 if new is None:
@@ -387,8 +386,7 @@ class _Planner:
         return [i for i in self.nodes if i.startswith(prefix)]
 
     def _column_ops(self, ch: Change) -> None:
-        old_cols = {c.name: c for c in ch.old.columns if c.is_local}
-        new_cols = {c.name: c for c in ch.new.columns if c.is_local}
+        old_cols, new_cols = _managed_columns(ch.old, ch.new)
         ref, key = ch.ref, ch.key
         parents = list(ch.new.inherits) + ([ch.new.partition_of] if ch.new.partition_of else [])
         parents += [p for p in ch.old.inherits if p not in parents]
@@ -416,7 +414,8 @@ class _Planner:
                                   f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}")
                     safety = "destructive"
                 else:
-                    statements = tuple(sql.alter_column(key, old, new))
+                    via_text = old.type in self.cur.enum or new.type in self.des.enum
+                    statements = tuple(sql.alter_column(key, old, new, cast_via_text=via_text))
                     safety = _column_safety(old, new)
                 if statements:
                     self._add(Op(op_id, "table", key, "alter column", statements, safety,
@@ -654,6 +653,18 @@ def _slots(op: Op, catalog: Catalog) -> set[tuple]:
     if op.kind == "function":
         return {("fn", op.key)}
     return {(op.kind, op.key)}
+
+
+def _managed_columns(old: Table, new: Table) -> tuple[dict[str, Column], dict[str, Column]]:
+    """The columns this table's own ALTERs manage. A partition's columns all come from its
+    parent (none, while it stays a partition); a table leaving or joining a partitioned table
+    has all of them (DETACH makes them local); an inheritance child has its local ones."""
+    if old.partition_of and new.partition_of:
+        return {}, {}
+    if old.partition_of or new.partition_of:
+        return {c.name: c for c in old.columns}, {c.name: c for c in new.columns}
+    return ({c.name: c for c in old.columns if c.is_local},
+            {c.name: c for c in new.columns if c.is_local})
 
 
 def _needs_readd(old: Column, new: Column) -> bool:

@@ -92,7 +92,8 @@ def _identity_clause(col: Column) -> str:
     clause = f"GENERATED {word} AS IDENTITY"
     if col.identity_sequence:
         seq_key, opts = col.identity_sequence
-        clause += f" (SEQUENCE NAME {seq_key} {sequence_options_sql(opts)})"
+        # The identity sequence's type is the column's: AS is not accepted here.
+        clause += f" (SEQUENCE NAME {seq_key} {sequence_options_sql(opts, with_type=False)})"
     return clause
 
 
@@ -338,9 +339,12 @@ def sequence_owned_by(key: str, owner: tuple[str, str] | None) -> str:
     return f"ALTER SEQUENCE {key} OWNED BY {target}"
 
 
-def alter_column(table: str, old: Column, new: Column) -> list[str]:
+def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = False) -> list[str]:
     """ALTER TABLE … ALTER COLUMN sub-commands turning ``old`` into ``new`` (generated-expression
-    changes other than dropping the expression are handled by the planner as drop + add)."""
+    changes other than dropping the expression are handled by the planner as drop + add).
+
+    ``cast_via_text``: the old or new type is an enum, which PostgreSQL only converts through text.
+    """
     col = quote_ident(new.name)
     subs: list[str] = []
     if old.identity and not new.identity:
@@ -351,11 +355,12 @@ def alter_column(table: str, old: Column, new: Column) -> list[str]:
         subs.append(f"ALTER COLUMN {col} DROP DEFAULT")
     if (old.type, old.collation) != (new.type, new.collation):
         collate = f" COLLATE {new.collation}" if new.collation else ""
-        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate} USING {col}::{new.type}")
+        via = "::text" if cast_via_text else ""
+        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate} USING {col}{via}::{new.type}")
     if new.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} SET DEFAULT {new.default}")
-    if new.not_null and not old.not_null and not new.identity:
-        subs.append(f"ALTER COLUMN {col} SET NOT NULL")
+    if new.not_null and not old.not_null:
+        subs.append(f"ALTER COLUMN {col} SET NOT NULL")  # also required before ADD IDENTITY
     if not new.not_null and old.not_null:
         subs.append(f"ALTER COLUMN {col} DROP NOT NULL")
     if new.identity and not old.identity:
