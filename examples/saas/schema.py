@@ -2,7 +2,8 @@
 
 The API contract is seed 000's (types Organization, Project, Member, Activity; queries
 projects, members, activity, project; mutations createProject, inviteMember), plus
-updateProject and an admin-only deleteProject. The SQL behind it (tables, RLS, views, mutation
+Task (a tenant row referencing another tenant row), updateProject, createTask and an admin-only
+deleteProject. The SQL behind it (tables, RLS, views, mutation
 functions, observer triggers) is generated: run ``fraisec compile`` and read build/schema.sql.
 ``Member`` and ``inviteMember`` stay hand-written (db/v_member.sql, db/fn_invite_member.sql).
 """
@@ -68,6 +69,18 @@ class Project:
     name: str
     description: str | None = None
     status: str = "active"
+    organization: Organization
+    created_at: DateTime = fq.now()
+
+
+@fq.entity(tenant=True)
+class Task:
+    """A task in a project (a tenant row that references another tenant row)."""
+
+    identifier: str
+    title: str
+    done: bool = False
+    project: Project
     organization: Organization
     created_at: DateTime = fq.now()
 
@@ -139,6 +152,11 @@ def update_project(id: ID, name: str | None = None, description: str | None = No
 @fq.mutation(operation="DELETE", requires_role="admin")
 def delete_project(id: ID) -> Project:
     """Delete a project. Requires the admin role (or owner)."""
+
+
+@fq.mutation(operation="CREATE")
+def create_task(project_id: ID, identifier: str, title: str) -> Task:
+    """Add a task to a project of the caller's organization."""
 
 
 @fq.mutation(sql_source="fn_invite_member", operation="UPDATE", requires_role="admin")
