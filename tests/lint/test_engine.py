@@ -96,7 +96,7 @@ def test_cli_exit_codes() -> None:
 def test_cli_github_annotations() -> None:
     proc = _cli("--format", "github", "lint", str(RULES_DIR / "FSC301.sql"))
     assert proc.returncode == 1
-    assert proc.stdout.startswith(f"::error file={RULES_DIR / 'FSC301.sql'},line=10,title=FSC301::")
+    assert proc.stdout.startswith(f"::error file={RULES_DIR / 'FSC301.sql'},line=10,col=1,title=FSC301::")
 
 
 @pytest.mark.skipif(shutil.which("squawk") is None, reason="squawk-cli is optional")
@@ -122,3 +122,22 @@ def test_lint_files_keeps_names_as_given() -> None:
     if not rel.exists():
         pytest.skip("run from the repository root")
     assert [d.location.file for d in lint_files([rel])] == [str(rel)]
+
+
+def test_matview_granted_through_all_tables_in_schema() -> None:
+    sql = (RULES_DIR / "FSC315.sql").read_text().replace(
+        "GRANT SELECT ON mv_project TO app_user;", "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app_user;")
+    assert "FSC315" in [c for c, _ in _codes([("a.sql", sql)])]
+
+
+def test_policy_reading_a_definer_view_of_its_unforced_table_does_not_recurse() -> None:
+    """Through a definer view the table is read as the owner, who bypasses un-FORCEd RLS."""
+    sql = """CREATE TABLE tb_m (pk bigint PRIMARY KEY, fk_organization bigint, fk_user bigint,
+  UNIQUE (fk_organization, fk_user));
+CREATE VIEW v_m AS SELECT fk_organization, fk_user FROM tb_m;  -- fraisec: ignore FSC302
+ALTER TABLE tb_m ENABLE ROW LEVEL SECURITY;  -- fraisec: ignore FSC303
+CREATE POLICY p ON tb_m USING (fk_organization = ANY (ARRAY(SELECT v.fk_organization FROM v_m v)));
+"""
+    assert _codes([("a.sql", sql)]) == []
+    forced = sql + "ALTER TABLE tb_m FORCE ROW LEVEL SECURITY;\n"
+    assert [c for c, _ in _codes([("a.sql", forced)])] == ["FSC301"]

@@ -214,3 +214,23 @@ def test_fsc315_granted_matview_returns_every_tenant(tenant_db) -> None:
     assert db.as_role("SELECT count(*) FROM mv_project", settings=ACME) == [(4,)]
     with pytest.raises(psycopg.errors.WrongObjectType):
         db.superuser("ALTER TABLE mv_project ENABLE ROW LEVEL SECURITY")
+
+
+_VIEW_IN_POLICY = """
+CREATE TABLE tb_m (pk bigint PRIMARY KEY, fk_organization bigint, fk_user bigint,
+  UNIQUE (fk_organization, fk_user));
+CREATE VIEW v_m AS SELECT fk_organization, fk_user FROM tb_m;
+ALTER TABLE tb_m ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON tb_m USING (fk_organization = ANY (ARRAY(SELECT v.fk_organization FROM v_m v
+  WHERE v.fk_user = (SELECT NULLIF(current_setting('app.user', true), '')::bigint))));
+GRANT SELECT ON tb_m, v_m TO app_user;
+"""
+
+
+def test_fsc301_definer_view_in_a_policy_recurses_only_when_forced(tenant_db) -> None:
+    """What FSC301 assumes about views read by a policy (see rules/policies.py)."""
+    db = tenant_db(_VIEW_IN_POLICY, seed="INSERT INTO tb_m VALUES (1, 1, 1), (2, 1, 3), (3, 2, 2)")
+    assert db.as_role("SELECT count(*) FROM tb_m", settings=ACME) == [(2,)]
+    db.superuser("ALTER TABLE tb_m FORCE ROW LEVEL SECURITY")
+    with pytest.raises(psycopg.errors.InvalidObjectDefinition, match="infinite recursion"):
+        db.as_role("SELECT count(*) FROM tb_m", settings=ACME)

@@ -41,7 +41,9 @@ class Span:
 
     @property
     def location(self) -> Location:
-        return Location(file=self.stmt.file.name, line=self.line)
+        absolute = self.stmt.start + self.offset
+        return Location(file=self.stmt.file.name, line=self.line,
+                        column=self.stmt.file.column_of(absolute))
 
     @property
     def statement_lines(self) -> tuple[int, int]:

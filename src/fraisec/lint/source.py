@@ -40,6 +40,10 @@ class SourceFile:
         """1-based line of a character offset."""
         return bisect.bisect_right(self.line_starts, max(offset, 0))
 
+    def column_of(self, offset: int) -> int:
+        """1-based column (in characters) of a character offset."""
+        return max(offset, 0) - self.line_starts[self.line_of(offset) - 1] + 1
+
 
 @dataclass(frozen=True)
 class Statement:

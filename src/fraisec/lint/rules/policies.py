@@ -66,12 +66,22 @@ def _recursion_finding(model: LintModel, policy: Policy, target: str, span: Span
 def _policy_reads(model: LintModel, expr: Expr) -> Iterator[tuple[str, Span, str | None]]:
     """(table with policies the expression reads as the caller, where, through which fn)."""
     for ref in relations_in(expr):
-        for base in model.base_tables(ref.name):
+        for base in _caller_reads(model, ref.name):
             yield base, ref.span, None
     for name, _schema, offset in calls_in(expr):
         for fn in model.function_by_name.get(name, []):
             for base in _function_reads(model, fn, as_owner=False, bypass=False, seen=frozenset()):
                 yield base, expr.at(offset), fn.name
+
+
+def _caller_reads(model: LintModel, relation: str) -> set[str]:
+    """Tables whose policies apply when the caller reads ``relation``: through a definer
+    view they are checked as the view owner, who is subject to them only when FORCEd."""
+    view = model.view_by_name.get(relation)
+    if view is None or model.view_is_invoker(view) or view.materialized:
+        return {relation} if view is None else (
+            model.base_tables(relation) if not view.materialized else set())
+    return {t for t in model.base_tables(relation) if model.rls_state(t)[1] is not None}
 
 
 def _function_reads(model: LintModel, fn, as_owner: bool, bypass: bool,

@@ -39,8 +39,10 @@ def granted_matview(model: LintModel, config: LintConfig) -> Iterator[Finding]:
         tenant = sorted(model.base_tables(view.name) & model.tenant_tables)
         if not tenant:
             continue
-        for grant in model.grants_on([view.name]):
+        for grant in model.grants_on([view.name, f"*{view.schema or 'public'}"]):
             if not grant.grant or not _READ_PRIVILEGES & set(grant.privileges):
+                continue
+            if grant.objects[0].startswith("*") and grant.kind != "ALL TABLES IN SCHEMA":
                 continue
             yield error(
                 "FSC315",
