@@ -371,7 +371,7 @@ def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: in
     else:
         outcome = ("This statement runs outside a transaction; what ran before it stays applied "
                    "and the next run resumes at this statement.")
-    hint = " ".join(x for x in (diag.hint, diag.message_detail, outcome,
+    hint = " ".join(x for x in (diag.message_hint, diag.message_detail, outcome,
                                 "Nothing after this file was run.") if x)
     related = []
     if diag.context:
