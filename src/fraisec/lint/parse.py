@@ -86,6 +86,80 @@ def _dispatch(kw: str) -> Callable[[Statement, _Facts], None] | None:
 # -- CREATE TABLE --------------------------------------------------------------------------
 
 def _create_table(stmt: Statement, facts: _Facts) -> None:
+    if not _create_table_sqlglot(stmt, facts):
+        _create_table_text(stmt, facts)
+
+
+def _create_table_sqlglot(stmt: Statement, facts: _Facts) -> bool:
+    """sqlglot's reading of CREATE TABLE; False (nothing recorded) when it cannot read it."""
+    tree = _parse_statement(stmt.raw)
+    if not (isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema)
+            and isinstance(tree.this.this, exp.Table)):
+        return False
+    table = tree.this.this
+    name = norm_ident(table.this)
+    db = table.args.get("db")
+    columns: list[Column] = []
+    keys: list[Key] = []
+    for element in tree.this.expressions:
+        if isinstance(element, exp.ColumnDef):
+            _column_def(stmt, name, element, columns, keys)
+        else:
+            key = _table_key(stmt, name, element)
+            if key is not None:
+                keys.append(key)
+    facts.tables.append(Table(name, norm_ident(db) if db else None, tuple(columns), Span(stmt, 0)))
+    facts.keys.extend(keys)
+    return True
+
+
+def _column_def(stmt: Statement, table: str, col: exp.ColumnDef, columns: list[Column],
+                keys: list[Key]) -> None:
+    name = norm_ident(col.this)
+    span = Span(stmt, col.this.meta.get("start", 0))
+    kind = col.args.get("kind")
+    random_default = False
+    for constraint in col.args.get("constraints") or []:
+        ckind = constraint.args.get("kind")
+        if isinstance(ckind, exp.DefaultColumnConstraint):
+            text = ckind.sql("postgres").lower()
+            random_default = any(f"{fn}(" in text for fn in _RANDOM_DEFAULTS)
+        elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+            keys.append(Key(table, (name,), True, True, span))
+        elif isinstance(ckind, exp.UniqueColumnConstraint):
+            keys.append(Key(table, (name,), True, False, span))
+    type_ = kind.sql("postgres").lower() if kind is not None else ""
+    columns.append(Column(name, type_, random_default, span))
+
+
+def _table_key(stmt: Statement, table: str, element: exp.Expression) -> Key | None:
+    """A table-level PRIMARY KEY (…) or [CONSTRAINT x] UNIQUE (…)."""
+    node = element
+    if isinstance(element, exp.Constraint):
+        node = next((e for e in element.expressions
+                     if isinstance(e, (exp.UniqueColumnConstraint, exp.PrimaryKey,
+                                       exp.PrimaryKeyColumnConstraint))), None)
+    if isinstance(node, exp.PrimaryKey):
+        idents = list(node.expressions)
+    elif isinstance(node, exp.UniqueColumnConstraint) and isinstance(node.this, exp.Schema):
+        idents = list(node.this.expressions)
+    else:
+        return None
+    cols = tuple(norm_ident(i.this if isinstance(i, exp.Column) else i) for i in idents)
+    starts = [n.meta["start"] for n in element.walk() if n.meta and "start" in n.meta]
+    return Key(table, cols, True, isinstance(node, exp.PrimaryKey), Span(stmt, min(starts, default=0)))
+
+
+def _parse_statement(raw: str) -> exp.Expression | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return sqlglot.parse_one(raw, read="postgres")
+        except Exception:  # noqa: BLE001 - any sqlglot failure means "use the text reading"
+            return None
+
+
+def _create_table_text(stmt: Statement, facts: _Facts) -> None:
     m = re.match(rf"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+"
                  rf"(?:IF\s+NOT\s+EXISTS\s+)?({QNAME})\s*\(", stmt.masked, re.IGNORECASE)
     if not m:
@@ -101,10 +175,8 @@ def _create_table(stmt: Statement, facts: _Facts) -> None:
 
 def _table_element(stmt: Statement, table: str, begin: int, end: int, columns: list[Column],
                    facts: _Facts) -> None:
-    """One column definition or table constraint, read from the masked text.
-
-    sqlglot reads most CREATE TABLEs, but a single element it does not know (a domain type,
-    GENERATED … STORED, EXCLUDE) would lose the whole table, so elements are read one by one.
+    """One column definition or table constraint, read from the masked text: the fallback
+    when sqlglot cannot read the CREATE TABLE (one element it does not know loses the table).
     """
     masked = stmt.masked[begin:end]
     raw = stmt.raw[begin:end]
@@ -140,12 +212,7 @@ def _table_element(stmt: Statement, table: str, begin: int, end: int, columns: l
 # -- CREATE INDEX / ALTER TABLE ------------------------------------------------------------
 
 def _create_index(stmt: Statement, facts: _Facts) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            tree = sqlglot.parse_one(stmt.raw, read="postgres")
-        except Exception:  # noqa: BLE001 - fall back to the text
-            tree = None
+    tree = _parse_statement(stmt.raw)
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index):
         index = tree.this
         table = index.args.get("table")
