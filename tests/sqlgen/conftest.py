@@ -126,3 +126,10 @@ class Saas:
 @pytest.fixture
 def saas(make_db, saas_template) -> Saas:
     return Saas(make_db(template=saas_template))
+
+
+@pytest.fixture
+def saas_fresh(make_db, saas_sql) -> Saas:
+    """schema.sql applied to this very database: CREATE DATABASE … TEMPLATE copies the schema
+    but not database-level grants (REVOKE TEMPORARY), which some checks are about."""
+    return Saas(make_db(saas_sql + SEED))
