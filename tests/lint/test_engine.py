@@ -141,3 +141,14 @@ CREATE POLICY p ON tb_m USING (fk_organization = ANY (ARRAY(SELECT v.fk_organiza
     assert _codes([("a.sql", sql)]) == []
     forced = sql + "ALTER TABLE tb_m FORCE ROW LEVEL SECURITY;\n"
     assert [c for c, _ in _codes([("a.sql", forced)])] == ["FSC301"]
+
+
+def test_write_only_outbox_needs_neither_force_nor_tenant_index() -> None:
+    sql = """CREATE TABLE tb_outbox (pk bigint PRIMARY KEY, tenant_id uuid, data jsonb);
+ALTER TABLE tb_outbox ENABLE ROW LEVEL SECURITY;
+CREATE POLICY outbox_insert ON tb_outbox FOR INSERT TO app_user
+  WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+"""
+    assert _codes([("a.sql", sql)]) == []
+    readable = sql + "CREATE POLICY outbox_read ON tb_outbox FOR SELECT TO app_user USING (true);\n"
+    assert sorted(c for c, _ in _codes([("a.sql", readable)])) == ["FSC303", "FSC313"]

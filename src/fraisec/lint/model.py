@@ -245,6 +245,12 @@ class LintModel:
     def policies_on(self, table: str) -> list[Policy]:
         return [p for p in self.policies if p.table == table]
 
+    def write_only(self, table: str) -> bool:
+        """The API may only INSERT: policies exist and none filters reads (an outbox, a log
+        a relay reads as the owner). Such a table has no tenant-filtered query."""
+        policies = self.policies_on(table)
+        return bool(policies) and all(p.command == "INSERT" for p in policies)
+
     def tenant_column(self, table: str) -> Column | None:
         t = self.table_by_name.get(table)
         if t is None:

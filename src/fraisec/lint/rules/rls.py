@@ -61,6 +61,8 @@ def rls_not_forced(model: LintModel, config: LintConfig) -> Iterator[Finding]:
         enabled, forced = model.rls_state(table)
         if enabled is None or forced is not None or table in helper_tables:
             continue
+        if model.write_only(table):
+            continue  # the owner is its intended reader (an outbox); FORCE would lock it out
         yield error(
             "FSC303",
             f"row-level security on tenant table {table} is enabled but not FORCEd: the "
