@@ -152,3 +152,11 @@ CREATE POLICY outbox_insert ON tb_outbox FOR INSERT TO app_user
     assert _codes([("a.sql", sql)]) == []
     readable = sql + "CREATE POLICY outbox_read ON tb_outbox FOR SELECT TO app_user USING (true);\n"
     assert sorted(c for c, _ in _codes([("a.sql", readable)])) == ["FSC303", "FSC313"]
+
+
+def test_trigger_functions_need_no_execute_revoke() -> None:
+    sql = """CREATE FUNCTION fn_touch() RETURNS trigger LANGUAGE plpgsql SET search_path = ''
+AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE FUNCTION fn_answer() RETURNS int LANGUAGE sql SET search_path = '' AS $$ SELECT 42 $$;
+"""
+    assert _codes([("a.sql", sql)]) == [("FSC312", 3)]

@@ -157,6 +157,7 @@ class Function:
     reads: tuple[RelationRef, ...]
     calls: tuple[str, ...]
     span: Span
+    returns_trigger: bool = False  # trigger functions cannot be called directly
 
     @property
     def signature(self) -> str:

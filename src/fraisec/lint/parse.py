@@ -397,6 +397,8 @@ def _create_function(stmt: Statement, facts: _Facts) -> None:
         definer=bool(re.search(r"\bSECURITY\s+DEFINER\b", header, re.IGNORECASE)),
         search_path=_search_path(stmt, args_close), body=body, reads=tuple(reads),
         calls=tuple(sorted(set(calls))), span=Span(stmt, 0),
+        returns_trigger=bool(re.search(r"\bRETURNS\s+(?:pg_catalog\s*\.\s*)?(?:event_)?trigger\b",
+                                       header, re.IGNORECASE)),
     ))
 
 

@@ -58,6 +58,8 @@ def definer_unqualified_names(model: LintModel, config: LintConfig) -> Iterator[
 @rule("FSC312")
 def execute_left_to_public(model: LintModel, config: LintConfig) -> Iterator[Finding]:
     for fn in model.functions:
+        if fn.returns_trigger:
+            continue  # "trigger functions can only be called as triggers"
         definer = model.is_definer(fn)
         granted = _granted_to_public(model, fn)
         if not granted and _revoked_from_public(model, fn):

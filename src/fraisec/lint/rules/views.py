@@ -28,7 +28,9 @@ def definer_view(model: LintModel, config: LintConfig) -> Iterator[Finding]:
             view.span,
             f"CREATE VIEW {view.name} WITH (security_invoker = true) AS … (or ALTER VIEW "
             f"{view.name} SET (security_invoker = true)), and GRANT SELECT on the base tables "
-            f"to the API role.")
+            f"to the API role.",
+            related=[(f"reads {ref.name} here", ref.span) for ref in view.reads
+                     if model.base_tables(ref.name) & set(tenant)])
 
 
 @rule("FSC315")
