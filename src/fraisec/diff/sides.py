@@ -24,7 +24,7 @@ import psycopg
 
 from fraisec.catalog.introspect import IntrospectionError, introspect
 from fraisec.catalog.model import Catalog
-from fraisec.catalog.shadow import CatalogError, catalog_from_sql, connect_error
+from fraisec.catalog.shadow import CatalogError, catalog_from_sql, connect_error, embedded_server
 from fraisec.diagnostics import Location, error
 
 __all__ = ["SideOptions", "catalog_for", "register_side", "is_url"]
@@ -73,6 +73,10 @@ def _from_url(spec: str, options: SideOptions) -> Catalog:
 
 
 def _from_empty(spec: str, options: SideOptions) -> Catalog:
+    if options.shadow_url is None:
+        # template1 of fraisec's own cluster is never written to: it *is* an empty database,
+        # and reading it saves creating and dropping one.
+        return _from_url(embedded_server().url("template1"), options)
     return catalog_from_sql([], options.shadow_url)
 
 
@@ -97,9 +101,22 @@ def _from_directory(spec: str, options: SideOptions) -> Catalog:
 
 
 def _is_module(spec: str) -> bool:
+    """A ``*.py`` path, or a dotted name whose top-level package can be found."""
     if spec.endswith(".py"):
         return True
-    return bool(re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", spec)) and not Path(spec).exists()
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", spec) or Path(spec).exists():
+        return False
+    import importlib.util
+    import sys
+
+    top = spec.split(".")[0]
+    sys.path.insert(0, ".")  # a schema module beside the project, as the compiler finds it
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+    finally:
+        sys.path.pop(0)
 
 
 def _from_module(spec: str, options: SideOptions) -> Catalog:

@@ -1,0 +1,134 @@
+"""``fraisec diff`` as a user runs it: real processes, real databases, documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.diff.test_convergence import psql_apply
+
+
+def fraisec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fraisec", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def shadow_databases(pg_server) -> list[str]:
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        rows = conn.execute("select datname from pg_database where datname like 'fraisec_shadow%'")
+        return [r[0] for r in rows]
+
+
+def test_between_two_databases_prints_a_script_that_converges(make_db, tmp_path) -> None:
+    a = make_db("CREATE TABLE t (id int PRIMARY KEY);")
+    b = make_db("CREATE TABLE t (id int PRIMARY KEY, name text);"
+                "CREATE INDEX t_name_idx ON t (name);")
+    result = fraisec("diff", a, b)
+    assert result.returncode == 0, result.stderr
+    assert "ALTER TABLE public.t ADD COLUMN name text;" in result.stdout
+    assert "CREATE INDEX CONCURRENTLY t_name_idx" in result.stdout
+    assert psql_apply(a, result.stdout, tmp_path).returncode == 0
+    again = fraisec("diff", a, b, "--exit-code")
+    assert (again.returncode, again.stdout) == (0, "")
+
+
+def test_exit_code_3_when_there_are_changes(make_db) -> None:
+    a = make_db()
+    b = make_db("CREATE TABLE t (id int);")
+    result = fraisec("diff", a, b, "--exit-code")
+    assert result.returncode == 3
+    assert "CREATE TABLE public.t" in result.stdout
+
+
+def test_destructive_plan_is_refused_without_unsafe(make_db) -> None:
+    a = make_db("CREATE TABLE t (id int, old text);")
+    b = make_db("CREATE TABLE t (id int);")
+    refused = fraisec("diff", a, b)
+    assert refused.returncode == 4
+    assert refused.stdout == ""
+    assert "FSC407" in refused.stderr and "drop column" in refused.stderr
+    allowed = fraisec("diff", a, b, "--unsafe")
+    assert allowed.returncode == 0
+    assert "DROP COLUMN old" in allowed.stdout
+
+
+def test_sql_directory_against_a_database(pg_server, make_db, tmp_path) -> None:
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "010_org.sql").write_text("CREATE TABLE org (id int PRIMARY KEY);\n")
+    (tmp_path / "db" / "020_view.sql").write_text("CREATE VIEW v_org AS SELECT id FROM org;\n")
+    live = make_db()
+    result = fraisec("diff", live, "db", "--shadow-url", pg_server.url(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.index("CREATE TABLE public.org") < result.stdout.index("CREATE VIEW public.v_org")
+    assert psql_apply(live, result.stdout, tmp_path).returncode == 0
+    assert fraisec("diff", live, "db", "--shadow-url", pg_server.url(), cwd=tmp_path).stdout == ""
+    assert shadow_databases(pg_server) == []
+
+
+def test_from_empty_with_the_embedded_shadow(tmp_path) -> None:
+    (tmp_path / "schema.sql").write_text("CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\n")
+    result = fraisec("diff", "empty", "schema.sql", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "CREATE SCHEMA app;" in result.stdout
+    assert fraisec("diff", "empty", "empty").stdout == ""
+
+
+def test_failing_sql_names_file_and_line_and_leaves_no_shadow(pg_server, tmp_path) -> None:
+    (tmp_path / "bad.sql").write_text("CREATE TABLE x (id int);\n\nCREATE VIEW y AS SELECT nope FROM x;\n")
+    result = fraisec("diff", "empty", "bad.sql", "--shadow-url", pg_server.url(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FSC401" in result.stderr and "bad.sql:3" in result.stderr
+    assert 'column "nope" does not exist' in result.stderr
+    assert "Traceback" not in result.stderr
+    assert shadow_databases(pg_server) == []
+
+
+def test_unreachable_database_and_wrong_credentials(pg_server, make_db) -> None:
+    result = fraisec("diff", "postgresql://nobody:hunter2@127.0.0.1:1/x", "empty")
+    assert result.returncode == 1
+    assert "FSC902" in result.stderr and "hunter2" not in result.stderr
+    assert "Traceback" not in result.stderr
+    wrong_user = pg_server.url(user="no_such_user")
+    result = fraisec("diff", wrong_user, make_db())
+    assert result.returncode == 1 and "FSC902" in result.stderr
+
+
+def test_unknown_side(tmp_path) -> None:
+    result = fraisec("diff", "empty", "nothing.txt", cwd=tmp_path)
+    assert result.returncode == 1 and "FSC405" in result.stderr
+
+
+def test_json_format_lists_typed_operations(make_db) -> None:
+    a = make_db("CREATE TABLE t (id int, old text);")
+    b = make_db("CREATE TABLE t (id int); CREATE INDEX t_id ON t (id);")
+    result = fraisec("--format", "json", "diff", a, b, "--unsafe")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["destructive"] is True
+    by_action = {op["action"]: op for op in data["ops"]}
+    assert by_action["drop column"]["safety"] == "destructive"
+    assert by_action["create"]["transactional"] is False
+    assert "CONCURRENTLY" in data["script"]
+
+
+def test_unsupported_object_kind_is_named_not_skipped(make_db) -> None:
+    a = make_db()
+    b = make_db("CREATE AGGREGATE my_sum (int) (sfunc = int4pl, stype = int);")
+    result = fraisec("diff", a, b)
+    assert result.returncode == 1
+    assert "FSC402" in result.stderr and "my_sum" in result.stderr
+
+
+@pytest.mark.parametrize("env_var", ["NO_COLOR"])
+def test_no_changes_prints_nothing(make_db, env_var) -> None:
+    a = make_db("CREATE TABLE t (id int);")
+    b = make_db("CREATE TABLE t (id int);")
+    result = subprocess.run([sys.executable, "-m", "fraisec", "diff", a, b], capture_output=True,
+                            text=True, env={**os.environ, env_var: "1"})
+    assert (result.returncode, result.stdout) == (0, "")
