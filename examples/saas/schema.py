@@ -90,7 +90,7 @@ class Activity:
     """An activity log entry (written by observers, append-only)."""
 
     organization: Organization
-    actor_id: ID | None = None
+    actor_id: ID  # the user who made the change (changes without a user log no activity)
     entity_type: str
     entity_id: ID
     action: str

@@ -260,6 +260,8 @@ class ObserverFn:
     channel: str
     activity_table: str | None
     activity: tuple[tuple[str, str], ...]  # (column, value)
+    actor: str | None  # SQL for the acting user's uuid, when the log records one
+    actor_required: bool  # NOT NULL actor column: changes without a user log no activity
 
 
 def outbox(model: Model) -> Outbox | None:
@@ -287,10 +289,14 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         tenant_id = (f"(SELECT t.id FROM {model.table(root)} t "
                      f"WHERE t.{ident(root.entity.pk_column)} = {row}.{ident(tc)})")
     activity_entity = next((e for e in model.schema.entities if e.entity.activity_log), None)
-    activity_table, activity = None, ()
+    activity_table, activity, actor, actor_required = None, (), None, False
     if observer.activity and activity_entity is not None:
         activity_table = model.table(activity_entity)
         activity = tuple(_activity_values(model, activity_entity, entity, observer, row))
+        actor_field = activity_entity.field("actor_id")
+        if actor_field is not None and actor_field.column and model.user is not None:
+            actor = model.helper("fn_current_user_id")
+            actor_required = not actor_field.type.nullable
     return ObserverFn(
         name=qualified(model.private, f"fn_observe_{observer.name}"),
         trigger=object_name("tr", observer.name),
@@ -298,7 +304,7 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         event=observer.event, row=row, subject=observer.subject, entity=entity.name,
         view=qualified(model.app, entity.entity.view), tenant_id=tenant_id,
         outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
-        activity_table=activity_table, activity=activity,
+        activity_table=activity_table, activity=activity, actor=actor, actor_required=actor_required,
     )
 
 
@@ -315,7 +321,7 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
         values.append((log.field(log.entity.tenant_field).column, tenant))
     metadata = f"jsonb_build_object('subject', {quote_literal(observer.subject)})"
     known = {
-        "actor_id": model.helper("fn_current_user_id") if model.user is not None else "NULL",
+        "actor_id": "v_actor" if model.user is not None else "NULL",
         "entity_type": quote_literal(observed.name),
         "entity_id": f"{row}.id",
         "action": quote_literal(_ACTIONS[observer.event]),
