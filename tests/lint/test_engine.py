@@ -160,3 +160,15 @@ AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
 CREATE FUNCTION fn_answer() RETURNS int LANGUAGE sql SET search_path = '' AS $$ SELECT 42 $$;
 """
     assert _codes([("a.sql", sql)]) == [("FSC312", 3)]
+
+
+def test_later_migrations_replace_and_drop_what_earlier_ones_created() -> None:
+    """The linted set is a history: the state after the last file is what is checked."""
+    first = (RULES_DIR / "FSC302.sql").read_text()
+    assert "FSC302" in {c for c, _ in _codes([("001.sql", first)])}
+    replaced = ("CREATE OR REPLACE VIEW v_project WITH (security_invoker = true) AS\n"
+                "SELECT p.pk_project, p.fk_organization, p.identifier FROM tb_project p;\n")
+    assert "FSC302" not in {c for c, _ in _codes([("001.sql", first), ("002.sql", replaced)])}
+    dropped = "DROP VIEW IF EXISTS v_project CASCADE;\nDROP POLICY tb_project_tenant ON tb_project;\n"
+    codes = {c for c, _ in _codes([("001.sql", first), ("002.sql", dropped)])}
+    assert "FSC302" not in codes and "FSC304" in codes

@@ -341,6 +341,9 @@ def _create_view(stmt: Statement, facts: _Facts) -> None:
     end = tail.start() if tail else len(stmt.masked)
     raw = stmt.raw[begin:end]
     body = Expr(raw, stmt.masked[begin:end], Span(stmt, begin), parse_select(raw))
+    # CREATE OR REPLACE: the later definition is the one in force (migrations are history).
+    facts.views[:] = [v for v in facts.views if v.name != name]
+    facts.view_options[:] = [o for o in facts.view_options if o.name != name]
     facts.views.append(View(name, schema, bool(m.group(1)), invoker, body,
                             tuple(relations_in(body)), Span(stmt, 0)))
 
@@ -392,6 +395,8 @@ def _create_function(stmt: Statement, facts: _Facts) -> None:
         for frag in fragments(body) if language == "plpgsql" else [body]:
             reads += relations_in(frag)
             calls += [c[0] for c in calls_in(frag)]
+    facts.functions[:] = [f for f in facts.functions
+                          if (f.name, f.arg_types) != (name, arg_types)]
     facts.functions.append(Function(
         name=name, schema=schema, arg_types=arg_types, language=language,
         definer=bool(re.search(r"\bSECURITY\s+DEFINER\b", header, re.IGNORECASE)),
@@ -537,7 +542,35 @@ def _do_block(stmt: Statement, facts: _Facts) -> None:
         facts.roles.append(Role(norm(m.group(1)), bypass, Span(stmt, 0)))
 
 
+# -- DROP: later migrations remove what earlier ones created -----------------------------------
+
+def _drop(stmt: Statement, facts: _Facts) -> None:
+    m = re.match(r"\s*DROP\s+(POLICY|(?:MATERIALIZED\s+)?VIEW|FUNCTION|PROCEDURE|TABLE)\s+"
+                 r"(?:IF\s+EXISTS\s+)?(.*)", stmt.masked, re.IGNORECASE | re.DOTALL)
+    if not m:
+        return
+    kind = m.group(1).split()[-1].upper()
+    rest = m.group(2)
+    if kind == "POLICY":
+        pm = re.match(rf"({IDENT})\s+ON\s+({QNAME})", rest, re.IGNORECASE)
+        if pm:
+            name, table = norm(pm.group(1)), split_name(pm.group(2))[1]
+            facts.policies[:] = [p for p in facts.policies if (p.name, p.table) != (name, table)]
+        return
+    names = set(_object_names(re.sub(r"\s+(CASCADE|RESTRICT)\s*$", "", rest, flags=re.IGNORECASE)))
+    if kind == "VIEW":
+        facts.views[:] = [v for v in facts.views if v.name not in names]
+    elif kind in ("FUNCTION", "PROCEDURE"):
+        facts.functions[:] = [f for f in facts.functions if f.name not in names]
+    else:
+        facts.tables[:] = [t for t in facts.tables if t.name not in names]
+        facts.keys[:] = [k for k in facts.keys if k.table not in names]
+        facts.rls[:] = [a for a in facts.rls if a.table not in names]
+        facts.policies[:] = [p for p in facts.policies if p.table not in names]
+
+
 _HANDLERS: list[tuple[str, Callable[[Statement, _Facts], None]]] = [
+    (r"DROP (POLICY|(MATERIALIZED )?VIEW|FUNCTION|PROCEDURE|TABLE)\b", _drop),
     (r"CREATE (GLOBAL |LOCAL )?((TEMP|TEMPORARY|UNLOGGED) )?TABLE\b", _create_table),
     (r"CREATE (UNIQUE )?INDEX\b", _create_index),
     (r"ALTER TABLE\b", _alter_table),
