@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fraisec.cli.common import output, project_or_exit
+from fraisec.cli.common import output, project_or_exit, schema_ref
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
 from fraisec.cli.report import report
@@ -64,12 +64,13 @@ def _version(text: str | None, option: str) -> int | None:
 
 def _run_guarded(out: Output, fn):
     """Run a migrations call; its errors become diagnostics and documented exit codes."""
+    from fraisec.catalog.shadow import CatalogError
     from fraisec.migrations.apply import MigrationError
     from fraisec.migrations.lock import LockTimeout
 
     try:
         return fn()
-    except MigrationError as exc:
+    except (MigrationError, CatalogError) as exc:
         report(out, exc.diagnostics)
         raise typer.Exit(ExitCode.ERRORS) from None
     except LockTimeout as exc:
@@ -78,6 +79,99 @@ def _run_guarded(out: Output, fn):
                                      f"{exc.seconds:g}s", hint="Another `fraisec migrate apply` is "
                                      "running. Wait for it, or raise --lock-timeout.")])
         raise typer.Exit(ExitCode.LOCKED) from None
+
+
+ShadowOpt = Annotated[Optional[str], typer.Option(
+    "--shadow-url", help="Server for scratch databases (default: fraisec's embedded PostgreSQL).")]
+SchemaOpt = Annotated[Optional[str], typer.Option(
+    "--schema", help="Schema module (default: from fraisec.toml, else schema.py).")]
+
+
+def _schema_and_db(out: Output, schema: str | None) -> tuple[str, Path]:
+    project = project_or_exit(out)
+    return schema_ref(schema, project), project.db_dir
+
+
+# -- diff ----------------------------------------------------------------------------------------
+
+@migrate_app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the migration does, e.g. add_status.")],
+    database: DatabaseOpt = None,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Allow destructive steps (drops, "
+                                         "narrowing type changes); they are marked in the file.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the file; write nothing.")] = False,
+    schema: SchemaOpt = None,
+    directory: DirOpt = None,
+    shadow_url: ShadowOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+) -> None:
+    """Write migrations/NNNN_NAME.sql taking the history (or --database) to the schema."""
+    from fraisec.migrations.generate import migration_diff
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    ref, db_dir = _schema_and_db(out, schema)
+    with out.progress("building the shadow databases and replaying the history"):
+        outcome = _run_guarded(out, lambda: migration_diff(
+            name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
+            history_schema=history_schema, write=not dry_run))
+    if outcome.diagnostics:
+        report(out, outcome.diagnostics)
+    if not outcome.changed:
+        out.status("migrate diff: no changes, no file written")
+        return
+    if outcome.refused is not None:
+        report(out, [outcome.refused])
+        raise typer.Exit(ExitCode.DESTRUCTIVE)
+    if dry_run:
+        out.data(outcome.text or "")
+        return
+    for r in outcome.renames:
+        out.status(f"rename {r.describe()}")
+    count = sum(len(op.statements) for op in outcome.plan.ops)
+    out.status(f"wrote {outcome.path} ({count + len(outcome.renames)} statement(s), "
+               f"safety: {outcome.text.split('-- safety: ', 1)[1].split(chr(10), 1)[0]}) "
+               "and updated fraisec.sum")
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+@migrate_app.command("check")
+def check_command(
+    ctx: typer.Context,
+    database: DatabaseOpt = None,
+    schema: SchemaOpt = None,
+    directory: DirOpt = None,
+    shadow_url: ShadowOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+) -> None:
+    """Exit 3 when the database (or, without --database, the replayed history) differs from
+    the schema, listing the differences."""
+    from fraisec.migrations.drift import check_drift
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    ref, db_dir = _schema_and_db(out, schema)
+    with out.progress("comparing with the schema"):
+        drift = _run_guarded(out, lambda: check_drift(ref, db_dir, mdir, database=database,
+                                                      shadow_url=shadow_url,
+                                                      history_schema=history_schema))
+    finish_drift(out, drift, "the database matches" if database else "the migrations match")
+
+
+def finish_drift(out: Output, drift, what: str) -> None:
+    """Shared by `migrate check` and `fraisec check`: differences on stdout, exit 1 or 3."""
+    if out.format is OutputFormat.rich:
+        for line in drift.differences:
+            out.data(f"{line}\n")
+    report(out, list(drift.diagnostics))
+    if any(d.severity.value == "error" and d.code != "FSC513" for d in drift.diagnostics):
+        raise typer.Exit(ExitCode.ERRORS)
+    if not drift.clean:
+        raise typer.Exit(ExitCode.CHANGES)
+    out.status(f"{what} the schema")
 
 
 # -- apply ---------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Drift: does the database (or the replayed history) equal the schema?
+
+Used by ``fraisec migrate check`` and ``fraisec check``. The comparison is the same diff that
+``migrate diff`` writes, so "no drift" means exactly "``migrate diff`` would write nothing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fraisec.diagnostics import Diagnostic, Location, error, has_errors
+
+__all__ = ["Drift", "check_drift"]
+
+
+@dataclass(frozen=True)
+class Drift:
+    differences: tuple[str, ...]  # "create column app.tb_project.status (…)", in plan order
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.differences
+
+
+def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
+                database: str | None = None, shadow_url: str | None = None,
+                history_schema: str = "fraisec_history") -> Drift:
+    """Raises MigrationError (schema errors) or CatalogError (replay/connection errors)."""
+    from fraisec.diff import diff
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.migrations.replay import current_catalog, desired_catalog
+    from fraisec.plan import plan as make_plan
+
+    desired, diagnostics = desired_catalog(schema_ref, db_dir, shadow_url)
+    if desired is None:
+        raise MigrationError(diagnostics)
+    current = current_catalog(migrations_dir, database, shadow_url, history_schema)
+    result = make_plan(diff(current, desired), current, desired)
+    if has_errors(result.diagnostics):
+        raise MigrationError(list(result.diagnostics))
+    differences = tuple(_describe(op) for op in result.ops if op.statements)
+    found = [*diagnostics, *result.diagnostics]
+    if differences:
+        what = f"the database {_redact(database)}" if database else "the migrations (replayed)"
+        found.append(error(
+            "FSC513", f"{what} and the schema differ in {len(differences)} "
+                      f"place{'s' if len(differences) != 1 else ''}: "
+                      + "; ".join(differences[:5]) + (" …" if len(differences) > 5 else ""),
+            Location(file=schema_ref) if schema_ref.endswith(".py") else None,
+            hint="Write the missing migration with `fraisec migrate diff NAME`"
+                 + (" and apply it" if database else "") + "."))
+    return Drift(differences, tuple(found))
+
+
+def _describe(op) -> str:
+    text = f"{op.action} {op.kind} {op.key}"
+    return f"{text} ({op.reason})" if op.reason else text
+
+
+def _redact(url: str | None) -> str:
+    from fraisec.catalog.shadow import redact
+
+    return redact(url or "")

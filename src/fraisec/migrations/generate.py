@@ -1,0 +1,288 @@
+"""``fraisec migrate diff NAME``: the migration that takes the current state to the schema.
+
+current = the replayed history (default) or a live database; desired = the compiled schema plus
+``db/*.sql``. Steps:
+
+1. renames: the schema's ``renamed_from`` hints (``fq.field(renamed_from="old")``, an entity's
+   ``renamed_from``) that still apply to the current state become ``ALTER TABLE … RENAME``;
+   they are applied to the current state before diffing, so the differ never sees a drop and
+   an add for a renamed column or table. A hint that no longer applies (its rename is already
+   in the history) is ignored, so hints can stay in the schema.
+2. diff + plan (``fraisec.diff``, ``fraisec.plan``): ordered operations with a safety class.
+3. the file: a header, then the statements as psql runs them (``BEGIN; … COMMIT;`` for the
+   transactional part, what cannot run in a transaction after it), destructive operations
+   marked with ``-- fraisec: destructive``. Output is deterministic: no timestamps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fraisec.catalog.model import Catalog, Table
+from fraisec.diagnostics import Diagnostic, error
+from fraisec.ir import naming
+from fraisec.ir.model import Schema
+from fraisec.render.quoting import qualified, quote_ident, quote_literal
+
+__all__ = ["Rename", "find_renames", "render_migration", "rename_sql"]
+
+_BUILTIN_ROLES = re.compile(r"^(PUBLIC|postgres|pg_.*)$")
+
+
+@dataclass(frozen=True, order=True)
+class Rename:
+    """``ALTER TABLE table RENAME [COLUMN old] TO new`` (column None: the table itself)."""
+
+    table: str  # the table's key in the current catalog, before this rename
+    old: str
+    new: str
+    column: bool = True
+    reason: str = ""
+
+    def statement(self) -> str:
+        if self.column:
+            return f"ALTER TABLE {self.table} RENAME COLUMN {quote_ident(self.old)} TO {quote_ident(self.new)}"
+        return f"ALTER TABLE {self.table} RENAME TO {quote_ident(self.new)}"
+
+    def describe(self) -> str:
+        return (f"{self.table}.{self.old} -> {self.new}" if self.column
+                else f"{self.table} -> {self.new}")
+
+
+def find_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Rename]:
+    """Renames from the schema's hints that apply to ``current`` (see the module docstring)."""
+    out: list[Rename] = []
+    for obj in sorted(schema.types, key=lambda t: t.name):
+        info = getattr(obj, "entity", None)
+        if info is None:
+            continue
+        target = _desired_table(desired, info.table)
+        if target is None:
+            continue
+        table_key = target.key
+        if info.renamed_from:
+            out += _table_renames(current, target, info.renamed_from, obj.name)
+            old_key = qualified(target.schema, naming.table_name(info.renamed_from))
+            if any(not r.column and r.table == old_key for r in out):
+                table_key = old_key
+        current_table = current.table.get(table_key)
+        for f in obj.fields:
+            rename = _column_rename(f, current_table, target, obj.name)
+            if rename is not None:
+                # after a table rename in the same migration the column lives in the new table
+                out.append(Rename(target.key, rename.old, rename.new, True, rename.reason))
+    return out
+
+
+def _desired_table(desired: Catalog, name: str) -> Table | None:
+    return next((t for t in sorted(desired.table.values(), key=lambda t: t.key) if t.name == name), None)
+
+
+def _table_renames(current: Catalog, target: Table, old_entity: str, entity: str) -> list[Rename]:
+    old_key = qualified(target.schema, naming.table_name(old_entity))
+    old = current.table.get(old_key)
+    if old is None or target.key in current.table:
+        return []
+    reason = f"{entity} renamed_from={old_entity!r}"
+    out = [Rename(old_key, old.name, target.name, False, reason)]
+    old_pk, new_pk = naming.pk_column(old_entity), naming.pk_column(entity)
+    if old.column(old_pk) and not old.column(new_pk) and target.column(new_pk):
+        out.append(Rename(target.key, old_pk, new_pk, True, reason))
+    return out
+
+
+def _column_rename(f, current_table: Table | None, target: Table, entity: str) -> Rename | None:
+    if not f.renamed_from or not f.column or current_table is None:
+        return None
+    if f.column == f.name:
+        old = f.renamed_from
+    elif f.column == naming.fk_column(f.name):
+        old = naming.fk_column(f.renamed_from)
+    else:
+        return None
+    if (current_table.column(old) is None or current_table.column(f.column) is not None
+            or target.column(f.column) is None or target.column(old) is not None):
+        return None
+    return Rename(current_table.key, old, f.column, True, f"{entity}.{f.name} renamed_from={f.renamed_from!r}")
+
+
+def rename_sql(renames: list[Rename]) -> str:
+    return "".join(r.statement() + ";\n" for r in renames)
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileParts:
+    """What the header says about the body."""
+
+    name: str
+    source: str  # what "current" was: the replayed history or a database
+    renames: tuple[Rename, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
+    """Header + body (see the module docstring)."""
+    from fraisec import __version__
+    from fraisec.plan.script import NON_TRANSACTIONAL_MARKER, split_segments
+
+    segments = split_segments(plan)
+    outside = [s for tx, ops in segments if not tx for op in ops for s in op.statements]
+    safety = _safety(plan, parts.renames)
+    header = [
+        f"-- fraisec migration {parts.name}",
+        f"-- generator: fraisec {__version__}",
+        f"-- safety: {safety}",
+        f"-- from: {parts.source}",
+        "-- outside transaction: " + (f"{len(outside)} statement(s), after COMMIT ("
+                                       + _first_words(outside[0]) + ")" if outside else "none"),
+    ]
+    for r in parts.renames:
+        header.append(f"-- rename: {r.describe()} ({r.reason})")
+    header += [f"-- note: {n}" for n in parts.notes]
+    header += ["--", "-- Apply with `fraisec migrate apply --database URL`, or with",
+               "-- `psql -v ON_ERROR_STOP=1 -f FILE`: the transactional part is one BEGIN/COMMIT "
+               "block.", ""]
+    body: list[str] = []
+    blocks = [(tx, [line for op in ops for line in _op_lines(op)]) for tx, ops in segments]
+    prelude = _roles_prelude(plan, desired) + [f"{r.statement()};" for r in parts.renames]
+    if prelude:
+        if blocks and blocks[0][0]:
+            blocks[0] = (True, prelude + blocks[0][1])
+        else:
+            blocks.insert(0, (True, prelude))
+    for transactional, lines in blocks:
+        if transactional:
+            # LOCAL: bodies may name objects created later in the block; the setting ends with it
+            body += ["BEGIN;", "SET LOCAL check_function_bodies = false;", *lines, "COMMIT;", ""]
+        else:
+            body += [NON_TRANSACTIONAL_MARKER, *lines, ""]
+    return "\n".join(header + body).rstrip("\n") + "\n"
+
+
+def _op_lines(op) -> list[str]:
+    lines: list[str] = []
+    if op.safety == "destructive":
+        lines.append(f"-- fraisec: destructive ({op.action} {op.kind} {op.key}"
+                     + (f": {op.reason}" if op.reason else "") + ")")
+    elif op.safety == "locking":
+        lines.append(f"-- fraisec: locking ({op.action} {op.kind} {op.key})")
+    lines += [f"{s};" for s in op.statements]
+    return lines
+
+
+def _safety(plan, renames) -> str:
+    if plan.destructive:
+        return "destructive"
+    if any(op.safety == "locking" for op in plan.ops if op.statements):
+        return "locking"
+    return "safe"
+
+
+def _first_words(statement: str) -> str:
+    words = " ".join(statement.split()).split(" ")
+    return " ".join(words[:4]) + (" …" if len(words) > 4 else "")
+
+
+def _roles_prelude(plan, desired: Catalog) -> list[str]:
+    """Roles the plan grants to are cluster-wide, not part of any catalog diff: create the
+    missing ones (NOLOGIN, never bypassing RLS) so the file applies to a fresh cluster too."""
+    text = "\n".join(s for op in plan.ops for s in op.statements)
+    roles = sorted({g.grantee for g in desired.grants if not _BUILTIN_ROLES.match(g.grantee)
+                    and re.search(rf"\bTO {re.escape(quote_ident(g.grantee))}\b", text)})
+    if not roles:
+        return []
+    lines = ["DO $roles$", "BEGIN"]
+    for role in roles:
+        lines += [f"    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {quote_literal(role)}) THEN",
+                  f"        CREATE ROLE {quote_ident(role)} NOLOGIN NOBYPASSRLS;",
+                  "    END IF;"]
+    lines += ["END", "$roles$;"]
+    return lines
+
+
+def destructive_refusal(plan, renames: list[Rename]) -> Diagnostic:
+    ops = plan.destructive_ops
+    listing = "; ".join(f"{op.action} {op.kind} {op.key}" for op in ops[:10])
+    more = f" (and {len(ops) - 10} more)" if len(ops) > 10 else ""
+    return error("FSC512", f"the migration would be destructive: {listing}{more}",
+                 hint="If a field or entity was renamed, add renamed_from=\"old_name\" to it and "
+                      "run again (a RENAME keeps the data). If the data loss is intended, run "
+                      "again with --unsafe; the statements are marked in the file.")
+
+
+# -- the whole command -------------------------------------------------------------------------
+
+@dataclass
+class DiffOutcome:
+    """What ``migrate diff`` did: ``path`` is None when nothing was written."""
+
+    plan: object
+    renames: list[Rename]
+    text: str | None = None
+    path: Path | None = None
+    refused: Diagnostic | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.plan) or bool(self.renames)
+
+
+def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
+                   database: str | None = None, shadow_url: str | None = None,
+                   unsafe: bool = False, history_schema: str = "fraisec_history",
+                   write: bool = True) -> DiffOutcome:
+    """Compute (and by default write) the next migration. Raises MigrationError/CatalogError."""
+    from fraisec.api import load_ir
+    from fraisec.diagnostics import has_errors
+    from fraisec.diff import diff
+    from fraisec.migrations.apply import MigrationError, load_directory
+    from fraisec.migrations.checksum import write_sum
+    from fraisec.migrations.files import file_name, next_version, slugify
+    from fraisec.migrations.replay import current_catalog, desired_catalog
+    from fraisec.plan import plan as make_plan
+
+    files, _parsed, problems = load_directory(migrations_dir)
+    if has_errors(problems):
+        raise MigrationError(problems)
+    schema, diagnostics = load_ir(schema_ref)
+    if schema is None or has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    desired, more = desired_catalog(schema_ref, db_dir, shadow_url)
+    if desired is None:
+        raise MigrationError(more)
+    current = current_catalog(migrations_dir, database, shadow_url, history_schema)
+    renames = find_renames(schema, current, desired)
+    if renames:
+        current = current_catalog(migrations_dir, database, shadow_url, history_schema,
+                                  extra=[("renames (renamed_from hints)", rename_sql(renames))])
+    result = make_plan(diff(current, desired), current, desired)
+    if has_errors(result.diagnostics):
+        raise MigrationError(list(result.diagnostics))
+    outcome = DiffOutcome(result, renames, diagnostics=[*diagnostics, *result.diagnostics])
+    if not outcome.changed:
+        return outcome
+    if result.destructive and not unsafe:
+        outcome.refused = destructive_refusal(result, renames)
+        return outcome
+    version = next_version(files)
+    fname = file_name(version, slugify(name))
+    source = (f"database {_redact(database)}" if database else
+              f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
+    outcome.text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    if write:
+        migrations_dir.mkdir(parents=True, exist_ok=True)
+        outcome.path = migrations_dir / fname
+        outcome.path.write_text(outcome.text, encoding="utf-8")
+        write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, outcome.text)])
+    return outcome
+
+
+def _redact(url: str) -> str:
+    from fraisec.catalog.shadow import redact
+
+    return redact(url)

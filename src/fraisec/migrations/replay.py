@@ -1,0 +1,154 @@
+"""The two "current" states a migration starts from, as catalogs.
+
+* the replayed history: every migration file applied in order to a fresh shadow database (the
+  embedded PostgreSQL, or ``--shadow-url``) and introspected: "the schema the migrations
+  produce", with no user database at all;
+* a live database (``--database URL``), introspected as it is, minus fraisec's own history
+  schema (confiture reported its own ledger tables as drift; fraisec does not).
+
+Both are compared with the desired catalog (the compiled schema plus ``db/*.sql``, applied to a
+shadow), so all sides are normalised by PostgreSQL the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+from pathlib import Path
+from typing import Sequence
+
+from fraisec.catalog.model import Catalog, ObjRef
+from fraisec.catalog.shadow import CatalogError, catalog_from_sql
+from fraisec.diagnostics import Diagnostic, error, has_errors
+from fraisec.migrations.apply import load_directory
+from fraisec.migrations.history import DEFAULT_SCHEMA
+
+__all__ = ["database_catalog", "desired_catalog", "history_catalog", "history_sources",
+           "without_schemas"]
+
+
+def history_sources(directory: Path) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """The migration files as (path, text), refusing a directory that is not intact."""
+    files, _parsed, diagnostics = load_directory(directory)
+    if has_errors(diagnostics):
+        return [], diagnostics
+    return [(str(f.path), f.text) for f in files], diagnostics
+
+
+def history_catalog(directory: Path, shadow_url: str | None = None,
+                    extra: Sequence[tuple[str, str]] = ()) -> Catalog:
+    """Replay the history (then ``extra`` SQL) into a shadow and introspect it."""
+    sources, diagnostics = history_sources(directory)
+    if has_errors(diagnostics):
+        raise CatalogError(diagnostics)
+    try:
+        return catalog_from_sql([*sources, *extra], shadow_url)
+    except CatalogError as exc:
+        raise CatalogError([_replay_failure(d) for d in exc.diagnostics]) from None
+
+
+def _replay_failure(d: Diagnostic) -> Diagnostic:
+    if d.code != "FSC401":
+        return d
+    return error("FSC514", d.message.replace("failed to apply", "failed when replayed into the "
+                                                                "shadow database"),
+                 d.location, hint="The migration fails on a fresh database too. Fix it (or the "
+                                  "one before it), then run `fraisec migrate hash`.")
+
+
+def desired_catalog(schema_ref: str, db_dir: Path | None, shadow_url: str | None = None
+                    ) -> tuple[Catalog | None, list[Diagnostic]]:
+    """The compiled schema plus ``db/*.sql`` in a shadow; None when the schema has errors."""
+    from fraisec.desired import desired_sources
+
+    sources, diagnostics = desired_sources(schema_ref, db_dir)
+    if sources is None or has_errors(diagnostics):
+        return None, diagnostics
+    return catalog_from_sql(sources, shadow_url), diagnostics
+
+
+def database_catalog(url: str, history_schema: str = DEFAULT_SCHEMA) -> Catalog:
+    from fraisec.catalog.introspect import IntrospectionError, introspect_url
+    from fraisec.catalog.shadow import connect_error
+
+    import psycopg
+
+    try:
+        catalog = introspect_url(url)
+    except psycopg.OperationalError as exc:
+        raise connect_error(url, exc) from None
+    except IntrospectionError as exc:
+        raise CatalogError([error("FSC406", str(exc))]) from None
+    return without_schemas(catalog, {history_schema})
+
+
+def without_schemas(catalog: Catalog, schemas: set[str]) -> Catalog:
+    """The catalog without the named schemas and everything in them (or attached to it)."""
+    from fraisec.catalog.model import KINDS
+
+    removed: set[ObjRef] = set()
+    kept: dict[str, dict] = {}
+    for kind in KINDS:
+        objects = catalog.objects(kind)
+        keep = {}
+        for key, obj in objects.items():
+            if _in_schemas(kind, obj, schemas, catalog):
+                removed.add(ObjRef(kind, key))
+            else:
+                keep[key] = obj
+        kept[kind] = keep
+    if not removed:
+        return catalog
+    return dataclasses.replace(
+        catalog, **{kind: MappingProxyType(objects) for kind, objects in kept.items()},
+        grants=frozenset(g for g in catalog.grants if g.target not in removed),
+        comments=MappingProxyType({k: c for k, c in catalog.comments.items()
+                                   if k[0] not in removed}),
+        dependencies=tuple(d for d in catalog.dependencies
+                           if d.dependent not in removed and d.referenced not in removed))
+
+
+def _in_schemas(kind: str, obj, schemas: set[str], catalog: Catalog) -> bool:
+    if kind == "schema":
+        return obj.name in schemas
+    schema = getattr(obj, "schema", None)
+    if schema is None and hasattr(obj, "table"):  # triggers and policies hang off a table
+        table = catalog.table.get(obj.table) or catalog.view.get(obj.table)
+        schema = getattr(table, "schema", None)
+    return schema in schemas
+
+
+def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str | None,
+                    history_schema: str = DEFAULT_SCHEMA,
+                    extra: Sequence[tuple[str, str]] = ()) -> Catalog:
+    """The current state: the database, else the replayed history; then ``extra`` SQL applied.
+
+    A live database is never changed: with ``extra`` its schema is copied into a shadow first
+    (``pg_dump --schema-only``) and ``extra`` is applied there.
+    """
+    if database is None:
+        return history_catalog(migrations_dir, shadow_url, extra)
+    if not extra:
+        return database_catalog(database, history_schema)
+    dump = schema_dump(database, history_schema)
+    return catalog_from_sql([(f"pg_dump of {database}", dump), *extra], shadow_url)
+
+
+def schema_dump(url: str, history_schema: str) -> str:
+    """``pg_dump --schema-only`` of the database, without fraisec's history schema."""
+    import os
+    import shutil
+    import subprocess
+
+    from fraisec.pg.server import find_bindir
+
+    pg_dump = shutil.which("pg_dump") or str(find_bindir() / "pg_dump")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    result = subprocess.run([pg_dump, "--schema-only", "--no-owner",
+                             f"--exclude-schema={history_schema}", "-d", url],
+                            capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise CatalogError([error("FSC406", f"pg_dump failed: {result.stderr.strip()}",
+                                  hint="The renamed_from hints need a copy of the database "
+                                       "schema; pg_dump must be at least the server's version.")])
+    return result.stdout
