@@ -137,3 +137,13 @@ register_side(lambda s: Path(s).is_dir(), _from_directory)
 register_side(lambda s: s.endswith(".sql") or Path(s).is_file(), _from_sql_file)
 register_side(lambda s: s == "empty", _from_empty)
 register_side(is_url, _from_url)
+
+
+def _from_migrations(spec: str, options: SideOptions) -> Catalog:
+    # The replayed migration history; owned by the migrations stage.
+    from fraisec.migrations.replay import migrations_side
+
+    return migrations_side(spec, options.shadow_url)
+
+
+register_side(lambda s: s == "migrations", _from_migrations)

@@ -152,3 +152,14 @@ def schema_dump(url: str, history_schema: str) -> str:
                                   hint="The renamed_from hints need a copy of the database "
                                        "schema; pg_dump must be at least the server's version.")])
     return result.stdout
+
+
+def migrations_side(spec: str, shadow_url: str | None) -> Catalog:
+    """``fraisec diff migrations …``: the project's migration history, replayed."""
+    from fraisec.project import ProjectError, find_project
+
+    try:
+        directory = find_project().migrations_dir
+    except ProjectError as exc:
+        raise CatalogError([error("FSC100", f"invalid fraisec.toml: {exc}")]) from None
+    return history_catalog(directory, shadow_url)
