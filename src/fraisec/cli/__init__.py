@@ -38,7 +38,7 @@ def _global_options(
     ctx.obj = Output(fmt=fmt, verbosity=-1 if quiet else verbose, color=not no_color)
 
 
-COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "migrate"]
+COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "migrate", "check"]
 
 
 def _register_commands() -> None:

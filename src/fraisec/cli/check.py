@@ -1,0 +1,89 @@
+"""``fraisec check``: the CI gate.
+
+    validation of the schema module
+  + lint of the hand-written ``db/*.sql`` and of the migration files (one set)
+  + the migrations directory intact (names, versions, ``fraisec.sum``, readable SQL)
+  + the migration history, replayed into the embedded shadow, equals the schema
+
+Exit codes: 0 all good, 1 error diagnostics (validation, lint, checksums, a migration that does
+not replay), 3 the history and the schema differ (the missing migration is listed). With
+``--format github`` every finding is a GitHub annotation on its file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from fraisec.cli.common import output, project_or_exit, schema_ref
+from fraisec.cli.exit_codes import ExitCode
+from fraisec.cli.report import report
+from fraisec.diagnostics import Diagnostic, has_errors
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)
+
+
+def check_command(
+    ctx: typer.Context,
+    schema: Annotated[Optional[str], typer.Argument(
+        help="Schema module (default: from fraisec.toml, else schema.py).")] = None,
+    shadow_url: Annotated[Optional[str], typer.Option(
+        "--shadow-url", help="Server for scratch databases (default: fraisec's embedded "
+                             "PostgreSQL).")] = None,
+) -> None:
+    """CI gate: validate + lint + checksums intact + the replayed migrations equal the schema."""
+    from fraisec.api import load_ir
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.lint import lint_files
+    from fraisec.migrations.apply import MigrationError, load_directory
+    from fraisec.migrations.drift import check_drift
+
+    out = output(ctx)
+    project = project_or_exit(out)
+    ref = schema_ref(schema, project)
+    ir, diagnostics = load_ir(ref)
+    files, _parsed, directory_problems = load_directory(project.migrations_dir)
+    diagnostics += directory_problems
+    sql_paths = _sql_files(project.db_dir) + [str(f.path) for f in files]
+    if sql_paths:
+        diagnostics += lint_files(sql_paths)
+    drift_found = False
+    if ir is not None and not has_errors(diagnostics):
+        with out.progress("replaying the migrations into the shadow database"):
+            try:
+                drift = check_drift(ref, project.db_dir, project.migrations_dir,
+                                    shadow_url=shadow_url)
+                diagnostics += list(drift.diagnostics)
+                drift_found = not drift.clean
+                if out.format.value == "rich":
+                    for line in drift.differences:
+                        out.data(f"{line}\n")
+            except (MigrationError, CatalogError) as exc:
+                diagnostics += list(exc.diagnostics)
+    _finish(out, diagnostics, drift_found, len(files), len(sql_paths))
+
+
+def _sql_files(directory: Path) -> list[str]:
+    return [str(p) for p in sorted(directory.glob("*.sql"))] if directory.is_dir() else []
+
+
+def _finish(out, diagnostics: list[Diagnostic], drift_found: bool, migrations: int,
+            sql_files: int) -> None:
+    report(out, diagnostics)
+    errors = [d for d in diagnostics if d.severity.value == "error" and d.code != "FSC513"]
+    if errors:
+        out.status(f"check: {len(errors)} error{'s' if len(errors) != 1 else ''}")
+        raise typer.Exit(ExitCode.ERRORS)
+    if drift_found:
+        out.status("check: the migrations do not produce the schema; run "
+                   "`fraisec migrate diff NAME`")
+        raise typer.Exit(ExitCode.CHANGES)
+    out.status(f"check: ok (schema valid, {sql_files} SQL file{'s' if sql_files != 1 else ''} "
+               f"linted, {migrations} migration{'s' if migrations != 1 else ''} intact and "
+               "equal to the schema)")
