@@ -29,20 +29,24 @@ def policy_recursion(model: LintModel, config: LintConfig) -> Iterator[Finding]:
     breaks the cycle because its owner is not subject to RLS, unless the table is FORCEd,
     where the owner re-enters the policy and the error becomes "stack depth limit exceeded".
     """
+    # What each policy reads, computed once: the graph is walked for every policy.
+    reads = {id(p): [r for e in (p.using, p.check) if e for r in _policy_reads(model, e)]
+             for p in model.policies}
+    edges: dict[str, set[str]] = {}
     for policy in model.policies:
-        for expr in (policy.using, policy.check):
-            if expr is None:
-                continue
-            for target, span, via in _policy_reads(model, expr):
-                if target == policy.table or policy.table in _reach(model, target):
-                    yield _recursion_finding(model, policy, target, span, via)
-                    break
+        edges.setdefault(policy.table, set()).update(t for t, _, _ in reads[id(policy)])
+    for policy in model.policies:
+        for target, span, via in reads[id(policy)]:
+            if target == policy.table or policy.table in _reach(edges, target):
+                others = sorted({f"{p.name} on {p.table}" for p in model.policies
+                                 if p.table != policy.table
+                                 and any(t == policy.table for t, _, _ in reads[id(p)])})
+                yield _recursion_finding(policy, target, span, via, others)
+                break
 
 
-def _recursion_finding(model: LintModel, policy: Policy, target: str, span: Span,
-                       via: str | None) -> Finding:
-    others = sorted({f"{p.name} on {p.table}" for p in model.policies if p.table != policy.table and any(
-        t == policy.table for e in (p.using, p.check) if e for t, _, _ in _policy_reads(model, e))})
+def _recursion_finding(policy: Policy, target: str, span: Span, via: str | None,
+                       others: list[str]) -> Finding:
     if via is None:
         what = (f"policy {policy.name} on {policy.table} reads {target}"
                 + ("" if target == policy.table else f", whose policies read {policy.table}")
@@ -54,7 +58,8 @@ def _recursion_finding(model: LintModel, policy: Policy, target: str, span: Span
                 f"function is not SECURITY DEFINER): the policy re-enters itself "
                 f"('infinite recursion' or 'stack depth limit exceeded')")
     if others:
-        what += f"; {', '.join(others)} read{'s' if len(others) == 1 else ''} {policy.table} and fail{'s' if len(others) == 1 else ''} the same way"
+        verb = "reads" if len(others) == 1 else "read"
+        what += f"; {', '.join(others)} {verb} {policy.table} and fail{'s' if len(others) == 1 else ''} the same way"
     return error(
         "FSC301", what, policy.span,
         "Move the membership lookup into a SECURITY DEFINER helper with SET search_path = '' "
@@ -103,20 +108,15 @@ def _function_reads(model: LintModel, fn, as_owner: bool, bypass: bool,
     return out
 
 
-def _reach(model: LintModel, table: str) -> set[str]:
+def _reach(edges: dict[str, set[str]], table: str) -> set[str]:
     """Every table whose policies get expanded when ``table`` is read (transitively)."""
     seen: set[str] = set()
     todo = [table]
     while todo:
-        current = todo.pop()
-        for policy in model.policies_on(current):
-            for expr in (policy.using, policy.check):
-                if expr is None:
-                    continue
-                for target, _span, _via in _policy_reads(model, expr):
-                    if target not in seen:
-                        seen.add(target)
-                        todo.append(target)
+        for target in edges.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
     return seen
 
 
