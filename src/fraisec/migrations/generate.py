@@ -33,22 +33,31 @@ _BUILTIN_ROLES = re.compile(r"^(PUBLIC|postgres|pg_.*)$")
 
 @dataclass(frozen=True, order=True)
 class Rename:
-    """``ALTER TABLE table RENAME [COLUMN old] TO new`` (column None: the table itself)."""
+    """One ``ALTER … RENAME``: a table, or a column/constraint/policy/trigger of ``target`` (a
+    table key), or an index/sequence (``target`` is then the object's own key)."""
 
-    table: str  # the table's key in the current catalog, before this rename
+    kind: str
+    target: str
     old: str
     new: str
-    column: bool = True
     reason: str = ""
 
     def statement(self) -> str:
-        if self.column:
-            return f"ALTER TABLE {self.table} RENAME COLUMN {quote_ident(self.old)} TO {quote_ident(self.new)}"
-        return f"ALTER TABLE {self.table} RENAME TO {quote_ident(self.new)}"
+        old, new = quote_ident(self.old), quote_ident(self.new)
+        return {
+            "table": f"ALTER TABLE {self.target} RENAME TO {new}",
+            "column": f"ALTER TABLE {self.target} RENAME COLUMN {old} TO {new}",
+            "constraint": f"ALTER TABLE {self.target} RENAME CONSTRAINT {old} TO {new}",
+            "policy": f"ALTER POLICY {old} ON {self.target} RENAME TO {new}",
+            "trigger": f"ALTER TRIGGER {old} ON {self.target} RENAME TO {new}",
+            "index": f"ALTER INDEX {self.target} RENAME TO {new}",
+            "sequence": f"ALTER SEQUENCE {self.target} RENAME TO {new}",
+        }[self.kind]
 
     def describe(self) -> str:
-        return (f"{self.table}.{self.old} -> {self.new}" if self.column
-                else f"{self.table} -> {self.new}")
+        if self.kind in ("table", "index", "sequence"):
+            return f"{self.kind} {self.target} -> {self.new}"
+        return f"{self.kind} {self.target}.{self.old} -> {self.new}"
 
 
 def find_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Rename]:
@@ -61,18 +70,17 @@ def find_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Ren
         target = _desired_table(desired, info.table)
         if target is None:
             continue
-        table_key = target.key
-        if info.renamed_from:
-            out += _table_renames(current, target, info.renamed_from, obj.name)
-            old_key = qualified(target.schema, naming.table_name(info.renamed_from))
-            if any(not r.column and r.table == old_key for r in out):
-                table_key = old_key
-        current_table = current.table.get(table_key)
+        current_table = current.table.get(target.key)
+        if info.renamed_from and current_table is None:
+            table_renames = _table_renames(current, desired, target, info.renamed_from, obj.name)
+            out += table_renames
+            if table_renames:
+                current_table = current.table[qualified(target.schema,
+                                                        naming.table_name(info.renamed_from))]
         for f in obj.fields:
             rename = _column_rename(f, current_table, target, obj.name)
             if rename is not None:
-                # after a table rename in the same migration the column lives in the new table
-                out.append(Rename(target.key, rename.old, rename.new, True, rename.reason))
+                out.append(rename)
     return out
 
 
@@ -80,16 +88,48 @@ def _desired_table(desired: Catalog, name: str) -> Table | None:
     return next((t for t in sorted(desired.table.values(), key=lambda t: t.key) if t.name == name), None)
 
 
-def _table_renames(current: Catalog, target: Table, old_entity: str, entity: str) -> list[Rename]:
+def _table_renames(current: Catalog, desired: Catalog, target: Table, old_entity: str,
+                   entity: str) -> list[Rename]:
+    """The table, its primary-key column, and the objects named after it (constraints,
+    policies, triggers, indexes, the identity sequence) so nothing is dropped and rebuilt:
+    re-adding a primary key would rebuild its index under an exclusive lock."""
     old_key = qualified(target.schema, naming.table_name(old_entity))
     old = current.table.get(old_key)
     if old is None or target.key in current.table:
         return []
     reason = f"{entity} renamed_from={old_entity!r}"
-    out = [Rename(old_key, old.name, target.name, False, reason)]
+    out = [Rename("table", old_key, old.name, target.name, reason)]
     old_pk, new_pk = naming.pk_column(old_entity), naming.pk_column(entity)
     if old.column(old_pk) and not old.column(new_pk) and target.column(new_pk):
-        out.append(Rename(target.key, old_pk, new_pk, True, reason))
+        out.append(Rename("column", target.key, old_pk, new_pk, reason))
+    a, b = naming.snake(old_entity), naming.snake(entity)
+
+    def renamed(name: str) -> str:
+        return name.replace(a, b)
+
+    def wanted(kind: str, name: str, table_attr: str = "table") -> bool:
+        objects = desired.objects(kind)
+        return any(o.name == name and getattr(o, table_attr) == target.key for o in objects.values())
+
+    constraint_names = set()
+    for c in sorted(current.constraint.values(), key=lambda c: c.name):
+        if c.table == old_key and renamed(c.name) != c.name and wanted("constraint", renamed(c.name)):
+            out.append(Rename("constraint", target.key, c.name, renamed(c.name), reason))
+            constraint_names.add(c.name)
+    for kind in ("policy", "trigger"):
+        for o in sorted(current.objects(kind).values(), key=lambda o: o.name):
+            if o.table == old_key and renamed(o.name) != o.name and wanted(kind, renamed(o.name)):
+                out.append(Rename(kind, target.key, o.name, renamed(o.name), reason))
+    for ix in sorted(current.index.values(), key=lambda i: i.name):
+        if (ix.table == old_key and ix.name not in constraint_names and renamed(ix.name) != ix.name
+                and wanted("index", renamed(ix.name))):
+            out.append(Rename("index", qualified(ix.schema, ix.name), ix.name, renamed(ix.name), reason))
+    for col in old.columns:
+        seq = col.identity_sequence[0] if col.identity_sequence else None
+        new_col = target.column(renamed(col.name))
+        new_seq = new_col.identity_sequence[0] if new_col and new_col.identity_sequence else None
+        if seq and new_seq and seq != new_seq and seq.split(".")[0] == new_seq.split(".")[0]:
+            out.append(Rename("sequence", seq, seq.split(".", 1)[1], new_seq.split(".", 1)[1], reason))
     return out
 
 
@@ -105,7 +145,9 @@ def _column_rename(f, current_table: Table | None, target: Table, entity: str) -
     if (current_table.column(old) is None or current_table.column(f.column) is not None
             or target.column(f.column) is None or target.column(old) is not None):
         return None
-    return Rename(current_table.key, old, f.column, True, f"{entity}.{f.name} renamed_from={f.renamed_from!r}")
+    # after a table rename in the same migration the column lives in the renamed table
+    return Rename("column", target.key, old, f.column,
+                  f"{entity}.{f.name} renamed_from={f.renamed_from!r}")
 
 
 def rename_sql(renames: list[Rename]) -> str:
