@@ -57,7 +57,7 @@ def lint_sql(sources: Sequence[tuple[str, str]], config: LintConfig | None = Non
             location=item.span.location,
             hint="Check the statement's syntax; if PostgreSQL accepts it, please report it."))
     findings: list[Finding] = []
-    for fn in _unique(RULES.values()):
+    for fn in dict.fromkeys(RULES.values()):  # a rule may own several codes; run it once
         findings.extend(fn(model, config))
     suppressions = {f.name: Suppressions.scan(f.text) for f in files}
     diagnostics += [_to_diagnostic(f) for f in findings if not _silenced(f, suppressions)]
@@ -78,14 +78,6 @@ def lint_files(paths: Iterable[str | Path], config: LintConfig | None = None) ->
                                        location=Location(file=str(path)),
                                        hint="Check the path and that the file is UTF-8 text."))
     return sort_diagnostics(problems + lint_sql(sources, config))
-
-
-def _unique(fns):
-    seen = []
-    for fn in fns:
-        if fn not in seen:
-            seen.append(fn)
-    return seen
 
 
 def _to_diagnostic(f: Finding) -> Diagnostic:

@@ -372,7 +372,7 @@ def _alter_view(stmt: Statement, facts: _Facts) -> None:
 
 _FUNCTION = re.compile(rf"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+({QNAME})\s*\(",
                        re.IGNORECASE)
-_SET_PATH = re.compile(r"\bSET\s+search_path\s*(?:=|\bTO\b)\s*", re.IGNORECASE)
+_SET_PATH = re.compile(r"\bSET\s+search_path\s*(?:=|\bTO\b|(?=FROM\s+CURRENT\b))\s*", re.IGNORECASE)
 _ATTRIBUTE_WORDS = (r"AS|LANGUAGE|SECURITY|EXTERNAL|SET|IMMUTABLE|STABLE|VOLATILE|STRICT|CALLED|"
                     r"RETURNS|PARALLEL|COST|ROWS|LEAKPROOF|NOT|WINDOW|SUPPORT|TRANSFORM|RETURN|"
                     r"BEGIN|RESET|OWNER|RENAME|DEPENDS|NO")
