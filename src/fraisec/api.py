@@ -71,7 +71,7 @@ def compile_schema(ref: str, db_dir: Path | None = None) -> tuple[dict[str, str]
     artifacts = {"schema.json": emit_schema_json(schema)}
     artifacts.update(_generated_sql_artifacts(schema))
     hand_written = read_sql_dir(db_dir) if db_dir is not None else []
-    if hand_written and "schema.sql" in artifacts:
+    if hand_written:
         diagnostics += check_in_shadow(schema, [("schema.sql", artifacts["schema.sql"]), *hand_written])
     return (None if has_errors(diagnostics) else artifacts), diagnostics
 
@@ -91,11 +91,9 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
 
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
-    """schema.sql and the fraiseql.toml fragment, once the SQL renderer is present."""
-    try:
-        from fraisec.render import render_runtime_toml, render_schema_sql
-    except ImportError:
-        return {}
+    """schema.sql and the fraiseql.toml fragment."""
+    from fraisec.render import render_runtime_toml, render_schema_sql
+
     return {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
 
 
