@@ -172,3 +172,15 @@ def test_later_migrations_replace_and_drop_what_earlier_ones_created() -> None:
     dropped = "DROP VIEW IF EXISTS v_project CASCADE;\nDROP POLICY tb_project_tenant ON tb_project;\n"
     codes = {c for c, _ in _codes([("001.sql", first), ("002.sql", dropped)])}
     assert "FSC302" not in codes and "FSC304" in codes
+
+
+def test_current_setting_compared_as_text_is_safe_but_casts_are_not() -> None:
+    def found(expr: str) -> list[str]:
+        return [c for c, _ in _codes([("a.sql", f"SELECT {expr};\n")])]
+
+    assert found("current_setting('app.role', true) = 'admin'") == []
+    assert found("NULLIF(current_setting('app.t', true), '')::uuid") == []
+    assert found("current_setting('app.t', true)::uuid") == ["FSC306"]
+    assert found("(current_setting('app.t', true))::uuid") == ["FSC306"]
+    assert found("CAST(current_setting('app.t', true) AS uuid)") == ["FSC306"]
+    assert found("current_setting('app.role') = 'admin'") == ["FSC306"]  # no missing_ok

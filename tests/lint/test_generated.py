@@ -29,7 +29,8 @@ def test_generated_saas_sql_lints_clean(generated: str) -> None:
     ("WITH (security_invoker = true)", "", "FSC302"),
     ("FORCE ROW LEVEL SECURITY", "ENABLE ROW LEVEL SECURITY", "FSC303"),
     ("SET search_path = ''", "", "FSC310"),
-    ("NULLIF(current_setting(", "(current_setting(", "FSC306"),
+    ("NULLIF(current_setting('app.tenant_id', true), '')::uuid",
+     "current_setting('app.tenant_id', true)::uuid", "FSC306"),
 ])
 def test_generated_sql_without_its_safeguards_is_reported(generated: str, needle: str,
                                                           replacement: str, code: str) -> None:
