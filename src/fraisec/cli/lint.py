@@ -27,9 +27,10 @@ def lint_command(
 ) -> None:
     """Lint hand-written SQL: RLS, views, SECURITY DEFINER functions, tenant indexes.
 
-    Exits 1 when there is an error finding, 0 otherwise. Silence a finding with
-    `-- fraisec: ignore FSC3xx` on its line (or the line before), or for a whole file with
-    `-- fraisec: ignore-file FSC3xx`.
+    Exits 1 when there is an error finding, 0 otherwise.
+
+    Silence a finding with `-- fraisec: ignore FSC3xx` on its line (or the line before it),
+    or a whole file with `-- fraisec: ignore-file FSC3xx`. See docs/lint.md.
     """
     from fraisec.lint import LintConfig, lint_files
     from fraisec.lint.squawk import squawk_lint
