@@ -248,7 +248,8 @@ def _roles_prelude(plan, desired: Catalog) -> list[str]:
 
 def destructive_refusal(plan, renames: list[Rename]) -> Diagnostic:
     ops = plan.destructive_ops
-    listing = "; ".join(f"{op.action} {op.kind} {op.key}" for op in ops[:10])
+    listing = "; ".join(f"{op.action} {op.kind} {op.key}" + (f" ({op.reason})" if op.reason else "")
+                        for op in ops[:10])
     more = f" (and {len(ops) - 10} more)" if len(ops) > 10 else ""
     return error("FSC512", f"the migration would be destructive: {listing}{more}",
                  hint="If a field or entity was renamed, add renamed_from=\"old_name\" to it and "

@@ -1,0 +1,191 @@
+"""migrate diff / migrate check / fraisec check / `fraisec diff migrations` on a small project,
+applied to real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from tests.helpers import run_cli
+from tests.migrations.util import history, query, table_exists
+
+BOOK = """
+import fraisec as fq
+
+
+@fq.entity
+class Book:
+    identifier: str
+    title: str
+    legacy: str | None = None
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n')
+    (tmp_path / "db").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def write(source: str) -> None:
+        (tmp_path / "schema.py").write_text(textwrap.dedent(source).lstrip())
+
+    write(BOOK)
+    return tmp_path, write
+
+
+def _ok(*args):
+    result = run_cli("--no-color", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_first_migration_applies_and_converges(project, make_db):
+    root, _ = project
+    out = _ok("migrate", "diff", "init")
+    assert "wrote migrations/0001_init.sql" in out.output
+    text = (root / "migrations" / "0001_init.sql").read_text()
+    assert text.startswith("-- fraisec migration 0001_init\n-- generator: fraisec ")
+    assert "-- safety: safe" in text and "-- outside transaction: none" in text
+    assert "0001_init.sql sha256:" in (root / "migrations" / "fraisec.sum").read_text()
+    again = _ok("migrate", "diff", "again")
+    assert "no changes, no file written" in again.output
+    assert sorted(p.name for p in (root / "migrations").iterdir()) == ["0001_init.sql", "fraisec.sum"]
+    _ok("migrate", "check")
+    url = make_db()
+    _ok("migrate", "apply", "--database", url)
+    assert table_exists(url, "app.tb_book") and history(url) == [(1, "0001_init.sql", 1, 1)]
+    _ok("migrate", "check", "--database", url)
+    # the history schema is not drift
+    assert query(url, "SELECT count(*) FROM fraisec_history.migrations") == [(1,)]
+
+
+def test_output_is_deterministic(project):
+    root, _ = project
+    first = _ok("migrate", "diff", "init", "--dry-run").stdout
+    second = _ok("migrate", "diff", "init", "--dry-run").stdout
+    assert first == second and first.startswith("-- fraisec migration 0001_init")
+    assert not (root / "migrations" / "0001_init.sql").exists()
+
+
+def test_destructive_change_is_refused_without_unsafe_and_marked_with_it(project, make_db):
+    root, write = project
+    _ok("migrate", "diff", "init")
+    url = make_db()
+    _ok("migrate", "apply", "--database", url)
+    write(BOOK.replace("    legacy: str | None = None\n", ""))
+    refused = run_cli("migrate", "diff", "drop_legacy")
+    assert refused.exit_code == 4 and "FSC512" in refused.output and "legacy" in refused.output
+    assert not list((root / "migrations").glob("0002_*"))
+    drift = run_cli("migrate", "check")
+    assert drift.exit_code == 3 and "legacy" in drift.stdout
+    _ok("migrate", "diff", "drop_legacy", "--unsafe")
+    text = (root / "migrations" / "0002_drop_legacy.sql").read_text()
+    assert "-- safety: destructive" in text
+    marker = text.index("-- fraisec: destructive (drop column")
+    assert text.index("DROP COLUMN legacy") > marker
+    _ok("migrate", "apply", "--database", url)
+    assert query(url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tb_book' "
+                      "AND column_name = 'legacy'") == [(0,)]
+    _ok("migrate", "check", "--database", url)
+
+
+def test_renamed_from_hints_become_renames_and_keep_data(project, make_db):
+    root, write = project
+    _ok("migrate", "diff", "init")
+    url = make_db()
+    _ok("migrate", "apply", "--database", url)
+    query(url, "INSERT INTO app.tb_book (identifier, title, legacy) VALUES ('b1', 'Dune', 'old')")
+    write("""
+        import fraisec as fq
+
+
+        @fq.entity(renamed_from="Book")
+        class Volume:
+            identifier: str
+            name: str = fq.field(renamed_from="title")
+            legacy: str | None = None
+        """)
+    out = _ok("migrate", "diff", "rename")  # not destructive: no --unsafe needed
+    text = (root / "migrations" / "0002_rename.sql").read_text()
+    assert "ALTER TABLE app.tb_book RENAME TO tb_volume;" in text
+    assert "ALTER TABLE app.tb_volume RENAME COLUMN title TO name;" in text
+    assert "RENAME CONSTRAINT tb_book_pkey TO tb_volume_pkey" in text
+    assert "DROP COLUMN" not in text and "DROP TABLE" not in text and "ADD CONSTRAINT" not in text
+    assert "rename table app.tb_book -> tb_volume" in out.output
+    _ok("migrate", "apply", "--database", url)
+    assert query(url, "SELECT identifier, name, legacy FROM app.tb_volume") == [("b1", "Dune", "old")]
+    _ok("migrate", "check", "--database", url)
+    _ok("migrate", "check")
+    # The hints stay in the schema; once applied they no longer produce anything.
+    assert "no changes" in _ok("migrate", "diff", "again").output
+
+
+def test_diff_against_a_database_with_a_rename_copies_its_schema(project, make_db):
+    root, write = project
+    _ok("migrate", "diff", "init")
+    url = make_db()
+    _ok("migrate", "apply", "--database", url)
+    write(BOOK.replace("    title: str\n", '    heading: str = fq.field(renamed_from="title")\n'))
+    _ok("migrate", "diff", "rename_title", "--database", url)
+    text = (root / "migrations" / "0002_rename_title.sql").read_text()
+    assert "-- from: database postgresql://" in text
+    assert "RENAME COLUMN title TO heading" in text and "DROP COLUMN" not in text
+    # the live database was only read
+    assert query(url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'title'") == [(1,)]
+    _ok("migrate", "apply", "--database", url)
+    _ok("migrate", "check", "--database", url)
+
+
+def test_fraisec_diff_accepts_the_migrations_side(project):
+    _ok("migrate", "diff", "init")
+    assert _ok("diff", "migrations", "empty", "--unsafe").stdout.count("DROP TABLE app.tb_book") == 1
+    assert _ok("diff", "empty", "migrations").stdout.count("CREATE TABLE app.tb_book") == 1
+
+
+@pytest.fixture
+def init_project(tmp_path, monkeypatch):
+    """A project exactly as `fraisec init` makes it (tenancy, RLS: it lints clean)."""
+    _ok("init", str(tmp_path / "proj"))
+    monkeypatch.chdir(tmp_path / "proj")
+    return tmp_path / "proj"
+
+
+def test_fraisec_check_gate(init_project):
+    root = init_project
+    _ok("migrate", "diff", "init")
+    assert "check: ok" in _ok("check").output
+    schema = root / "schema.py"
+    original = schema.read_text()
+    anchor = '    __unique__ = [("organization", "identifier")]'
+    assert original.count(anchor) == 1
+    schema.write_text(original.replace(anchor, "    pages: int = 0\n" + anchor))
+    drift = run_cli("check")
+    assert drift.exit_code == 3 and "pages" in drift.output
+    github = run_cli("--format", "github", "check")
+    assert github.exit_code == 3
+    assert github.stdout.startswith("::error file=") and "title=FSC513::" in github.stdout
+    _ok("migrate", "diff", "add_pages")
+    _ok("check")
+    # a tampered migration fails the gate with exit 1, before anything is replayed
+    path = root / "migrations" / "0002_add_pages.sql"
+    path.write_text(path.read_text().replace("DEFAULT 0", "DEFAULT 1"))
+    tampered = run_cli("--format", "json", "check")
+    assert tampered.exit_code == 1
+    assert [d["code"] for d in json.loads(tampered.stdout)["diagnostics"]] == ["FSC503"]
+
+
+def test_check_reports_schema_errors_and_lint(init_project):
+    root = init_project
+    schema = root / "schema.py"
+    original = schema.read_text()
+    schema.write_text(original + "\n\n@fq.entity\nclass Broken:\n    x: set[int]\n")
+    assert run_cli("check").exit_code == 1
+    schema.write_text(original)
+    (root / "db" / "t_secret.sql").write_text(
+        "CREATE TABLE app.tb_secret (org_id uuid);\nALTER TABLE app.tb_secret ENABLE ROW LEVEL SECURITY;\n")
+    lint = run_cli("--format", "json", "check")
+    assert lint.exit_code == 1
+    assert any(d["code"].startswith("FSC3") for d in json.loads(lint.stdout)["diagnostics"])
