@@ -1,0 +1,172 @@
+"""Schemas off the example's beaten path render SQL that PostgreSQL accepts and that works."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from fraisec.api import schema_sql
+
+HEADER = "import fraisec as fq\nfrom fraisec.scalars import ID, DateTime, Json\nfrom enum import Enum\n"
+
+NO_TENANCY = """
+@fq.enum
+class Level(Enum):
+    LOW = "low"
+    HIGH = "high"
+
+@fq.entity
+class Category:
+    identifier: str
+    order: int = 0
+    parent: "Category | None" = None
+    level: Level = Level.LOW
+
+@fq.entity
+class Item:
+    identifier: str
+    select: str
+    user: str | None = None
+    tags: list[str] | None = None
+    payload: Json | None = None
+    category: Category | None = None
+
+@fq.mutation(operation="CREATE")
+def create_item(identifier: str, select: str, category_id: ID | None = None) -> Item: ...
+
+@fq.mutation(operation="UPDATE")
+def update_item(id: ID, select: str | None = None, user: str | None = None) -> Item: ...
+
+@fq.mutation(operation="DELETE")
+def delete_item(id: ID) -> Item: ...
+
+@fq.query
+def items() -> list[Item]: ...
+"""
+
+TENANCY_WITHOUT_MEMBERSHIP = """
+fq.tenancy(tenant="Account", claim="account_id")
+
+@fq.entity
+class Account:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Note:
+    identifier: str
+    body: str
+    account: Account
+
+@fq.mutation(operation="CREATE", inject={"account_id": "jwt:account_id"})
+def create_note(identifier: str, body: str) -> Note: ...
+
+@fq.query(inject={"account_id": "jwt:account_id"})
+def notes() -> list[Note]: ...
+
+fq.observer(Note, on="UPDATE", subject="notes.updated")
+"""
+
+WIDE = "\n@fq.entity\nclass Wide:\n" + "".join(f"    f{i}: int = {i}\n" for i in range(60))
+
+LONG = """
+@fq.entity
+class AnEntityWhoseNameIsMuchLongerThanPostgresWouldEverLikeToSeeInOneIdentifier:
+    identifier: str = fq.field(unique=True)
+    a_field_name_that_is_also_rather_long_for_an_index_name: str = fq.field(index=True)
+"""
+
+
+def _sql(tmp_path: Path, body: str) -> str:
+    module = tmp_path / "schema.py"
+    module.write_text(HEADER + textwrap.dedent(body))
+    text, diagnostics = schema_sql(str(module))
+    assert text is not None, [str(d) for d in diagnostics]
+    return text
+
+
+@pytest.mark.parametrize("body", [NO_TENANCY, TENANCY_WITHOUT_MEMBERSHIP, WIDE, LONG],
+                         ids=["no-tenancy", "tenancy-without-membership", "wide", "long-names"])
+def test_schema_applies(make_db, tmp_path, body):
+    make_db(_sql(tmp_path, body))
+
+
+def _request(url: str, tenant: str | None = None) -> psycopg.Connection:
+    conn = psycopg.connect(url, row_factory=dict_row)
+    conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant or "",))
+    conn.execute("SET LOCAL ROLE app_user")
+    return conn
+
+
+def test_no_tenancy_mutations_and_nested_optional_relations(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, NO_TENANCY))
+    with psycopg.connect(url) as conn:  # reference data, as the superuser
+        conn.execute("INSERT INTO app.tb_category (identifier, \"order\") VALUES ('root', 1)")
+        conn.execute("INSERT INTO app.tb_category (identifier, fk_parent) SELECT 'child', pk_category FROM app.tb_category")
+        category = conn.execute("SELECT id FROM app.tb_category WHERE identifier = 'child'").fetchone()[0]
+    with _request(url) as conn:
+        created = conn.execute("SELECT * FROM app.fn_create_item('i1', 'chosen', %s)", (category,)).fetchone()
+        assert created["succeeded"], created
+        item = created["entity"]
+        assert item["select"] == "chosen" and item["user"] is None and item["tags"] is None
+        assert item["category"]["identifier"] == "child"
+        assert item["category"]["parent"]["identifier"] == "root"
+        assert "parent" not in item["category"]["parent"]  # nesting stops at MAX_NESTING levels
+        orphan = conn.execute("SELECT * FROM app.fn_create_item('i2', 'x')").fetchone()
+        assert orphan["entity"]["category"] is None  # an absent optional relation is null
+        updated = conn.execute("SELECT * FROM app.fn_update_item(%s, NULL, 'someone')", (orphan["entity_id"],)).fetchone()
+        assert (updated["entity"]["select"], updated["entity"]["user"]) == ("x", "someone")
+        assert updated["updated_fields"] == ["user"]
+        assert conn.execute("SELECT * FROM app.fn_delete_item(%s)", (orphan["entity_id"],)).fetchone()["succeeded"]
+        # Reference data is readable but not writable through the API.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO app.tb_category (identifier) VALUES ('nope')")
+
+
+def test_enum_columns_are_checked(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, NO_TENANCY))
+    with psycopg.connect(url) as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO app.tb_category (identifier, level) VALUES ('c', 'medium')")
+
+
+def test_tenancy_without_membership_trusts_the_setting_and_injects_the_tenant(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, TENANCY_WITHOUT_MEMBERSHIP))
+    with psycopg.connect(url) as conn:
+        a, b = (conn.execute("INSERT INTO app.tb_account (identifier) VALUES (%s) RETURNING id::text", (n,)).fetchone()[0]
+                for n in ("a", "b"))
+    with _request(url, a) as conn:
+        # The injected claim (the trailing parameter) is resolved like any relation argument.
+        created = conn.execute("SELECT * FROM app.fn_create_note('n1', 'hello', %s)", (a,)).fetchone()
+        assert created["succeeded"], created
+        planted = conn.execute("SELECT * FROM app.fn_create_note('n2', 'x', %s)", (b,)).fetchone()
+        assert planted["status_detail"] in ("failed:forbidden", "noop:not_found")
+        assert [r["account_id"] for r in conn.execute("SELECT account_id::text FROM app.v_note").fetchall()] == [a]
+        conn.execute("UPDATE app.tb_note SET body = 'changed'")
+        conn.commit()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT subject, tenant_id::text FROM app_private.tb_outbox_event").fetchall() == [
+            ("notes.updated", a)]
+    with _request(url, b) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM app.v_note").fetchone()["n"] == 0
+
+
+def test_wide_entities_split_jsonb_build_object(make_db, tmp_path):
+    text = _sql(tmp_path, WIDE)
+    url = make_db(text)
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO app.tb_wide DEFAULT VALUES")
+        data = conn.execute("SELECT data FROM app.v_wide").fetchone()[0]
+    assert len(data) == 61 and data["f59"] == 59
+
+
+def test_long_names_stay_unique_within_postgres_limits(tmp_path):
+    text = _sql(tmp_path, LONG)
+    for line in text.splitlines():
+        if "CONSTRAINT" in line or "CREATE INDEX" in line or "CREATE POLICY" in line:
+            name = line.split()[1] if line.startswith("CREATE INDEX") else line.split()[2 if "POLICY" in line else 1]
+            assert len(name) <= 63, line
