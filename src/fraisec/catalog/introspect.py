@@ -309,4 +309,6 @@ class _Builder:
 
 
 def _dep_sort(d: Dependency) -> tuple:
-    return (d.dependent, d.referenced, d.dependent_column or "", d.referenced_column or "")
+    # Plain strings: comparing the dataclasses themselves is several times slower.
+    return (d.dependent.kind, d.dependent.key, d.referenced.kind, d.referenced.key,
+            d.dependent_column or "", d.referenced_column or "")

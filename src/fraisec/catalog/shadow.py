@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -45,6 +46,7 @@ __all__ = [
 
 _counter = itertools.count()
 _server = None  # the process's embedded server, started on first use
+_server_lock = threading.Lock()  # the two sides of a diff are read in parallel
 
 
 class CatalogError(Exception):
@@ -57,6 +59,12 @@ class CatalogError(Exception):
 
 def embedded_server():
     """The embedded cached server, started once per process (FSC900/FSC901 on failure)."""
+    global _server
+    with _server_lock:
+        return _start_embedded()
+
+
+def _start_embedded():
     global _server
     if _server is not None and _server.running:
         return _server

@@ -20,6 +20,17 @@ from fraisec.diagnostics import error, has_errors
 __all__ = ["register"]
 
 
+def _read_sides(source: str, target: str, shadow_url: str | None):
+    """Both sides at once: each is mostly waiting on PostgreSQL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fraisec.diff.sides import catalog_for
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(catalog_for, spec, shadow_url=shadow_url) for spec in (source, target)]
+        return futures[0].result(), futures[1].result()
+
+
 def register(app: typer.Typer) -> None:
     app.command("diff")(diff_command)
 
@@ -36,14 +47,12 @@ def diff_command(
     out: Output = ctx.obj
     from fraisec.catalog.shadow import CatalogError
     from fraisec.diff import diff
-    from fraisec.diff.sides import catalog_for
     from fraisec.plan import plan
     from fraisec.plan.script import render_script
 
     try:
         with out.progress("Reading schemas…"):
-            current = catalog_for(source, shadow_url=shadow_url)
-            desired = catalog_for(target, shadow_url=shadow_url)
+            current, desired = _read_sides(source, target, shadow_url)
     except CatalogError as exc:
         report(out, exc.diagnostics)
         raise typer.Exit(ExitCode.ERRORS) from None

@@ -494,18 +494,25 @@ class _Planner:
     def _metadata_ops(self) -> None:
         per_ref: dict[ObjRef, list[tuple[str, Target]]] = defaultdict(list)
         fresh_refs = {ref for ref in self.by_ref if self._fresh(ref)}
+        grants_by_ref: dict[ObjRef, set[Grant]] = defaultdict(set)
+        for g in self.des.grants:
+            if g.target in fresh_refs:
+                grants_by_ref[g.target].add(g)
+        comments_by_ref: dict[ObjRef, list] = defaultdict(list)
+        for item in sorted(self.des.comments.items(), key=_comment_sort):
+            if item[0][0] in fresh_refs:
+                comments_by_ref[item[0][0]].append(item)
         # Objects created or recreated: every desired grant and comment, from a known baseline.
         for ref in sorted(fresh_refs):
             obj = self.des.get(ref)
             baseline = _default_grants(ref)
-            wanted = {g for g in self.des.grants if g.target == ref}
+            wanted = grants_by_ref.get(ref, set())
             for g in sorted(baseline - wanted, key=_grant_sort):
                 per_ref[ref].append((sql.grant_statement(g, obj, revoke=True), (ref, g.column)))
             for g in sorted(wanted - baseline, key=_grant_sort):
                 per_ref[ref].append((sql.grant_statement(g, obj, revoke=False), (ref, g.column)))
-            for (cref, column), c in sorted(self.des.comments.items(), key=_comment_sort):
-                if cref == ref:
-                    per_ref[ref].append((sql.comment_statement(c, obj), (ref, column)))
+            for (_cref, column), c in comments_by_ref.get(ref, ()):
+                per_ref[ref].append((sql.comment_statement(c, obj), (ref, column)))
             ch = self.by_ref[ref]
             if ch.action == "replace" and ch.old is not None:
                 owner = getattr(ch.old, "owner", None)

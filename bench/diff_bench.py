@@ -1,0 +1,151 @@
+"""Benchmark: ``fraisec diff`` against migra on the same pair of N-table databases.
+
+Not a test: it prints figures. For each N (default 500 and 2,000) it generates a base schema
+(identity keys, uuid uniques, foreign keys, partial and expression indexes, CHECKs, RLS and
+policies, comments, a view on every fifth table) and a changed version, builds both databases
+on a throwaway embedded PostgreSQL, then times both tools on the same pair, printing wall time,
+the ratio, peak memory (max RSS of the tool's process) and fraisec's number of introspection
+queries (which must be the same at 10 and at 2,000 tables).
+
+    python bench/diff_bench.py [--sizes 500 2000] [--migra /tmp/migra-venv/bin/migra] [--runs 3]
+
+migra lives in its own venv:
+``python3 -m venv /tmp/migra-venv && /tmp/migra-venv/bin/pip install migra psycopg2-binary 'sqlalchemy<2'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from fraisec.catalog.introspect import QUERY_COUNT, introspect
+from fraisec.pg.server import EmbeddedServer
+
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+    "wall = time.perf_counter() - t\n"
+    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(r.returncode, wall, rss, len(r.stdout))\n"
+    "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
+)
+
+
+def schema(n: int, changed: bool) -> str:
+    """N tables; the changed version alters every tenth table in several ways."""
+    out = ["CREATE EXTENSION IF NOT EXISTS pgcrypto;", "CREATE SCHEMA app;"]
+    for i in range(n):
+        t = f"app.t{i:05d}"
+        touched = changed and i % 10 == 3
+        fk = f"parent_id bigint REFERENCES app.t{i - 1:05d} (id) ON DELETE CASCADE," if i else ""
+        extra = "note text," if touched else ""
+        check = "amount >= 1" if touched else "amount >= 0"
+        out.append(f"""
+CREATE TABLE {t} (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pk_uuid uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+    org_id bigint NOT NULL,
+    {fk}
+    name text NOT NULL,
+    amount numeric(12,2) NOT NULL DEFAULT 0 CONSTRAINT t{i:05d}_amount_check CHECK ({check}),
+    {extra}
+    deleted boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX t{i:05d}_org_live ON {t} (org_id) WHERE NOT deleted;
+CREATE INDEX t{i:05d}_lower_name ON {t} ({'upper' if touched else 'lower'}(name));
+ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+CREATE POLICY t{i:05d}_tenant ON {t} USING (org_id = current_setting('app.org_id')::bigint)
+    {"WITH CHECK (NOT deleted)" if touched else ""};
+COMMENT ON TABLE {t} IS '{"changed" if touched else "table"} {i}';""")
+        if i % 5 == 0:
+            cols = "id, name, amount" + (", org_id" if touched else "")
+            out.append(f"CREATE VIEW app.v{i:05d} AS SELECT {cols} FROM {t} WHERE NOT deleted;")
+    return "\n".join(out) + "\n"
+
+
+def build(server: EmbeddedServer, name: str, sql_text: str) -> str:
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = server.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql_text)
+    return url
+
+
+def measure(cmd: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in MiB, output bytes) of one run of ``cmd``."""
+    r = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True)
+    code, wall, rss, size = r.stdout.split()
+    if int(code) not in (0, 2, 3):  # migra exits 2 when there are differences
+        raise SystemExit(f"{cmd[0]} failed ({code}):\n{r.stderr}")
+    return float(wall), int(rss) // 1024, int(size)
+
+
+def count_queries(url: str) -> int:
+    seen = 0
+    original = psycopg.Cursor.execute
+
+    def counting(self, *args, **kwargs):
+        nonlocal seen
+        seen += 1
+        return original(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    try:
+        with psycopg.connect(url) as conn:
+            introspect(conn)
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+    return seen
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
+    ap.add_argument("--migra", default="/tmp/migra-venv/bin/migra")
+    ap.add_argument("--runs", type=int, default=3, help="runs per tool; the median is reported")
+    args = ap.parse_args()
+    fraisec = [sys.executable, "-m", "fraisec", "diff"]
+    migra = args.migra if Path(args.migra).exists() else shutil.which("migra")
+
+    server = EmbeddedServer.ephemeral().start()
+    try:
+        small = build(server, "bench_small", schema(10, False))
+        print(f"introspection statements at 10 tables: {count_queries(small)} "
+              f"(QUERY_COUNT {QUERY_COUNT} + transaction control)")
+        for n in args.sizes:
+            t0 = time.perf_counter()
+            a = build(server, f"bench_a_{n}", schema(n, False))
+            b = build(server, f"bench_b_{n}", schema(n, True))
+            print(f"\n== {n} tables (built in {time.perf_counter() - t0:.1f}s); "
+                  f"introspection statements: {count_queries(a)}")
+            f_runs = [measure([*fraisec, a, b, "--unsafe"]) for _ in range(args.runs)]
+            f_wall = statistics.median(r[0] for r in f_runs)
+            f_rss = max(r[1] for r in f_runs)
+            print(f"fraisec diff: {f_wall:6.2f}s  peak {f_rss} MiB  ({f_runs[0][2]} bytes of SQL)")
+            if not migra:
+                print("migra: not installed (see the module docstring)")
+                continue
+            m_runs = [measure([migra, "--unsafe", a, b]) for _ in range(args.runs)]
+            m_wall = statistics.median(r[0] for r in m_runs)
+            m_rss = max(r[1] for r in m_runs)
+            print(f"migra:        {m_wall:6.2f}s  peak {m_rss} MiB  ({m_runs[0][2]} bytes of SQL)")
+            print(f"ratio fraisec/migra: wall {f_wall / m_wall:.2f}x (target <= 0.5x), "
+                  f"memory {f_rss / m_rss:.2f}x (target <= 1x)")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
