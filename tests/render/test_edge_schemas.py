@@ -170,3 +170,52 @@ def test_long_names_stay_unique_within_postgres_limits(tmp_path):
         if "CONSTRAINT" in line or "CREATE INDEX" in line or "CREATE POLICY" in line:
             name = line.split()[1] if line.startswith("CREATE INDEX") else line.split()[2 if "POLICY" in line else 1]
             assert len(name) <= 63, line
+
+
+UNSCOPED_MEMBERSHIP = """
+fq.tenancy(tenant="Team", claim="team_id", user="Person", membership="Seat")
+
+@fq.entity
+class Team:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity
+class Seat:
+    team: Team
+    person: Person
+    role: str = "member"
+
+@fq.entity(tenant=True)
+class Doc:
+    identifier: str
+    team: Team
+
+@fq.mutation(operation="CREATE")
+def create_doc(id: ID, identifier: str) -> Doc: ...
+"""
+
+
+def test_membership_without_tenant_scope_is_still_guarded(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, UNSCOPED_MEMBERSHIP))
+    ids = {}
+    with psycopg.connect(url) as conn:
+        for team in ("red", "blue"):
+            ids[team] = conn.execute("INSERT INTO app.tb_team (identifier) VALUES (%s) RETURNING id::text", (team,)).fetchone()[0]
+        for person in ("ann", "ben"):
+            ids[person] = conn.execute("INSERT INTO app.tb_person (identifier) VALUES (%s) RETURNING id::text", (person,)).fetchone()[0]
+        conn.execute("""INSERT INTO app.tb_seat (fk_team, fk_person, role)
+                        SELECT t.pk_team, p.pk_person, 'admin' FROM app.tb_team t, app.tb_person p
+                        WHERE (t.identifier, p.identifier) IN (('red', 'ann'), ('blue', 'ben'))""")
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                     (json.dumps({"sub": ids["ann"]}), ids["red"]))
+        conn.execute("SET LOCAL ROLE app_user")
+        seats = conn.execute("SELECT data->'team'->>'identifier' AS t FROM app.v_seat").fetchall()
+        assert [s["t"] for s in seats] == ["red"]  # not blue's seat
+        chosen = "11111111-1111-1111-1111-111111111111"
+        created = conn.execute("SELECT * FROM app.fn_create_doc(%s, 'd1')", (chosen,)).fetchone()
+        assert (created["succeeded"], str(created["entity_id"])) == (True, chosen)

@@ -184,6 +184,10 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     id_param = next((p for p, f in writes.items() if f == "id"), None)
     for param, field_name in writes.items():
         field = entity.field(field_name)
+        if field_name == "id" and operation == "CREATE":  # a client-chosen uuid
+            assignments.append(("id", f"COALESCE({ident(param)}, gen_random_uuid())"))
+            written.append(("id", param))
+            continue
         if field_name == "id" or field is None or not field.column:
             continue
         written.append((field_name, param))

@@ -6,6 +6,8 @@ generated SQL"):
 * ``tenant``: rows carry the tenant column; RESTRICTIVE guard, ENABLE + FORCE.
 * ``root``: the tenant entity itself (``tb_organization``); readable by its members.
 * ``user``: the user entity; a user sees themself and the members of the current tenant.
+* ``membership``: the membership entity when it is not tenant-scoped itself; a user sees the
+  memberships of every organization they belong to.
 * ``global``: neither; shared reference data, readable by every request.
 
 The membership entity is ``tenant`` when it has a tenant field, but it is never FORCEd: the
@@ -25,7 +27,7 @@ from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
 __all__ = ["Model", "TableClass", "COMMANDS"]
 
-TableClass = Literal["tenant", "root", "user", "global"]
+TableClass = Literal["tenant", "root", "user", "membership", "global"]
 
 # Mutation operation -> the SQL command it runs.
 COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
@@ -79,14 +81,19 @@ class Model:
             return "root"
         if tenancy is not None and tenancy.user_entity == entity.name:
             return "user"
+        if self.membership is not None and self.membership.name == entity.name:
+            return "membership"
         return "global"
 
     def tenant_column(self, entity: ObjectType) -> str | None:
         """The column holding a row's tenant pk (the pk itself on the tenant root)."""
         if entity.entity.tenant_field:
             return entity.field(entity.entity.tenant_field).column
-        if self.table_class(entity) == "root":
+        kind = self.table_class(entity)
+        if kind == "root":
             return entity.entity.pk_column
+        if kind == "membership":
+            return self.membership_column(entity, self.root.name)
         return None
 
     def is_identity_table(self, entity: ObjectType) -> bool:

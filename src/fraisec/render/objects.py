@@ -293,6 +293,11 @@ def _guard(model: Model, entity: ObjectType, kind: str) -> list[Policy]:
                 else f"{pk} = {model.helper('fn_current_tenant_pk')}")
         current = f"{pk} = {model.helper('fn_current_tenant_pk')}"
         return [_policy(table, "tenant_guard", "ALL", using=mine, check=current, restrictive=True)]
+    if kind == "membership":  # every organization the user belongs to; writes in the current one
+        tc = ident(model.tenant_column(entity))
+        mine = f"{tc} = ANY ({model.helper_set('fn_current_user_tenant_pks')})"
+        current = f"{tc} = {model.helper('fn_current_tenant_pk')}"
+        return [_policy(table, "tenant_guard", "ALL", using=mine, check=current, restrictive=True)]
     if kind == "user":
         me = f"{pk} = {model.helper('fn_current_user_pk')}"
         visible = (f"({me} OR {pk} = ANY ({model.helper_set('fn_current_tenant_user_pks')}))"
@@ -306,11 +311,11 @@ def _write_rule(model: Model, entity: ObjectType, kind: str, command: str) -> st
     rule = model.command_rule(entity, command)
     if entity.entity.activity_log and command != "INSERT":
         return None  # append-only: observers insert, nothing updates or deletes
-    if kind != "tenant":
-        return rule  # identity and global tables are written only by generated mutations
+    if kind not in ("tenant", "membership"):
+        return rule  # root, user and global tables are written only by generated mutations
     if rule is not None:
         return rule
-    if model.membership is not None and entity.name == model.membership.name:
+    if kind == "membership" or (model.membership is not None and entity.name == model.membership.name):
         # Memberships decide who is an admin: without a generated mutation saying otherwise,
         # only the roles above the weakest may write them (hand-written invitations).
         roles = list(model.schema.tenancy.roles)
