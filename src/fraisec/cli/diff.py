@@ -24,8 +24,12 @@ def _read_sides(source: str, target: str, shadow_url: str | None):
     """Both sides at once: each is mostly waiting on PostgreSQL."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from fraisec.diff.sides import catalog_for
+    from fraisec.catalog.shadow import embedded_server
+    from fraisec.diff.sides import catalog_for, is_url
 
+    if shadow_url is None and not (is_url(source) and is_url(target)):
+        # Started here, in the main thread: it installs signal handlers and owns the cache lock.
+        embedded_server()
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(catalog_for, spec, shadow_url=shadow_url) for spec in (source, target)]
         return futures[0].result(), futures[1].result()

@@ -378,12 +378,12 @@ class _Planner:
             self._add(Op(f"attach:{ch.ref}", "table", key, "alter",
                          (f"ALTER TABLE {new.partition_of} ATTACH PARTITION {key} {new.partition_bound}",),
                          "locking", reason="becomes a partition"), (3, 99, key),
-                      creates=[(ch.ref, None)], after=self._column_op_ids(new.partition_of) + self._column_op_ids(key))
+                      creates=[(ch.ref, None)])
         self._column_ops(ch)
 
-    def _column_op_ids(self, table_key: str) -> list[str]:
+    def _column_op_ids(self, table_key: str) -> set[str]:
         prefix = f"column:{ObjRef('table', table_key)}:"
-        return [i for i in self.nodes if i.startswith(prefix)]
+        return {i for i in self.nodes if i.startswith(prefix)}
 
     def _column_ops(self, ch: Change) -> None:
         old_cols, new_cols = _managed_columns(ch.old, ch.new)
@@ -598,6 +598,9 @@ class _Planner:
                         continue
                     preds |= droppers_of(dep.dependent, dep.dependent_column)
                 preds |= self._disowners_of(ref, column)
+            if nid.startswith("attach:"):  # ATTACH needs the columns to match the parent's
+                parent = self.des.table[node.op.key].partition_of
+                preds |= self._column_op_ids(parent) | self._column_op_ids(node.op.key)
             if node.op.action == "create":  # rule 3: names are free first
                 for slot in _slots(node.op, self.des):
                     preds |= slots_dropped.get(slot, set())
@@ -668,7 +671,8 @@ def _managed_columns(old: Table, new: Table) -> tuple[dict[str, Column], dict[st
     has all of them (DETACH makes them local); an inheritance child has its local ones."""
     if old.partition_of and new.partition_of:
         return {}, {}
-    if old.partition_of or new.partition_of:
+    if old.partition_of or new.partition_of or old.inherits != new.inherits:
+        # DETACH and NO INHERIT leave the inherited columns behind as local ones.
         return {c.name: c for c in old.columns}, {c.name: c for c in new.columns}
     return ({c.name: c for c in old.columns if c.is_local},
             {c.name: c for c in new.columns if c.is_local})

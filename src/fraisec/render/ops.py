@@ -237,7 +237,9 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         con: Constraint = obj  # type: ignore[assignment]
         return [f"ALTER TABLE {con.table} ADD CONSTRAINT {quote_ident(con.name)} {con.definition}"]
     if kind == "index":
-        return [obj.definition]  # type: ignore[attr-defined]
+        # A partitioned table's index prints as ON ONLY; created plainly it cascades to the
+        # partitions, as the desired side's did.
+        return [obj.definition.replace(" ON ONLY ", " ON ", 1)]  # type: ignore[attr-defined]
     if kind == "function":
         return [obj.definition.rstrip().rstrip(";")]  # type: ignore[attr-defined]
     if kind == "view":
