@@ -355,7 +355,7 @@ def _view(model: Model, entity: ObjectType) -> View:
 
 
 def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
-                  joins: _Joins) -> list[tuple[str, str]]:
+                  joins: _Joins, optional: bool = False) -> list[tuple[str, str]]:
     """(data key, SQL expression) for each field: columns, computed fields, nested relations."""
     pairs = []
     for f in entity.fields:
@@ -364,7 +364,7 @@ def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
         elif f.relation:
             if depth >= MAX_NESTING:
                 continue
-            pairs.append((f.name, _nested(model, f, alias, depth, joins)))
+            pairs.append((f.name, _nested(model, f, alias, depth, joins, optional)))
         elif f.column:
             pairs.append((f.name, f"{alias}.{ident(f.column)}"))
     return pairs
@@ -375,16 +375,19 @@ def _computed(model: Model, f: Field, alias: str) -> str:
     return f.expression.replace("{row}", alias).replace("{schema}", quote_ident(model.app))
 
 
-def _nested(model: Model, f: Field, alias: str, depth: int, joins: _Joins) -> str:
+def _nested(model: Model, f: Field, alias: str, depth: int, joins: _Joins, optional: bool) -> str:
+    """A related object. Below an optional relation every join is a LEFT JOIN: an inner join
+    there would drop the rows whose optional parent is absent."""
     target = model.entity(f.relation)
     child = joins.next_alias()
-    kind = "LEFT JOIN" if f.type.nullable else "JOIN"
+    optional = optional or f.type.nullable
+    kind = "LEFT JOIN" if optional else "JOIN"
     pk = ident(target.entity.pk_column)
     joins.add(f"{kind} {model.table(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}")
     if depth == 0:
         joins.top[f.name] = child
-    inner = _build_object(_object_pairs(model, target, child, depth + 1, joins), "    " * (depth + 2))
-    if f.type.nullable:  # an absent relation is null, not an object of nulls
+    inner = _build_object(_object_pairs(model, target, child, depth + 1, joins, optional), "    " * (depth + 2))
+    if optional:  # an absent relation is null, not an object of nulls
         return f"CASE WHEN {child}.{pk} IS NULL THEN NULL ELSE {inner} END"
     return inner
 
