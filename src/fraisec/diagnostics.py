@@ -185,6 +185,7 @@ CODES: dict[str, str] = {
     "FSC513": "schema and migrations differ",
     "FSC514": "migrations could not be replayed",
     "FSC515": "unknown migration version",
+    "FSC516": "database error outside a migration file",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -189,3 +189,33 @@ def test_check_reports_schema_errors_and_lint(init_project):
     lint = run_cli("--format", "json", "check")
     assert lint.exit_code == 1
     assert any(d["code"].startswith("FSC3") for d in json.loads(lint.stdout)["diagnostics"])
+
+
+def test_generated_files_apply_with_plain_psql(project, make_db):
+    import shutil
+    import subprocess
+
+    from fraisec.pg.server import find_bindir
+
+    root, write = project
+    _ok("migrate", "diff", "init")
+    write(BOOK.replace("    title: str\n", '    heading: str = fq.field(renamed_from="title")\n    pages: int = 0\n'))
+    _ok("migrate", "diff", "second")
+    url = make_db()
+    psql = shutil.which("psql") or str(find_bindir() / "psql")
+    for path in sorted((root / "migrations").glob("*.sql")):
+        done = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    _ok("migrate", "check", "--database", url)  # psql's result equals the schema too
+
+
+def test_a_migration_that_does_not_replay_is_reported(project):
+    root, _ = project
+    _ok("migrate", "diff", "init")
+    (root / "migrations" / "0002_broken.sql").write_text("ALTER TABLE app.tb_nothing ADD COLUMN x int;\n")
+    _ok("migrate", "hash")
+    result = run_cli("--format", "json", "migrate", "check")
+    assert result.exit_code == 1
+    [d] = json.loads(result.stdout)["diagnostics"]
+    assert d["code"] == "FSC514" and "0002_broken.sql" in d["message"] and "tb_nothing" in d["message"]

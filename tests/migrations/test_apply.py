@@ -154,3 +154,25 @@ def test_connection_failure_is_a_diagnostic(tmp_path):
     result = _apply("postgresql://nobody@/nodb?host=/nonexistent", d)
     assert result.exit_code == 1 and "FSC902" in result.output and result.exception is None or \
         isinstance(result.exception, SystemExit)
+
+
+def test_database_errors_outside_a_file_are_diagnostics(make_db, tmp_path):
+    url = make_db()
+    query(url, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lowly') "
+               "THEN CREATE ROLE lowly LOGIN; END IF; END $$")
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    result = _apply(url.replace("postgres@", "lowly@", 1), d)
+    assert result.exit_code == 1, result.output
+    assert "FSC516" in result.output and "permission denied" in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_quiet_apply_prints_nothing_and_status_works_offline(make_db, tmp_path):
+    url = make_db()
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    quiet = run_cli("-q", "migrate", "apply", "--database", url, "--dir", str(d))
+    assert quiet.exit_code == 0 and quiet.output == ""
+    offline = run_cli("migrate", "status", "--dir", str(d))
+    assert offline.exit_code == 0 and offline.stdout == "unknown   0001_init.sql\n"
+    (d / "0001_init.sql").write_text(INIT + "-- edited\n")
+    assert run_cli("migrate", "status", "--dir", str(d)).exit_code == 1

@@ -237,17 +237,23 @@ def _print_plan(out: Output, planned) -> None:
 @migrate_app.command("status")
 def status_command(
     ctx: typer.Context,
-    database: RequiredDatabaseOpt,
+    database: DatabaseOpt = None,
     directory: DirOpt = None,
     history_schema: HistoryOpt = "fraisec_history",
 ) -> None:
-    """What is applied, pending, partially applied, edited or missing."""
-    from fraisec.migrations.apply import status
+    """What is applied, pending, partially applied, edited or missing (without --database:
+    the files and whether fraisec.sum is intact)."""
+    from fraisec.migrations.apply import FileState, load_directory, status
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    states, holder, diagnostics = _run_guarded(
-        out, lambda: status(database, mdir, _settings(history_schema, 0)))
+    if database is None:
+        files, _parsed, diagnostics = load_directory(mdir)
+        states = [FileState(f.version, f.name, "unknown") for f in files]
+        holder = None
+    else:
+        states, holder, diagnostics = _run_guarded(
+            out, lambda: status(database, mdir, _settings(history_schema, 0)))
     if out.format is OutputFormat.json:
         out.data(json.dumps({
             "migrations": [{"version": s.version, "name": s.name, "state": s.state,
@@ -262,8 +268,12 @@ def status_command(
             out.data(f"{s.state:<9} {s.name}{when}\n")
         if holder:
             out.status(f"the migration lock is held by {holder.describe()}")
-        pending = sum(s.state in ("pending", "partial") for s in states)
-        out.status(f"migrate status: {len(states) - pending} applied, {pending} pending")
+        if database is None:
+            out.status(f"migrate status: {len(states)} file{'s' if len(states) != 1 else ''}; "
+                       "pass --database to compare with a database's history")
+        else:
+            pending = sum(s.state in ("pending", "partial") for s in states)
+            out.status(f"migrate status: {len(states) - pending} applied, {pending} pending")
         report(out, diagnostics)
     if any(d.severity.value == "error" for d in diagnostics):
         raise typer.Exit(ExitCode.ERRORS)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Literal
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 Notify = Callable[[str], None]
-State = Literal["applied", "baseline", "pending", "partial", "edited", "missing"]
+State = Literal["applied", "baseline", "pending", "partial", "edited", "missing", "unknown"]
 
 
 class MigrationError(Exception):
@@ -194,9 +195,23 @@ def _session_settings(conn: psycopg.Connection) -> None:
         conn.execute("SET client_connection_check_interval = 1000")
 
 
-def _unlock_and_close(conn: psycopg.Connection, schema: str) -> None:
-    # Ending the session releases the session-level advisory lock (when it was taken).
-    conn.close()
+@contextmanager
+def _session(url: str) -> Iterator[psycopg.Connection]:
+    """A connection for one command. Ending the session releases the advisory lock (when it
+    was taken); a database error outside a migration file (the history table, the lock query,
+    a lost connection) becomes FSC516 instead of a traceback."""
+    conn = _connect(url)
+    try:
+        yield conn
+    except psycopg.Error as exc:
+        message = (exc.diag.message_primary if exc.diag else None) or str(exc).strip()
+        raise MigrationError([error(
+            "FSC516", f"database error: {message}",
+            hint="fraisec needs to create the schema and table of its history "
+                 "(CREATE on the database) and read pg_locks; check the role's rights and "
+                 "the connection.")]) from None
+    finally:
+        conn.close()
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -205,12 +220,9 @@ def status(url: str, directory: Path, settings: Settings = Settings()
            ) -> tuple[list[FileState], lock.LockHolder | None, list[Diagnostic]]:
     """What is applied, pending, partial, edited or missing; who holds the lock."""
     files, _parsed, diagnostics = load_directory(directory)
-    conn = _connect(url)
-    try:
+    with _session(url) as conn:
         rows = history.read_history(conn, settings.history_schema)
         holder = lock.holder(conn, settings.history_schema)
-    finally:
-        conn.close()
     states, problems = compare(files, rows)
     return states, holder, diagnostics + problems
 
@@ -224,8 +236,7 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
                                  hint="`fraisec migrate status` lists the versions."))
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
-    conn = _connect(url)
-    try:
+    with _session(url) as conn:
         if not dry_run:
             _take_lock(conn, settings, notify)
             history.ensure_table(conn, settings.history_schema)
@@ -239,8 +250,6 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
                 ms = _apply_file(conn, planned, settings, notify)
                 result.applied.append((planned.file.name, ms))
         return result
-    finally:
-        _unlock_and_close(conn, settings.history_schema)
 
 
 def _take_lock(conn: psycopg.Connection, settings: Settings, notify: Notify) -> None:
@@ -261,8 +270,7 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
     chosen = [f for f in files if version is None or f.version <= version]
-    conn = _connect(url)
-    try:
+    with _session(url) as conn:
         lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
         history.ensure_table(conn, settings.history_schema)
         rows = history.read_history(conn, settings.history_schema)
@@ -278,8 +286,6 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
                                checksum=f.checksum, duration_ms=0, client=_client(),
                                kind="baseline", steps_done=n, steps_total=n)
         return chosen
-    finally:
-        _unlock_and_close(conn, settings.history_schema)
 
 
 def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[str]:
@@ -288,8 +294,7 @@ def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[s
     files, _parsed, diagnostics = load_directory(directory)
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
-    conn = _connect(url)
-    try:
+    with _session(url) as conn:
         lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
         states, _ = compare(files, history.read_history(conn, settings.history_schema))
         by_version = {f.version: f for f in files}
@@ -298,8 +303,6 @@ def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[s
             for s in repaired:
                 history.repair(conn, settings.history_schema, s.version, by_version[s.version].checksum)
         return [s.name for s in repaired]
-    finally:
-        _unlock_and_close(conn, settings.history_schema)
 
 
 # -- running one file --------------------------------------------------------------------------
