@@ -67,6 +67,10 @@ def modules(draw):
     for name, required, scoped in creates:
         args = ", ".join(f"{f}: {_arg_type(lines, name, f)}" for f in required)
         lines += [f"@fq.mutation(operation='CREATE')", f"def create_{name.lower()}({args}) -> {name}: ...", ""]
+        updatable = ", ".join(f"{f}: {_arg_type(lines, name, f).split(' | ')[0]} | None = None" for f in required)
+        lines += [f"@fq.mutation(operation='UPDATE')",
+                  f"def update_{name.lower()}(id: ID{', ' + updatable if updatable else ''}) -> {name}: ...",
+                  f"@fq.mutation(operation='DELETE')", f"def delete_{name.lower()}(id: ID) -> {name}: ...", ""]
     return "\n".join(lines), creates, tenancy
 
 
@@ -110,8 +114,17 @@ def test_generated_sql_applies_and_create_mutations_run(make_db, generated):
             result = conn.execute(f"SELECT * FROM app.fn_create_{name.lower()}({placeholders})", args).fetchone()
             if scoped or not tenancy:
                 assert result["succeeded"], (text, result)
-                assert result["entity"] == conn.execute(
-                    f"SELECT data FROM app.v_{name.lower()} WHERE id = %s", (result["entity_id"],)).fetchone()["data"]
+                view = f"SELECT data FROM app.v_{name.lower()} WHERE id = %s"
+                assert result["entity"] == conn.execute(view, (result["entity_id"],)).fetchone()["data"]
+                update = next(m for m in schema.mutations if m.name == f"update_{name.lower()}")
+                changed = [result["entity_id"]] + [VALUES[_scalar_of(a.type)] for a in update.arguments[1:]]
+                marks = ", ".join(["%s"] * len(changed))
+                updated = conn.execute(f"SELECT * FROM app.fn_update_{name.lower()}({marks})", changed).fetchone()
+                assert updated["succeeded"], (text, updated)
+                assert updated["entity"] == conn.execute(view, (result["entity_id"],)).fetchone()["data"]
+                deleted = conn.execute(f"SELECT * FROM app.fn_delete_{name.lower()}(%s)", (result["entity_id"],)).fetchone()
+                assert (deleted["succeeded"], deleted["entity"]) == (True, updated["entity"]), (text, deleted)
+                assert conn.execute(view, (result["entity_id"],)).fetchone() is None
             else:  # a global table in a tenancy schema: read-only unless a mutation writes it
                 assert result["succeeded"] or result["error_class"] == "forbidden", (text, result)
 
