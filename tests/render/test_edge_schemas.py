@@ -219,3 +219,36 @@ def test_membership_without_tenant_scope_is_still_guarded(make_db, tmp_path):
         chosen = "11111111-1111-1111-1111-111111111111"
         created = conn.execute("SELECT * FROM app.fn_create_doc(%s, 'd1')", (chosen,)).fetchone()
         assert (created["succeeded"], str(created["entity_id"])) == (True, chosen)
+
+
+ON_DELETE = """
+fq.tenancy(tenant="Org", claim="org_id")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Board:
+    identifier: str
+    org: Org
+
+@fq.entity(tenant=True)
+class Card:
+    identifier: str
+    org: Org
+    board: Board | None = fq.field(on_delete="set null")
+    pinned: Board | None = fq.field(on_delete="cascade; DROP TABLE app.tb_org")
+"""
+
+
+def test_on_delete_set_null_keeps_the_tenant_column(make_db, tmp_path):
+    text = _sql(tmp_path, ON_DELETE)
+    assert "DROP TABLE" not in text  # an unknown action is not spliced into SQL
+    url = make_db(text)
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o')")
+        conn.execute("INSERT INTO app.tb_board (fk_org, identifier) VALUES (1, 'b')")
+        conn.execute("INSERT INTO app.tb_card (fk_org, identifier, fk_board) VALUES (1, 'c', 1)")
+        conn.execute("DELETE FROM app.tb_board")
+        assert conn.execute("SELECT fk_org, fk_board FROM app.tb_card").fetchall() == [(1, None)]

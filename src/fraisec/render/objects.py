@@ -208,10 +208,27 @@ def foreign_keys(model: Model) -> list[ForeignKey]:
             ref: tuple[str, ...] = (parent.entity.pk_column,)
             if tc and parent.entity.tenant_field and f.column != tc:
                 columns, ref = (tc, f.column), (model.tenant_column(parent), parent.entity.pk_column)
-            on_delete = f.on_delete.upper() if f.on_delete else None
+            on_delete = _on_delete(f.on_delete, f.column, composite=len(columns) > 1)
             result.append(ForeignKey(model.table(entity), object_name("fk", entity.entity.table, f.column),
                                      columns, model.table(parent), ref, on_delete))
     return result
+
+
+_ON_DELETE = ("CASCADE", "RESTRICT", "NO ACTION", "SET NULL", "SET DEFAULT")
+
+
+def _on_delete(action: str | None, column: str, *, composite: bool) -> str | None:
+    """The ON DELETE action, from a fixed list (never the author's text spliced into SQL).
+
+    On a same-tenant composite key, SET NULL/SET DEFAULT name the reference column alone
+    (PostgreSQL 15): the tenant column is NOT NULL and must not change.
+    """
+    normalized = " ".join(action.upper().split()) if action else None
+    if normalized not in _ON_DELETE:
+        return None  # unknown actions are reported by validation; the default is NO ACTION
+    if composite and normalized.startswith("SET "):
+        return f"{normalized} ({ident(column)})"
+    return normalized
 
 
 def indexes(model: Model) -> list[Index]:
@@ -221,7 +238,7 @@ def indexes(model: Model) -> list[Index]:
     for entity in entity_order(model):
         table = entity.entity.table
         tc = entity.entity.tenant_field and model.tenant_column(entity)
-        covered = [g for g in _unique_groups(model, entity)]
+        covered = list(_unique_groups(model, entity))
         wanted: list[tuple[str, ...]] = []
         if tc:
             wanted.append((tc,))
