@@ -225,7 +225,7 @@ def _on_delete(action: str | None, column: str, *, composite: bool) -> str | Non
     """
     normalized = " ".join(action.upper().split()) if action else None
     if normalized not in _ON_DELETE:
-        return None  # unknown actions are reported by validation; the default is NO ACTION
+        return None  # not a known action: left out (NO ACTION); validate does not flag it yet
     if composite and normalized.startswith("SET "):
         return f"{normalized} ({ident(column)})"
     return normalized
