@@ -343,24 +343,25 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
 
 # -- grants ---------------------------------------------------------------------------------
 
-def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
-           observers: list[ObserverFn]) -> list[str]:
+@dataclass(frozen=True)
+class Grants:
     """Least privilege for the API role: what its policies allow, the views, its functions.
-    Never TRUNCATE, REFERENCES or TRIGGER (TRUNCATE ignores RLS)."""
-    api = ident(model.api_role)
-    lines = []
-    for table in rls:
-        commands = granted_commands(table)
-        if commands:
-            lines.append(f"GRANT {', '.join(commands)} ON {table.table} TO {api};")
-    for entity in entity_order(model):
-        lines.append(f"GRANT SELECT ON {qualified(model.app, entity.entity.view)} TO {api};")
+    Never TRUNCATE, REFERENCES or TRIGGER (TRUNCATE ignores RLS). Every function is revoked
+    from PUBLIC; trigger functions are executable by nobody else (triggers need no grant)."""
+
+    template = "objects/grants.sql.j2"
+    role: str
+    relations: tuple[tuple[str, str], ...]  # (privileges, qualified relation)
+    functions: tuple[tuple[str, bool], ...]  # (signature, granted to the API role)
+
+
+def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
+           observers: list[ObserverFn]) -> Grants:
+    relations = [(", ".join(granted_commands(t)), t.table) for t in rls if granted_commands(t)]
+    relations += [("SELECT", qualified(model.app, e.entity.view)) for e in entity_order(model)]
     box = outbox(model)
     if box is not None:
-        lines.append(f"GRANT INSERT ON {box.table} TO {api};")
-    signatures = helper_signatures(model) + [f.signature for f in functions] + [f"{o.name}()" for o in observers]
-    for signature in signatures:
-        lines.append(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC;")
-        if not any(signature == f"{o.name}()" for o in observers):
-            lines.append(f"GRANT EXECUTE ON FUNCTION {signature} TO {api};")
-    return lines
+        relations.append(("INSERT", box.table))
+    callable_ = helper_signatures(model) + [f.signature for f in functions]
+    signatures = [(s, True) for s in callable_] + [(f"{o.name}()", False) for o in observers]
+    return Grants(model.api_role, tuple(relations), tuple(signatures))

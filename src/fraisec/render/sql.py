@@ -53,7 +53,7 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Mutation functions", _objects(mutations, "f", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
-        _section("Grants", ["\n".join(functions.grants(model, rls, mutations, observers)) + "\n"]),
+        _section("Grants", _objects([functions.grants(model, rls, mutations, observers)], "g", names)),
         "RESET ROLE;\n",
     ]
     return "\n".join(s for s in sections if s)
