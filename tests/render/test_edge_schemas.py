@@ -252,3 +252,42 @@ def test_on_delete_set_null_keeps_the_tenant_column(make_db, tmp_path):
         conn.execute("INSERT INTO app.tb_card (fk_org, identifier, fk_board) VALUES (1, 'c', 1)")
         conn.execute("DELETE FROM app.tb_board")
         assert conn.execute("SELECT fk_org, fk_board FROM app.tb_card").fetchall() == [(1, None)]
+
+
+ROLE_GATED = """
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+
+@fq.entity(tenant=True, requires_role="admin")
+class Invoice:
+    identifier: str
+    org: Org
+"""
+
+
+@pytest.mark.parametrize("role, visible", [("member", 0), ("admin", 1), ("owner", 1)])
+def test_entity_requires_role_restricts_reads(make_db, tmp_path, role, visible):
+    url = make_db(_sql(tmp_path, ROLE_GATED))
+    with psycopg.connect(url) as conn:
+        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
+        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
+        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person, role) VALUES (1, 1, %s)", (role,))
+        conn.execute("INSERT INTO app.tb_invoice (fk_org, identifier) VALUES (1, 'inv-1')")
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                     (json.dumps({"sub": person}), org))
+        conn.execute("SET LOCAL ROLE app_user")
+        assert conn.execute("SELECT count(*) FROM app.v_invoice").fetchone()[0] == visible

@@ -282,7 +282,7 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
     kind = model.table_class(entity)
     table = entity.entity.table
     policies = list(_guard(model, entity, kind))
-    policies.append(_policy(table, "select", "SELECT", using="true"))
+    policies.append(_policy(table, "select", "SELECT", using=_read_rule(model, entity)))
     for command in ("INSERT", "UPDATE", "DELETE"):
         rule = _write_rule(model, entity, kind, command)
         if rule is None:
@@ -321,6 +321,14 @@ def _guard(model: Model, entity: ObjectType, kind: str) -> list[Policy]:
                    if has_membership else me)
         return [_policy(table, "user_guard", "ALL", using=visible, check=me, restrictive=True)]
     return []
+
+
+def _read_rule(model: Model, entity: ObjectType) -> str:
+    """``@fq.entity(requires_role="admin")``: only that role (or a stronger one) reads the rows."""
+    required = entity.sdk.get("requires_role")
+    if isinstance(required, str) and model.role_column is not None:
+        return model.role_rule(required)
+    return "true"
 
 
 def _write_rule(model: Model, entity: ObjectType, kind: str, command: str) -> str | None:
