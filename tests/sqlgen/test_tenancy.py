@@ -192,3 +192,18 @@ def test_a_member_cannot_write_memberships(saas):
         assert conn.execute("UPDATE app.tb_membership SET role = 'owner'").rowcount == 0
     with saas.request(ALICE, ACME) as conn:
         conn.execute("INSERT INTO app.tb_membership (fk_organization, fk_user) VALUES (%s, %s)", (acme, mallory))
+
+
+def test_the_runtime_toml_settings_alone_are_enough(saas):
+    """fraiseql.toml maps sub -> app.user_id and org_id -> app.tenant_id; no claims JSON needed."""
+    with psycopg.connect(saas.url) as conn:
+        conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
+                     (ALICE, ACME))
+        conn.execute("SET LOCAL ROLE app_user")
+        rows = conn.execute("SELECT data->>'identifier' FROM app.v_project ORDER BY 1").fetchall()
+        assert [r[0] for r in rows] == ["acme-anvils", "acme-rockets"]
+    with psycopg.connect(saas.url) as conn:
+        conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
+                     (ALICE, GLOBEX))
+        conn.execute("SET LOCAL ROLE app_user")
+        assert conn.execute("SELECT count(*) FROM app.v_project").fetchone()[0] == 0
