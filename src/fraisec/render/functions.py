@@ -173,56 +173,71 @@ def _arg_default(arg: Argument) -> str:
     return quote_literal(value) if value is None or isinstance(value, (str, int, float, bool)) else "NULL"
 
 
+_OUTCOMES = {"CREATE": ("created", 201), "UPDATE": ("updated", 200), "DELETE": ("deleted", 200)}
+
+
 def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     entity = model.entity(mutation.entity)
     operation = {"INSERT": "CREATE"}.get(mutation.operation, mutation.operation)
     params, writes = _params(model, mutation, entity)
+    lookups, assignments, written = _writes(model, entity, operation, writes)
+    role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
+    status, http = _OUTCOMES[operation]
+    return MutationFn(
+        name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
+        operation=operation, entity_type=entity.name, table=model.table(entity),
+        view=qualified(model.app, entity.entity.view), params=tuple(params),
+        tenant_scoped=bool(entity.entity.tenant_field), role_rule=role_rule,
+        requires_role=mutation.requires_role, lookups=tuple(lookups), assignments=tuple(assignments),
+        id_param=next((p for p, f in writes.items() if f == "id"), None),
+        updated_fields=_updated_fields(operation, written), status=status, http_status=http,
+        message=f"{entity.name} {status}",
+    )
+
+
+def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, str]
+            ) -> tuple[list[Lookup], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Relation lookups, (column, value) assignments and the (field, parameter) pairs written."""
     tenant_field = entity.entity.tenant_field
     lookups: list[Lookup] = []
     assignments: list[tuple[str, str]] = []
-    written: list[tuple[str, str]] = []  # (field, parameter)
-    id_param = next((p for p, f in writes.items() if f == "id"), None)
+    written: list[tuple[str, str]] = []
     for param, field_name in writes.items():
         field = entity.field(field_name)
         if field_name == "id" and operation == "CREATE":  # a client-chosen uuid
             assignments.append(("id", f"COALESCE({ident(param)}, gen_random_uuid())"))
-            written.append(("id", param))
-            continue
-        if field_name == "id" or field is None or not field.column:
-            continue
-        written.append((field_name, param))
-        if field.relation:
-            target = model.entity(field.relation)
-            var = f"v_{field.column}"
-            lookups.append(Lookup(var, param, model.table(target), target.entity.pk_column, target.name))
-            value = var
+        elif field_name == "id" or field is None or not field.column:
+            continue  # the row's id on UPDATE/DELETE: it selects the row, it is not written
+        elif field.relation:
+            lookup = _lookup(model, field, param)
+            lookups.append(lookup)
+            value = lookup.var
             if operation == "CREATE" and field_name == tenant_field:
-                value = f"COALESCE({var}, v_tenant)"
+                value = f"COALESCE({value}, v_tenant)"
+            assignments.append((field.column, _keep_on_update(operation, value, field)))
         else:
             value = ident(param)
             default = default_sql(field.column_default)
             if operation == "CREATE" and default is not None:
                 value = f"COALESCE({value}, {default})"  # NULL means "the column's default"
-        if operation == "UPDATE":
-            value = f"COALESCE({value}, r.{ident(field.column)})"  # NULL means "leave as is"
-        assignments.append((field.column, value))
+            assignments.append((field.column, _keep_on_update(operation, value, field)))
+        written.append((field_name, param))
     if operation == "CREATE" and tenant_field and tenant_field not in {f for f, _ in written}:
         assignments.insert(0, (entity.field(tenant_field).column, "v_tenant"))
         written.insert(0, (tenant_field, ""))
     if operation == "UPDATE" and not assignments:
-        assignments.append(("id", "r.id"))
-    role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
-    status, http, verb = {"CREATE": ("created", 201, "created"), "UPDATE": ("updated", 200, "updated"),
-                          "DELETE": ("deleted", 200, "deleted")}[operation]
-    return MutationFn(
-        name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
-        operation=operation, entity_type=entity.name, table=model.table(entity),
-        view=qualified(model.app, entity.entity.view), params=tuple(params),
-        tenant_scoped=bool(tenant_field), role_rule=role_rule, requires_role=mutation.requires_role,
-        lookups=tuple(lookups), assignments=tuple(assignments), id_param=id_param,
-        updated_fields=_updated_fields(operation, written), status=status, http_status=http,
-        message=f"{entity.name} {verb}",
-    )
+        assignments.append(("id", "r.id"))  # nothing to change: still find (or miss) the row
+    return lookups, assignments, written
+
+
+def _lookup(model: Model, field: Field, param: str) -> Lookup:
+    target = model.entity(field.relation)
+    return Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name)
+
+
+def _keep_on_update(operation: str, value: str, field: Field) -> str:
+    """On UPDATE a NULL argument leaves the column as it is."""
+    return f"COALESCE({value}, r.{ident(field.column)})" if operation == "UPDATE" else value
 
 
 def _updated_fields(operation: str, written: list[tuple[str, str]]) -> str:
