@@ -127,3 +127,11 @@ def test_every_foreign_key_and_tenant_column_is_indexed(catalog):
             SELECT FROM pg_index i WHERE i.indrelid = c.conrelid
               AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] = c.conkey)""")
     assert unindexed == []
+
+
+def test_functions_the_owner_creates_later_are_not_executable_by_public(saas_fresh):
+    """Hand-written functions (db/) get no PUBLIC EXECUTE either: the owner's default privileges."""
+    with __import__("psycopg").connect(saas_fresh.url) as conn:
+        conn.execute("SET ROLE app_owner")
+        conn.execute("CREATE FUNCTION app.fn_later() RETURNS int LANGUAGE sql SET search_path = '' AS 'SELECT 1'")
+        assert conn.execute("SELECT has_function_privilege('public', 'app.fn_later()', 'EXECUTE')").fetchone()[0] is False
