@@ -4,8 +4,10 @@ Used as the shadow database (desired state is applied there and introspected) an
 suite. Two modes:
 
 * ``EmbeddedServer.cached()``: the data directory lives in a cache directory and is reused
-  across runs (a warm start is one ``pg_ctl start``); a file lock gives one process at a time
-  ownership, and the server is stopped when that process exits.
+  across runs (a warm start is one ``pg_ctl start``). Processes share a running server: each
+  holds a shared lock while it uses it, and the last one to leave stops it (an exclusive lock
+  serialises starting and stopping). A server left behind by a killed process is reused by the
+  next run and stopped when that run ends, so none stays orphaned.
 * ``EmbeddedServer.ephemeral()``: a fresh cluster in a temporary directory, removed on stop.
 
 ``initdb`` refuses to run as root, so when fraisec runs as root the cluster runs as the
@@ -17,6 +19,7 @@ nothing worth keeping.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import glob
 import os
@@ -28,6 +31,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
 __all__ = ["EmbeddedServer", "PostgresNotFound", "ServerStartError", "find_bindir"]
@@ -102,7 +106,7 @@ class EmbeddedServer:
         self.logfile = root / "server.log"
         self._remove_on_stop = remove_on_stop
         self._user = _os_user()
-        self._lock_fd: int | None = None
+        self._users_fd: int | None = None  # shared lock held while this process uses the server
         self.running = False
 
     # -- construction ---------------------------------------------------------------------
@@ -119,27 +123,37 @@ class EmbeddedServer:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> EmbeddedServer:
         self.root.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
-        self.sockdir.mkdir(exist_ok=True)
-        self._chown(self.root, self.sockdir)
-        if not (self.datadir / "PG_VERSION").exists():
-            shutil.rmtree(self.datadir, ignore_errors=True)
-            self._initdb()
-        # We hold the lock, so a server still running here was orphaned by a killed process.
-        self._pg_ctl("stop", "-m", "immediate", check=False)
-        self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.logfile), "-o", _SERVER_OPTIONS)
+        with self._mutex():
+            self._users_fd = self._lock(self.root / "users", fcntl.LOCK_SH)
+            self.sockdir.mkdir(exist_ok=True)
+            self._chown(self.root, self.sockdir)
+            if not (self.datadir / "PG_VERSION").exists():
+                shutil.rmtree(self.datadir, ignore_errors=True)
+                self._initdb()
+            # Reuse a server another fraisec process (or a killed one) left running here.
+            if self._pg_ctl("status", check=False).returncode != 0:
+                self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.logfile), "-o", _SERVER_OPTIONS)
         self.running = True
         atexit.register(self.stop)
         _stop_on_sigterm()
         return self
 
     def stop(self) -> None:
-        if self.running:
-            self._pg_ctl("stop", "-m", "fast", "-w", check=False)
+        """Stop the server unless another process is still using it (then the last one stops it)."""
+        if self._users_fd is None:
+            return
+        with self._mutex():
+            fcntl.flock(self._users_fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                last_user = True
+            except BlockingIOError:
+                last_user = False
+            if last_user and self.running:
+                self._pg_ctl("stop", "-m", "fast", "-w", check=False)
+            os.close(self._users_fd)
+            self._users_fd = None
             self.running = False
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
         if self._remove_on_stop:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -154,11 +168,20 @@ class EmbeddedServer:
         return f"postgresql://{quote(user)}@/{quote(dbname)}?host={quote(str(self.sockdir))}&port={PORT}"
 
     # -- internals ------------------------------------------------------------------------
-    def _take_lock(self) -> None:
-        """One process owns a cached cluster at a time; others wait for it."""
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o666)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self._lock_fd = fd
+    @contextlib.contextmanager
+    def _mutex(self) -> Iterator[None]:
+        """Serialises starting and stopping between processes sharing this cluster."""
+        fd = self._lock(self.root / "lock", fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _lock(path: Path, mode: int) -> int:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        fcntl.flock(fd, mode)
+        return fd
 
     def _chown(self, *paths: Path) -> None:
         if self._user is None:
