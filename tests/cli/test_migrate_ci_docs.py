@@ -20,6 +20,13 @@ import yaml
 
 from tests.conftest import REPO
 from tests.helpers import run_cli
+from tests.migrations.util import private_shadow_cache
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_shadow():
+    yield from private_shadow_cache()
+
 
 WORKFLOW = REPO / "docs" / "ci" / "github-actions.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"

@@ -9,7 +9,13 @@ import textwrap
 import pytest
 
 from tests.helpers import run_cli
-from tests.migrations.util import history, query, table_exists
+from tests.migrations.util import history, private_shadow_cache, query, table_exists
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_shadow():
+    yield from private_shadow_cache()
+
 
 BOOK = """
 import fraisec as fq

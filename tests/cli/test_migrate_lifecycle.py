@@ -7,11 +7,19 @@ check, ending with `migrate check` clean against the database and the replayed h
 
 from __future__ import annotations
 
+import pytest
+
 import shutil
 
 from tests.conftest import REPO
 from tests.helpers import run_cli
-from tests.migrations.util import history, query
+from tests.migrations.util import history, private_shadow_cache, query
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_shadow():
+    yield from private_shadow_cache()
+
 
 SAAS = REPO / "examples" / "saas"
 

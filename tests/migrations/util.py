@@ -51,3 +51,38 @@ def spawn_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.Popen([sys.executable, "-m", "fraisec", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def private_shadow_cache():
+    """Module fixture body: in-process commands get their own cached shadow server, stopped
+    (and its lock released) when the module ends.
+
+    The embedded server is one per process and holds its cache directory's lock for as long as
+    it runs; without this, a later test's `fraisec` subprocess using the suite's shared cache
+    would wait for this pytest process to exit.
+    """
+    import shutil
+    import tempfile
+
+    import fraisec.catalog.shadow as shadow
+
+    _stop_in_process_server(shadow)
+    previous = os.environ.get("FRAISEC_CACHE_DIR")
+    cache = tempfile.mkdtemp(prefix="fraisec-test-shadow-")
+    os.chmod(cache, 0o755)  # the postgres OS user must enter it
+    os.environ["FRAISEC_CACHE_DIR"] = cache
+    try:
+        yield cache
+    finally:
+        _stop_in_process_server(shadow)
+        if previous is None:
+            os.environ.pop("FRAISEC_CACHE_DIR", None)
+        else:
+            os.environ["FRAISEC_CACHE_DIR"] = previous
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _stop_in_process_server(shadow) -> None:
+    if getattr(shadow, "_server", None) is not None:
+        shadow._server.stop()
+        shadow._server = None
