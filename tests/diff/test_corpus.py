@@ -8,6 +8,7 @@ queries. It takes about a minute.
 from __future__ import annotations
 
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +16,17 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_migra_corpus_all_pass(tmp_path: Path) -> None:
     tool = f"{shlex.quote(sys.executable)} -m fraisec diff"
     result = subprocess.run(
         [sys.executable, str(CORPUS / "check_diff_corpus.py"), "--tool", tool, "--script",
-         "--cases", str(CORPUS / "migra"), "--port", "54471", "--artifacts", str(tmp_path)],
+         "--cases", str(CORPUS / "migra"), "--port", str(_free_port()), "--artifacts", str(tmp_path)],
         capture_output=True, text=True, timeout=900)
     lines = result.stdout.strip().splitlines()
     assert lines, result.stderr
