@@ -85,6 +85,11 @@ def test_destructive_change_is_refused_without_unsafe_and_marked_with_it(project
     refused = run_cli("migrate", "diff", "drop_legacy")
     assert refused.exit_code == 4 and "FSC512" in refused.output and "legacy" in refused.output
     assert not list((root / "migrations").glob("0002_*"))
+    as_json = run_cli("--format", "json", "migrate", "diff", "drop_legacy")
+    assert as_json.exit_code == 4
+    data = json.loads(as_json.stdout)  # one document: the plan and the refusal
+    assert data["destructive"] is True and data["file"] is None
+    assert [d["code"] for d in data["diagnostics"]] == ["FSC512"]
     drift = run_cli("migrate", "check")
     assert drift.exit_code == 3 and "legacy" in drift.stdout
     _ok("migrate", "diff", "drop_legacy", "--unsafe")

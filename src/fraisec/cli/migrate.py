@@ -117,22 +117,34 @@ def diff_command(
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
             history_schema=history_schema, write=not dry_run))
-    if outcome.diagnostics:
+    if out.format is OutputFormat.json:
+        # one JSON document on stdout: the plan, the file and every diagnostic
+        data = {**outcome.plan.to_data(),
+                "file": str(outcome.path) if outcome.path else None,
+                "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
+        data["diagnostics"] = [d.to_data() for d in
+                               [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])]]
+        out.data(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    elif outcome.diagnostics:
         report(out, outcome.diagnostics)
     if not outcome.changed:
         out.status("migrate diff: no changes, no file written")
         return
     if outcome.refused is not None:
-        report(out, [outcome.refused])
+        if out.format is not OutputFormat.json:
+            report(out, [outcome.refused])
         raise typer.Exit(ExitCode.DESTRUCTIVE)
     if dry_run:
-        out.data(outcome.text or "")
+        if out.format is not OutputFormat.json:
+            out.data(outcome.text or "")
         return
     for r in outcome.renames:
         out.status(f"rename {r.describe()}")
-    count = sum(len(op.statements) for op in outcome.plan.ops)
-    out.status(f"wrote {outcome.path} ({count + len(outcome.renames)} statement(s), "
-               f"safety: {outcome.text.split('-- safety: ', 1)[1].split(chr(10), 1)[0]}) "
+    from fraisec.migrations.files import read_header
+
+    count = sum(len(op.statements) for op in outcome.plan.ops) + len(outcome.renames)
+    safety = read_header(outcome.text or "").get("safety", "unknown")
+    out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}) "
                "and updated fraisec.sum")
 
 
@@ -335,5 +347,6 @@ def hash_command(ctx: typer.Context, directory: DirOpt = None) -> None:
     if diagnostics:
         report(out, diagnostics)
         raise typer.Exit(ExitCode.ERRORS)
+    mdir.mkdir(parents=True, exist_ok=True)
     path = write_sum(mdir, [(f.name, f.text) for f in files])
     out.status(f"wrote {path} ({len(files)} file{'s' if len(files) != 1 else ''})")
