@@ -43,15 +43,34 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
     differences = tuple(_describe(op) for op in result.ops if op.statements)
     found = [*diagnostics, *result.diagnostics]
     if differences:
+        pending = _pending(database, migrations_dir, history_schema) if database else []
         what = f"the database {_redact(database)}" if database else "the migrations (replayed)"
         found.append(error(
             "FSC513", f"{what} and the schema differ in {len(differences)} "
                       f"place{'s' if len(differences) != 1 else ''}: "
                       + "; ".join(differences[:5]) + (" …" if len(differences) > 5 else ""),
             Location(file=schema_ref) if schema_ref.endswith(".py") else None,
-            hint="Write the missing migration with `fraisec migrate diff NAME`"
-                 + (" and apply it" if database else "") + "."))
+            hint=(f"{len(pending)} migration(s) are not applied to it yet ({', '.join(pending[:3])}"
+                  f"{' …' if len(pending) > 3 else ''}): run `fraisec migrate apply`." if pending
+                  else "Write the missing migration with `fraisec migrate diff NAME`"
+                  + (" and apply it." if database else "."))))
     return Drift(differences, tuple(found))
+
+
+def _pending(database: str, migrations_dir: Path, history_schema: str) -> list[str]:
+    """Files in the directory that the database's history does not list (best effort)."""
+    import psycopg
+
+    from fraisec.migrations.files import discover
+    from fraisec.migrations.history import read_history
+
+    files, _ = discover(migrations_dir)
+    try:
+        with psycopg.connect(database, autocommit=True, connect_timeout=10) as conn:
+            applied = {r.version for r in read_history(conn, history_schema)}
+    except psycopg.Error:
+        return []
+    return [f.name for f in files if f.version not in applied]
 
 
 def _describe(op) -> str:
