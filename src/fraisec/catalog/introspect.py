@@ -257,7 +257,8 @@ class _Builder:
                 continue  # aggregates and window functions: reported by unsupported.sql
             key = x["signature"]
             result[key] = Function(x["schema"], x["name"], x["kind"], x["owner"],
-                                   x["identity_args"], x["result"], x["definition"])
+                                   x["identity_args"], x["result"], x["definition"],
+                                   x["arguments"])
             self._ref("pg_proc", x["oid"], ObjRef("function", key))
         return result, ()
 

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ObjRef:
     """Any catalog object: its kind (a :data:`KINDS` name) and its key in that kind's map."""
 
@@ -33,27 +33,27 @@ class ObjRef:
         return f"{self.kind} {self.key}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schema:
     name: str
     owner: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension:
     name: str
     schema: str
     version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Collation:
     schema: str
     name: str
     props: tuple[tuple[str, str], ...]  # sorted (pg_collation column, value) pairs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Enum:
     schema: str
     name: str
@@ -61,14 +61,14 @@ class Enum:
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompositeAttr:
     name: str
     type: str
     collation: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Composite:
     schema: str
     name: str
@@ -76,7 +76,7 @@ class Composite:
     attributes: tuple[CompositeAttr, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Domain:
     schema: str
     name: str
@@ -88,7 +88,7 @@ class Domain:
     constraints: tuple[tuple[str, str], ...]  # (name, definition)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeqOptions:
     type: str
     start: int
@@ -99,7 +99,7 @@ class SeqOptions:
     cycle: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sequence:
     schema: str
     name: str
@@ -109,7 +109,7 @@ class Sequence:
     unlogged: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     type: str
@@ -122,7 +122,7 @@ class Column:
     is_local: bool  # False: inherited only (from a parent or partitioned table)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     schema: str
     name: str
@@ -148,7 +148,7 @@ class Table:
         return next((c for c in self.columns if c.name == name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constraint:
     table: str  # table key
     name: str
@@ -158,7 +158,7 @@ class Constraint:
     schema: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     schema: str
     name: str
@@ -167,7 +167,7 @@ class Index:
     attached: bool  # a partition's index attached to its parent's index: PostgreSQL makes it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class View:
     schema: str
     name: str
@@ -178,7 +178,7 @@ class View:
     columns: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Function:
     schema: str
     name: str
@@ -187,13 +187,14 @@ class Function:
     identity_args: str
     result: str | None
     definition: str  # pg_get_functiondef: a complete CREATE OR REPLACE statement
+    arguments: str = ""  # with names, modes and defaults (pg_get_function_arguments)
 
     @property
     def is_procedure(self) -> bool:
         return self.kind == "p"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trigger:
     table: str  # table or view key
     name: str
@@ -201,7 +202,7 @@ class Trigger:
     enabled: str  # O A R D
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Policy:
     table: str
     name: str
@@ -212,7 +213,7 @@ class Policy:
     check: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     target: ObjRef
     column: str | None
@@ -221,14 +222,14 @@ class Grant:
     grantable: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     target: ObjRef
     column: str | None
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dependency:
     """``dependent`` (optionally one of its columns) uses ``referenced`` (optionally a column)."""
 
@@ -238,7 +239,7 @@ class Dependency:
     referenced_column: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """An object of a kind fraisec cannot diff yet; reported by name, never skipped silently."""
 
@@ -258,7 +259,7 @@ def _frozen(mapping: Mapping | None = None) -> Mapping:
     return MappingProxyType(dict(mapping or {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """One database's schema: one read-only map per kind, plus edges, grants and comments."""
 

@@ -137,6 +137,9 @@ def _cmp_function(old: Function, new: Function) -> Verdict:
         return None
     if (old.kind, old.result, old.identity_args) != (new.kind, new.result, new.identity_args):
         return ("replace", "signature or return type changed")
+    if old.arguments != new.arguments:
+        # CREATE OR REPLACE cannot remove or change parameter defaults.
+        return ("replace", "parameter defaults changed")
     return ("alter", "body or attributes changed")
 
 

@@ -507,10 +507,15 @@ class _Planner:
             obj = self.des.get(ref)
             baseline = _default_grants(ref)
             wanted = grants_by_ref.get(ref, set())
-            for g in sorted(baseline - wanted, key=_grant_sort):
-                per_ref[ref].append((sql.grant_statement(g, obj, revoke=True), (ref, g.column)))
-            for g in sorted(wanted - baseline, key=_grant_sort):
-                per_ref[ref].append((sql.grant_statement(g, obj, revoke=False), (ref, g.column)))
+            revoked = sorted(baseline - wanted, key=_grant_sort)
+            granted = sorted(wanted - baseline, key=_grant_sort)
+            for stmt in sql.grant_statements(revoked, obj, revoke=True):
+                per_ref[ref].append((stmt, (ref, None)))
+            for stmt in sql.grant_statements(granted, obj, revoke=False):
+                per_ref[ref].append((stmt, (ref, None)))
+            for g in granted:
+                if g.column:  # a column added in this plan exists first
+                    per_ref[ref].append(("", (ref, g.column)))
             for (_cref, column), c in comments_by_ref.get(ref, ()):
                 per_ref[ref].append((sql.comment_statement(c, obj), (ref, column)))
             ch = self.by_ref[ref]
@@ -521,18 +526,24 @@ class _Planner:
                     if stmt:
                         per_ref[ref].append((stmt, (ref, None)))
         # Objects that stay: the grant and comment differences.
+        removed: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_removed, key=_grant_sort):
             if g.target in fresh_refs or self._gone(g.target) or self._column_gone(g.target, g.column):
                 continue
             if self._column_fresh(g.target, g.column):
                 continue
-            per_ref[g.target].append((sql.grant_statement(g, self.cur.get(g.target), revoke=True),
-                                      (g.target, g.column)))
+            removed[g.target].append(g)
+        for ref, items in removed.items():
+            for stmt in sql.grant_statements(items, self.cur.get(ref), revoke=True):
+                per_ref[ref].append((stmt, (ref, None)))
+        added: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_added, key=_grant_sort):
-            if g.target in fresh_refs:
-                continue
-            per_ref[g.target].append((sql.grant_statement(g, self.des.get(g.target), revoke=False),
-                                      (g.target, g.column)))
+            if g.target not in fresh_refs:
+                added[g.target].append(g)
+        for ref, items in added.items():
+            for stmt in sql.grant_statements(items, self.des.get(ref), revoke=False):
+                per_ref[ref].append((stmt, (ref, None)))
+            per_ref[ref] += [("", (ref, g.column)) for g in items if g.column]
         for c in self.changes.comments_removed:
             if c.target in fresh_refs or self._gone(c.target) or self._column_gone(c.target, c.column):
                 continue
@@ -545,7 +556,7 @@ class _Planner:
                                       (c.target, c.column)))
         for ref, items in per_ref.items():
             self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
-                         tuple(s for s, _ in items), "safe", reason="grants, comments, owner"),
+                         tuple(s for s, _ in items if s), "safe", reason="grants, comments, owner"),
                       (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
 
     def _column_gone(self, ref: ObjRef, column: str | None) -> bool:

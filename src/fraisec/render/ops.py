@@ -393,6 +393,29 @@ def grant_statement(g: Grant, target_obj: object, *, revoke: bool) -> str:
         " WITH GRANT OPTION" if g.grantable else "")
 
 
+def grant_statements(grants: list[Grant], target_obj: object, *, revoke: bool) -> list[str]:
+    """One GRANT (or REVOKE) per grantee and grant option for grants on one object, with the
+    privileges (and column privileges) in a stable order."""
+    groups: dict[tuple[str, bool], list[Grant]] = {}
+    for g in grants:
+        groups.setdefault((g.grantee, g.grantable and not revoke), []).append(g)
+    out = []
+    for (grantee, grantable), items in sorted(groups.items()):
+        first = items[0]
+        word, name = object_sql_name(first.target, target_obj)
+        if word in ("VIEW", "MATERIALIZED VIEW"):
+            word = "TABLE"
+        privs = ", ".join(sorted(
+            g.privilege + (f" ({quote_ident(g.column)})" if g.column else "") for g in items))
+        who = "PUBLIC" if grantee == "public" else quote_ident(grantee)
+        if revoke:
+            out.append(f"REVOKE {privs} ON {word} {name} FROM {who}")
+        else:
+            out.append(f"GRANT {privs} ON {word} {name} TO {who}"
+                       + (" WITH GRANT OPTION" if grantable else ""))
+    return out
+
+
 def comment_statement(c: Comment, target_obj: object, *, remove: bool = False) -> str:
     word, name = object_sql_name(c.target, target_obj)
     if c.column:

@@ -3,6 +3,7 @@
 select p.oid, p.oid::regprocedure::text as signature, n.nspname as schema, p.proname as name, p.prokind as kind,
        pg_get_userbyid(p.proowner) as owner,
        pg_get_function_identity_arguments(p.oid) as identity_args,
+       pg_get_function_arguments(p.oid) as arguments,
        pg_get_function_result(p.oid) as result,
        case when p.prokind in ('f', 'p') then pg_get_functiondef(p.oid) end as definition,
        p.provolatile as volatility, p.prosecdef as security_definer, p.proparallel as parallel,
