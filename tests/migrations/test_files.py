@@ -71,7 +71,13 @@ def test_explicit_block_follows_psql_semantics():
     COMMIT;
     CREATE INDEX CONCURRENTLY ix ON a (b);
     """
-    assert _shape(text) == [(False, ["SET"]), (True, ["CREATE", "ALTER"]), (False, ["CREATE"])]
+    assert _shape(text) == [(True, ["SET", "CREATE", "ALTER"]), (False, ["CREATE"])]
+
+
+def test_session_settings_join_the_next_segment():
+    text = "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nSET maintenance_work_mem = '1GB';\n" \
+           "CREATE INDEX CONCURRENTLY ix ON a (id);\nRESET maintenance_work_mem;\n"
+    assert _shape(text) == [(True, ["CREATE"]), (False, ["SET", "CREATE"]), (False, ["RESET"])]
 
 
 def test_misplaced_transaction_control_is_reported_with_its_line():

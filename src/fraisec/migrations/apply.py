@@ -29,7 +29,9 @@ import psycopg
 from fraisec.diagnostics import Diagnostic, Location, Related, error, has_errors
 from fraisec.migrations import history, lock
 from fraisec.migrations.checksum import verify_sum
-from fraisec.migrations.files import MigrationFile, Segment, discover, segments
+from fraisec.migrations.files import (
+    MigrationFile, Segment, discover, is_session_setting, segments,
+)
 from fraisec.migrations.history import DEFAULT_SCHEMA, HistoryRow
 
 __all__ = [
@@ -314,6 +316,12 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
     started = time.monotonic()
     if total == 0:
         _record(conn, settings, planned, 0, 0, 0)
+    # Resuming an interrupted file: the session settings its finished part made are gone with
+    # the old session; set them again before going on.
+    for seg in planned.segments[:planned.resume_from]:
+        for stmt in seg.statements:
+            if is_session_setting(stmt):
+                conn.execute(stmt.raw)
     for index in range(planned.resume_from, total):
         seg = planned.segments[index]
         seg_started = time.monotonic()

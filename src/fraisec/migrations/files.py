@@ -179,17 +179,26 @@ def _loc(file: MigrationFile, stmt: Statement) -> Location:
 
 def _explicit(statements: list[Statement], file: MigrationFile
               ) -> tuple[list[Segment], list[Diagnostic]]:
-    """psql semantics: BEGIN…COMMIT blocks are transactions, the rest runs statement by statement."""
+    """psql semantics: BEGIN…COMMIT blocks are transactions, the rest runs statement by statement.
+
+    A session ``SET`` outside a block joins the segment after it, so it is run again when an
+    interrupted file resumes at that segment (a SET inside a committed transaction lasts for
+    the session, as it would under psql).
+    """
     out: list[Segment] = []
     diagnostics: list[Diagnostic] = []
     block: list[Statement] | None = None
+    settings: list[Statement] = []
     for stmt in statements:
+        if block is None and is_session_setting(stmt):
+            settings.append(stmt)
+            continue
         kw = stmt.keywords
         if _BEGIN.match(kw):
             if block is not None:
                 diagnostics.append(error("FSC509", "BEGIN inside a transaction block", _loc(file, stmt),
                                          hint="Close the previous block with COMMIT first."))
-            block = []
+            block, settings = settings, []
         elif _COMMIT.match(kw):
             if block is None:
                 diagnostics.append(error("FSC509", "COMMIT without BEGIN", _loc(file, stmt)))
@@ -203,7 +212,10 @@ def _explicit(statements: list[Statement], file: MigrationFile
                 diagnostics.append(_non_tx_in_block(file, stmt))
             block.append(stmt)
         else:
-            out.append(Segment(False, (stmt,)))
+            out.append(Segment(False, (*settings, stmt)))
+            settings = []
+    if settings:
+        out.append(Segment(False, tuple(settings)))
     if block is not None:
         diagnostics.append(error("FSC509", "BEGIN without COMMIT", Location(file=str(file.path)),
                                  hint="End the transaction block with COMMIT;."))
@@ -230,6 +242,13 @@ def _implicit(statements: list[Statement], file: MigrationFile
     if run:
         out.append(Segment(True, tuple(run)))
     return out, diagnostics
+
+
+def is_session_setting(stmt: Statement) -> bool:
+    """``SET name …`` / ``RESET …`` that lasts for the session (not ``SET LOCAL``)."""
+    kw = stmt.keywords
+    return (kw.startswith(("SET ", "RESET ")) and not kw.startswith(("SET LOCAL ", "SET TRANSACTION",
+                                                                      "SET CONSTRAINTS")))
 
 
 def _tx_control(file: MigrationFile, stmt: Statement) -> Diagnostic:
