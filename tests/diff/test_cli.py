@@ -132,3 +132,17 @@ def test_no_changes_prints_nothing(make_db, env_var) -> None:
     result = subprocess.run([sys.executable, "-m", "fraisec", "diff", a, b], capture_output=True,
                             text=True, env={**os.environ, env_var: "1"})
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_schema_module_side_converges(pg_server, make_db, tmp_path) -> None:
+    """The bundled example, compiled by fraisec.api.schema_sql, applied, then re-diffed."""
+    schema = Path(__file__).resolve().parents[2] / "examples" / "saas" / "schema.py"
+    live = make_db()
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE app_user; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    first = fraisec("diff", live, str(schema), "--shadow-url", pg_server.url())
+    assert first.returncode == 0, first.stderr
+    assert "CREATE SCHEMA app;" in first.stdout
+    assert psql_apply(live, first.stdout, tmp_path).returncode == 0
+    again = fraisec("diff", live, str(schema), "--shadow-url", pg_server.url(), "--exit-code")
+    assert (again.returncode, again.stdout) == (0, "")

@@ -134,7 +134,7 @@ def _from_module(spec: str, options: SideOptions) -> Catalog:
 # Registered in reverse priority (register_side puts the latest first).
 register_side(_is_module, _from_module)
 register_side(lambda s: Path(s).is_dir(), _from_directory)
-register_side(lambda s: s.endswith(".sql") or Path(s).is_file(), _from_sql_file)
+register_side(lambda s: s.endswith(".sql") or (Path(s).is_file() and not s.endswith(".py")), _from_sql_file)
 register_side(lambda s: s == "empty", _from_empty)
 register_side(is_url, _from_url)
 
