@@ -291,3 +291,46 @@ def test_entity_requires_role_restricts_reads(make_db, tmp_path, role, visible):
                      (json.dumps({"sub": person}), org))
         conn.execute("SET LOCAL ROLE app_user")
         assert conn.execute("SELECT count(*) FROM app.v_invoice").fetchone()[0] == visible
+
+
+GLOBAL_WRITES = """
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+
+@fq.entity
+class Country:
+    identifier: str
+
+@fq.mutation(operation="CREATE")
+def create_country(identifier: str) -> Country: ...
+"""
+
+
+def test_global_writes_need_a_verified_context(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, GLOBAL_WRITES))
+    with psycopg.connect(url) as conn:
+        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
+        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
+        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        conn.execute("INSERT INTO app.tb_country (identifier) VALUES ('fr')")
+    for claims, tenant, succeeded in ((json.dumps({"sub": person}), org, True), ("", "", False)):
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                         (claims, tenant))
+            conn.execute("SET LOCAL ROLE app_user")
+            assert conn.execute("SELECT count(*) AS n FROM app.v_country").fetchone()["n"] == 1  # reads stay open
+            result = conn.execute("SELECT * FROM app.fn_create_country('de')").fetchone()
+            assert result["succeeded"] is succeeded, result
+            conn.rollback()

@@ -96,6 +96,13 @@ def test_generated_sql_applies_and_create_mutations_run(make_db, generated):
         schema, diagnostics = load_ir(str(module))
     assume(schema is not None and not any(d.severity.value == "error" for d in diagnostics))
     url = make_db(render_schema_sql(schema))
+    with psycopg.connect(url) as conn:  # rls.md section 5, check 4 (without tenancy there is no guard)
+        loose = conn.execute("""
+            SELECT c.relname, p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+            WHERE p.polpermissive AND pg_get_expr(p.polwithcheck, p.polrelid) = 'true'
+              AND NOT EXISTS (SELECT FROM pg_policy g WHERE g.polrelid = p.polrelid AND NOT g.polpermissive)
+        """).fetchall()
+        assert loose == [] or not tenancy, (text, loose)
     context = ("", "")
     if tenancy:
         with psycopg.connect(url) as conn:

@@ -287,14 +287,21 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
         rule = _write_rule(model, entity, kind, command)
         if rule is None:
             continue
-        if command == "INSERT":
-            policies.append(_policy(table, "insert", command, check=rule))
-        elif command == "UPDATE":
-            policies.append(_policy(table, "update", command, using=rule, check=rule))
-        else:
-            policies.append(_policy(table, "delete", command, using=rule))
+        policies.append(_command_policy(table, command.lower(), command, rule, restrictive=False))
+        if kind == "global" and model.root is not None:
+            # Shared rows have no tenant to guard; writing them still takes a verified context,
+            # and no permissive rule stands without a restrictive one.
+            context = f"{model.helper('fn_current_tenant_pk')} IS NOT NULL"
+            policies.append(_command_policy(table, f"{command.lower()}_guard", command, context, restrictive=True))
     force = kind == "tenant" and not model.is_identity_table(entity)
     return RlsTable(model.table(entity), force, tuple(policies), model.api_role)
+
+
+def _command_policy(table: str, purpose: str, command: str, rule: str, *, restrictive: bool) -> Policy:
+    """A per-command policy: INSERT checks new rows, DELETE old rows, UPDATE both."""
+    using = rule if command in ("UPDATE", "DELETE") else None
+    check = rule if command in ("INSERT", "UPDATE") else None
+    return _policy(table, purpose, command, using=using, check=check, restrictive=restrictive)
 
 
 def _guard(model: Model, entity: ObjectType, kind: str) -> list[Policy]:
