@@ -176,3 +176,18 @@ def test_quiet_apply_prints_nothing_and_status_works_offline(make_db, tmp_path):
     assert offline.exit_code == 0 and offline.stdout == "unknown   0001_init.sql\n"
     (d / "0001_init.sql").write_text(INIT + "-- edited\n")
     assert run_cli("migrate", "status", "--dir", str(d)).exit_code == 1
+
+
+def test_create_a_hand_written_migration_and_the_fraiseql_names(make_db, tmp_path):
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    created = run_cli("migrate", "create", "Backfill plans", "--dir", str(d))
+    assert created.exit_code == 0, created.output
+    path = d / "0002_backfill_plans.sql"
+    assert "-- generator: hand-written" in path.read_text()
+    path.write_text(path.read_text().replace("BEGIN;\n\nCOMMIT;", "BEGIN;\nUPDATE tb_org SET name = upper(name);\nCOMMIT;"))
+    assert run_cli("migrate", "hash", "--dir", str(d)).exit_code == 0
+    url = make_db()
+    up = run_cli("migrate", "up", "--database", url, "--dir", str(d))  # `fraiseql migrate up`
+    assert up.exit_code == 0, up.output
+    assert query(url, "SELECT name FROM tb_org") == [("ACME",)]
+    assert [r[1] for r in history(url)] == ["0001_init.sql", "0002_backfill_plans.sql"]

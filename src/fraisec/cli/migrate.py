@@ -335,6 +335,33 @@ def repair_command(
     out.status(f"migrate repair: {len(names)} file{'s' if len(names) != 1 else ''} repaired")
 
 
+@migrate_app.command("create")
+def create_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the migration does, e.g. backfill_slugs.")],
+    directory: DirOpt = None,
+) -> None:
+    """Start an empty hand-written migration (a data backfill, say) with the next number."""
+    from fraisec.migrations.checksum import write_sum
+    from fraisec.migrations.files import discover, file_name, next_version, slugify
+
+    out = output(ctx)
+    mdir = _directory(out, directory)
+    files, diagnostics = discover(mdir)
+    if diagnostics:
+        report(out, diagnostics)
+        raise typer.Exit(ExitCode.ERRORS)
+    fname = file_name(next_version(files), slugify(name))
+    text = (f"-- fraisec migration {fname[:-4]}\n-- generator: hand-written\n-- safety: unknown\n"
+            "--\n-- Statements between BEGIN and COMMIT run in one transaction with the history "
+            "row;\n-- put what cannot run in a transaction (CREATE INDEX CONCURRENTLY) after "
+            "COMMIT.\n-- After editing, run `fraisec migrate hash`.\n\nBEGIN;\n\nCOMMIT;\n")
+    mdir.mkdir(parents=True, exist_ok=True)
+    (mdir / fname).write_text(text, encoding="utf-8")
+    write_sum(mdir, [(f.name, f.text) for f in files] + [(fname, text)])
+    out.status(f"wrote {mdir / fname}; edit it, then run `fraisec migrate hash`")
+
+
 @migrate_app.command("hash")
 def hash_command(ctx: typer.Context, directory: DirOpt = None) -> None:
     """Rewrite migrations/fraisec.sum from the files (after editing an unapplied migration)."""
@@ -350,3 +377,9 @@ def hash_command(ctx: typer.Context, directory: DirOpt = None) -> None:
     mdir.mkdir(parents=True, exist_ok=True)
     path = write_sum(mdir, [(f.name, f.text) for f in files])
     out.status(f"wrote {path} ({len(files)} file{'s' if len(files) != 1 else ''})")
+
+
+# The names FraiseQL users know from `fraiseql migrate …` (confiture): same commands, hidden.
+migrate_app.command("up", hidden=True)(apply_command)
+migrate_app.command("generate", hidden=True)(diff_command)
+migrate_app.command("validate", hidden=True)(check_command)
