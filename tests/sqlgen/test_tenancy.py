@@ -207,3 +207,19 @@ def test_the_runtime_toml_settings_alone_are_enough(saas):
                      (ALICE, GLOBEX))
         conn.execute("SET LOCAL ROLE app_user")
         assert conn.execute("SELECT count(*) FROM app.v_project").fetchone()[0] == 0
+
+
+# -- negative controls: what the tests above would see without the generated protections ----
+
+@pytest.mark.parametrize("sabotage", [
+    "ALTER VIEW app.v_project RESET (security_invoker)",          # a default (definer) view
+    "DROP POLICY rls_project_tenant_guard ON app.tb_project",     # no restrictive guard
+])
+def test_without_each_protection_the_read_test_would_fail(saas, sabotage):
+    saas.admin("ALTER VIEW app.v_project OWNER TO postgres" if "VIEW" in sabotage else "SELECT 1")
+    saas.admin(sabotage)
+    # Carol belongs to both organizations and selected acme: only the guard keeps globex out
+    # (for a single-organization user the join to the RLS-filtered organization would, too).
+    with saas.request(CAROL, ACME) as conn:
+        seen = identifiers(conn, "SELECT data->>'identifier' AS i FROM app.v_project")
+    assert "globex-doomsday" in seen  # the leak test_members_of_several_tenants… guards against
