@@ -43,7 +43,7 @@ from fraisec.catalog.model import (
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.diff import Change, Changes
 from fraisec.render import ops as sql
-from fraisec.render.quoting import quote_ident
+from fraisec.render.quoting import qualified, quote_ident
 
 __all__ = ["Op", "Plan", "Safety", "plan"]
 
@@ -129,6 +129,8 @@ class _Planner:
         self.nodes: dict[str, _Node] = {}
         self.diagnostics: list[Diagnostic] = []
         self.default_resets: set[tuple[str, str]] = set()
+        # Enums recreated while table columns use them: (table key, column) per enum.
+        self.enum_retypes: dict[ObjRef, list[tuple[str, str]]] = defaultdict(list)
         self.cur_rdeps = _index(current.dependencies, by="referenced")
         self.des_deps = _index(desired.dependencies, by="dependent")
 
@@ -223,6 +225,11 @@ class _Planner:
         if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
             if old_col.type != new_col.type or old_col.collation != new_col.collation:
                 return  # the column moves off the type before the type is dropped
+            if ref.kind == "enum":
+                # Old type renamed aside, new one created, the column converted through text.
+                self.enum_retypes[ref].append((z.key, dep.dependent_column))
+                queue.append((z, dep.dependent_column, "type"))
+                return
             self.diagnostics.append(error(
                 "FSC403", f"column {z.key}.{quote_ident(dep.dependent_column)} uses {ref}, "
                 f"which must be dropped and created again",
@@ -238,7 +245,9 @@ class _Planner:
         return node
 
     def _ops_for(self, ch: Change) -> None:
-        if ch.action in ("drop", "replace"):
+        if ch.kind == "enum" and ch.action == "replace" and self.enum_retypes.get(ch.ref):
+            self._enum_swap_ops(ch)
+        elif ch.action in ("drop", "replace"):
             self._drop_op(ch)
         if ch.action in ("create", "replace"):
             self._create_op(ch)
@@ -259,6 +268,35 @@ class _Planner:
             safety = "safe"
         self._add(Op(f"drop:{ref}", ch.kind, ch.key, "drop", tuple(statements), safety,
                      reason=ch.reason), (1, _DROP_ORDER[ch.kind], ch.key), drops=[(ref, None)])
+
+    def _enum_swap_ops(self, ch: Change) -> None:
+        """An enum losing or reordering values while columns use it: rename the old type aside,
+        create the new one, convert each column through text (rows holding a removed value make
+        the cast fail: nothing is lost silently), then drop the old type."""
+        ref, old = ch.ref, ch.old
+        aside = f"{old.name}__fraisec_old"
+        self._add(Op(f"drop:{ref}", "enum", ch.key, "drop",
+                     (f"ALTER TYPE {ch.key} RENAME TO {quote_ident(aside)}",), "destructive",
+                     reason=ch.reason), (1, _DROP_ORDER["enum"], ch.key))
+        for table_key, column in sorted(set(self.enum_retypes[ref])):
+            table_ref = ObjRef("table", table_key)
+            old_col = self.cur.table[table_key].column(column)
+            new_col = self.des.table[table_key].column(column)
+            name = quote_ident(column)
+            statements = []
+            if old_col.default is not None:
+                statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} DROP DEFAULT")
+            statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} TYPE {new_col.type} "
+                              f"USING {name}::text::{new_col.type}")
+            if new_col.default is not None:
+                statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} SET DEFAULT {new_col.default}")
+            self._add(Op(f"retype:{ref}:{table_key}:{column}", "table", table_key, "alter column",
+                         tuple(statements), "destructive", reason=f"{ch.key} recreated"),
+                      (2, 30, table_key, column), creates=[(table_ref, column)],
+                      drops=[(table_ref, column)], after=[f"column:{table_ref}:{column}"])
+        self._add(Op(f"drop-aside:{ref}", "enum", ch.key, "drop renamed",
+                     (f"DROP TYPE {qualified(old.schema, aside)}",), "safe",
+                     reason="old values replaced"), (3, 99, ch.key), drops=[(ref, None)])
 
     def _parent_dropped(self, obj) -> bool:
         ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
