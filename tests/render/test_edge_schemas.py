@@ -334,3 +334,55 @@ def test_global_writes_need_a_verified_context(make_db, tmp_path):
             result = conn.execute("SELECT * FROM app.fn_create_country('de')").fetchone()
             assert result["succeeded"] is succeeded, result
             conn.rollback()
+
+
+CUSTOM_NAMES = """
+fq.tenancy(tenant="Org", claim="tenant", user="Person", membership="Seat", schema="api",
+           private_schema="api_internal", api_role="web_user", owner_role="web_owner")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+
+@fq.entity(tenant=True)
+class Note:
+    identifier: str
+    org: Org
+
+@fq.mutation(operation="CREATE")
+def create_note(identifier: str) -> Note: ...
+
+fq.observer(Note, on="INSERT", subject="notes.created")
+"""
+
+
+def test_custom_schema_and_role_names_are_used_everywhere(make_db, tmp_path):
+    text = _sql(tmp_path, CUSTOM_NAMES)
+    # (app.tenant_id and app.user_id are setting names, not the schema)
+    for default in ("app.tb_", "app.v_", "app.fn_", "app.mutation", "app_private", "app_user", "app_owner"):
+        assert default not in text, default
+    url = make_db(text)
+    with psycopg.connect(url) as conn:
+        org = conn.execute("INSERT INTO api.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
+        person = conn.execute("INSERT INTO api.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
+        conn.execute("INSERT INTO api.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                     (json.dumps({"sub": person}), org))
+        conn.execute("SET LOCAL ROLE web_user")
+        assert conn.execute("SELECT * FROM api.fn_create_note('n')").fetchone()["succeeded"]
+        conn.commit()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT subject FROM api_internal.tb_outbox_event").fetchall() == [("notes.created",)]
+        owners = conn.execute("SELECT DISTINCT relowner::regrole::text FROM pg_class WHERE relnamespace = 'api'::regnamespace").fetchall()
+        assert owners == [("web_owner",)]

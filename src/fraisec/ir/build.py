@@ -132,7 +132,7 @@ class _Builder:
                         hint="Declare tenancy once per schema.",
                         related=[Related(message="first declared here", location=_loc(first.location))])
         opts = dict(first.options)
-        settings = Settings(**{k: opts.pop(k) for k in ("schema", "private_schema", "api_role", "owner_role")
+        settings = Settings(**{k: opts.pop(k) for k in ("private_schema", "api_role", "owner_role")
                                if k in opts and isinstance(opts[k], str)} |
                             ({"schema_name": first.options["schema"]} if "schema" in first.options else {}))
         opts.pop("schema", None)
