@@ -8,7 +8,6 @@ Both are deterministic: the same IR gives byte-identical text.
 
 from __future__ import annotations
 
-from fraisec.ir.model import Schema
 from fraisec.render.sql import render_runtime_toml, render_schema_sql
 
 __all__ = ["render_runtime_toml", "render_schema_sql"]
