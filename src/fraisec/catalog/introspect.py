@@ -31,7 +31,7 @@ from fraisec.render.quoting import quote_ident, qualified
 
 __all__ = ["QUERY_COUNT", "IntrospectionError", "introspect", "introspect_url"]
 
-QUERY_COUNT = len(queries.QUERY_NAMES)
+QUERY_COUNT = len(queries.QUERY_NAMES)  # plus 4 statements of transaction set-up and end
 
 Row = dict[str, Any]
 OidMap = dict[tuple[str, int], ObjRef]
@@ -61,6 +61,7 @@ def _run_queries(conn: psycopg.Connection) -> dict[str, list[Row]]:
             cur.execute("begin isolation level repeatable read read only")
             try:
                 cur.execute("set local search_path = ''")
+                cur.execute("set local work_mem = '64MB'")  # catalog joins in memory
                 for name in queries.QUERY_NAMES:
                     try:
                         cur.execute(queries.load(name))

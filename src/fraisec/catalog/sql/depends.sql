@@ -2,6 +2,7 @@
 -- view, column defaults as their column, row types as their relation and array types as their
 -- element type, so that the introspector can map both ends to catalog objects by oid; a
 -- referenced object that belongs to an extension is reported with the extension's oid.
+-- Unordered: the introspector sorts the mapped edges itself (sorting here spilled to disk).
 select
   case when e.classid in ('pg_rewrite'::regclass, 'pg_attrdef'::regclass) then 'pg_class'
        else e.classid::regclass::text end as classid,
@@ -30,4 +31,3 @@ left join pg_attribute ra on e.refclassid = 'pg_class'::regclass and e.refobjsub
 left join pg_depend x on x.classid = e.refclassid and x.objid = e.refobjid and x.deptype = 'e'
 where e.deptype in ('n', 'a') and e.objid >= 16384 and e.refobjid >= 16384
   and coalesce(rw.ev_class, ad.adrelid, e.objid) <> e.refobjid  -- a view's rule on its own view
-order by 1, 2, 3, 4, 5, 6
