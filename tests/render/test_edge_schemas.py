@@ -386,3 +386,68 @@ def test_custom_schema_and_role_names_are_used_everywhere(make_db, tmp_path):
         assert conn.execute("SELECT subject FROM api_internal.tb_outbox_event").fetchall() == [("notes.created",)]
         owners = conn.execute("SELECT DISTINCT relowner::regrole::text FROM pg_class WHERE relnamespace = 'api'::regnamespace").fetchall()
         assert owners == [("web_owner",)]
+
+
+CASCADE_OBSERVED = """
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+
+@fq.entity(tenant=True)
+class Board:
+    identifier: str
+    org: Org
+
+@fq.entity(tenant=True)
+class Card:
+    identifier: str
+    org: Org
+    board: Board = fq.field(on_delete="cascade")
+
+@fq.entity(tenant=True, activity_log=True)
+class Activity:
+    org: Org
+    actor_id: ID
+    entity_type: str
+    entity_id: ID
+    action: str
+
+@fq.mutation(operation="DELETE")
+def delete_board(id: ID) -> Board: ...
+
+fq.observer(Card, on="DELETE", subject="cards.deleted", activity=True)
+"""
+
+
+def test_an_observer_fired_by_a_cascaded_delete_still_writes_its_event(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, CASCADE_OBSERVED))
+    with psycopg.connect(url) as conn:
+        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
+        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
+        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        board = conn.execute("INSERT INTO app.tb_board (fk_org, identifier) VALUES (1, 'b') RETURNING id").fetchone()[0]
+        conn.execute("INSERT INTO app.tb_card (fk_org, fk_board, identifier) VALUES (1, 1, 'c1'), (1, 1, 'c2')")
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                     (json.dumps({"sub": person}), org))
+        conn.execute("SET LOCAL ROLE app_user")
+        result = conn.execute("SELECT * FROM app.fn_delete_board(%s)", (board,)).fetchone()
+        assert result["succeeded"], result
+        conn.commit()
+    with psycopg.connect(url) as conn:
+        events = conn.execute("SELECT subject, tenant_id::text, data->>'identifier' FROM app_private.tb_outbox_event "
+                              "ORDER BY 3").fetchall()
+        assert events == [("cards.deleted", org, "c1"), ("cards.deleted", org, "c2")]
+        assert conn.execute("SELECT count(*) FROM app.tb_activity").fetchone()[0] == 2

@@ -279,6 +279,7 @@ class ObserverFn:
     channel: str
     activity_table: str | None
     activity: tuple[tuple[str, str], ...]  # (column, value)
+    internal: tuple[str, ...]  # pk and fk columns, left out of the fallback data
     actor: str | None  # SQL for the acting user's uuid, when the log records one
     actor_required: bool  # NOT NULL actor column: changes without a user log no activity
 
@@ -324,6 +325,7 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         view=qualified(model.app, entity.entity.view), tenant_id=tenant_id,
         outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
         activity_table=activity_table, activity=activity, actor=actor, actor_required=actor_required,
+        internal=(entity.entity.pk_column, *(f.column for f in entity.fields if f.relation)),
     )
 
 
