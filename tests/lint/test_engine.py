@@ -195,3 +195,8 @@ def test_squawk_findings_can_be_silenced(tmp_path: Path) -> None:
     migration.write_text("-- fraisec: ignore-file FSC390\nCREATE INDEX ix ON tb_project (name);\n")
     expected = [] if shutil.which("squawk") else ["FSC391"]
     assert [d.code for d in squawk_lint([str(migration)])] == expected
+
+
+def test_bom_and_crlf_files_are_read() -> None:
+    text = "\ufeff" + (RULES_DIR / "FSC301.sql").read_text().replace("\n", "\r\n")
+    assert _codes([("a.sql", text)]) == [("FSC301", 10)]

@@ -169,7 +169,10 @@ def _mask(text: str) -> _Masked:
 
     while i < n:
         c = text[i]
-        if c == "-" and text.startswith("--", i):
+        if c == "\ufeff":  # a byte-order mark is not a token
+            out[i] = " "
+            i += 1
+        elif c == "-" and text.startswith("--", i):
             j = text.find("\n", i)
             j = n if j < 0 else j
             blank(i, j)
