@@ -238,13 +238,19 @@ class Card:
     identifier: str
     org: Org
     board: Board | None = fq.field(on_delete="set null")
-    pinned: Board | None = fq.field(on_delete="cascade; DROP TABLE app.tb_org")
 """
+
+
+def test_unknown_on_delete_action_is_refused_not_spliced(tmp_path):
+    module = tmp_path / "schema.py"
+    module.write_text(HEADER + textwrap.dedent(ON_DELETE) +
+                      '    pinned: Board | None = fq.field(on_delete="cascade; DROP TABLE app.tb_org")\n')
+    text, diagnostics = schema_sql(str(module))
+    assert text is None and [d.code for d in diagnostics] == ["FSC209"]
 
 
 def test_on_delete_set_null_keeps_the_tenant_column(make_db, tmp_path):
     text = _sql(tmp_path, ON_DELETE)
-    assert "DROP TABLE" not in text  # an unknown action is not spliced into SQL
     url = make_db(text)
     with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o')")

@@ -147,3 +147,30 @@ class Note:
     body: str
 """)
     assert codes(diagnostics) == ["FSC208"]
+
+
+def test_unscoped_entity_referencing_the_tenant_root(tmp_path):
+    diagnostics = _diagnostics(tmp_path, TENANCY + """
+@fq.entity
+class Invoice:
+    organization: Organization
+    total: int
+""")
+    assert codes(diagnostics) == ["FSC207"]
+
+
+def test_unknown_on_delete_action(tmp_path):
+    diagnostics = _diagnostics(tmp_path, TENANCY + """
+@fq.entity(tenant=True)
+class Note:
+    organization: Organization
+    project: Project = fq.field(on_delete="DROP EVERYTHING")
+""")
+    assert codes(diagnostics) == ["FSC209"] and "on_delete" in diagnostics[0].message
+
+
+def test_activity_observer_needs_an_activity_log_entity(tmp_path):
+    diagnostics = _diagnostics(tmp_path, TENANCY + """
+fq.observer(Project, on="INSERT", subject="p.created", activity=True)
+""")
+    assert codes(diagnostics) == ["FSC211"]

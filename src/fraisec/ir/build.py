@@ -18,7 +18,8 @@ from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
 from fraisec.ir.model import (
     Argument, Default, EntityInfo, EnumType, Field, InjectParam, InputType, Interface, Kind,
-    Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Tenancy, TypeRef, Union,
+    ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Tenancy, TypeRef,
+    Union,
 )
 from fraisec.ir.scalars import sql_type_for
 from fraisec.load import display_path
@@ -295,6 +296,10 @@ class _Builder:
                             location, hint="Write `id: ID`, or leave it out (it is implicit).")
             return field.model_copy(update={"column": "id", "sql_type": "uuid"})
         if ref.kind is Kind.OBJECT and ref.name in self.entity_names and not ref.is_list:
+            if field.on_delete is not None and " ".join(str(field.on_delete).upper().split()) not in ON_DELETE_ACTIONS:
+                self.report("FSC209", f"on_delete={field.on_delete!r} of '{cdef.name}.{field.name}' is not a "
+                            "foreign key action", location,
+                            hint=f"Use one of {', '.join(ON_DELETE_ACTIONS)}.")
             return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": "bigint",
                                             "relation": ref.name})
         if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
@@ -514,6 +519,12 @@ class _Builder:
         if not isinstance(odef.subject, str) or not odef.subject:
             self.report("FSC211", "observer subject must be a non-empty string", odef.location,
                         hint='e.g. subject="saas.project.created"')
+            return None
+        if odef.options.get("activity") and not any(
+                c.kind == "entity" and c.options.get("activity_log") for c in self.raw.classes):
+            self.report("FSC211", "observer activity=True, but no entity is declared "
+                        "@entity(activity_log=True)", odef.location,
+                        hint="Declare the activity-log entity, or drop activity=True.")
             return None
         default_name = f"{naming.snake(name)}_{event.lower()}"
         return Observer(name=odef.options.get("name") or default_name, entity=name, event=event,

@@ -14,10 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from fraisec.diagnostics import Location
 
 __all__ = [
-    "Argument", "Default", "EntityInfo", "EnumType", "Field", "InjectParam", "InputType",
+    "ON_DELETE_ACTIONS", "Argument", "Default", "EntityInfo", "EnumType", "Field", "InjectParam", "InputType",
     "Interface", "Kind", "Mutation", "ObjectType", "Observer", "Query", "Scalar", "Schema",
     "Settings", "Tenancy", "TypeRef", "Union",
 ]
+
+
+# Foreign key ON DELETE actions a relation may declare (fq.field(on_delete=…)).
+ON_DELETE_ACTIONS = ("CASCADE", "RESTRICT", "NO ACTION", "SET NULL", "SET DEFAULT")
 
 
 class _Frozen(BaseModel):

@@ -11,7 +11,7 @@ import graphlib
 from dataclasses import dataclass, field
 
 from fraisec.ir import naming
-from fraisec.ir.model import Default, Field, ObjectType
+from fraisec.ir.model import ON_DELETE_ACTIONS, Default, Field, ObjectType
 from fraisec.render.model import Model, ident, object_name
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
@@ -214,9 +214,6 @@ def foreign_keys(model: Model) -> list[ForeignKey]:
     return result
 
 
-_ON_DELETE = ("CASCADE", "RESTRICT", "NO ACTION", "SET NULL", "SET DEFAULT")
-
-
 def _on_delete(action: str | None, column: str, *, composite: bool) -> str | None:
     """The ON DELETE action, from a fixed list (never the author's text spliced into SQL).
 
@@ -224,8 +221,8 @@ def _on_delete(action: str | None, column: str, *, composite: bool) -> str | Non
     (PostgreSQL 15): the tenant column is NOT NULL and must not change.
     """
     normalized = " ".join(action.upper().split()) if action else None
-    if normalized not in _ON_DELETE:
-        return None  # not a known action: left out (NO ACTION); validate does not flag it yet
+    if normalized not in ON_DELETE_ACTIONS:
+        return None  # validation reports it (FSC209); never splice unknown text into SQL
     if composite and normalized.startswith("SET "):
         return f"{normalized} ({ident(column)})"
     return normalized

@@ -14,8 +14,11 @@ def tenant_scoped_references(schema: Schema) -> Iterator[Diagnostic]:
     """Seed 002's tb_task: an unscoped table pointing at tenant rows leaks them across tenants."""
     if schema.tenancy is None:
         return
+    # Rows pointing at the tenant root are tenant data too: unscoped, every request reads them.
     scoped = {e.name for e in schema.entities if e.entity and e.entity.tenant_field}
-    identity = {schema.tenancy.tenant_entity, schema.tenancy.user_entity}
+    scoped.add(schema.tenancy.tenant_entity)
+    # The identity tables are guarded by the generated membership policies, not a tenant column.
+    identity = {schema.tenancy.tenant_entity, schema.tenancy.user_entity, schema.tenancy.membership_entity}
     for entity in schema.entities:
         if entity.name in scoped or entity.name in identity:
             continue
