@@ -191,3 +191,19 @@ def test_create_a_hand_written_migration_and_the_fraiseql_names(make_db, tmp_pat
     assert up.exit_code == 0, up.output
     assert query(url, "SELECT name FROM tb_org") == [("ACME",)]
     assert [r[1] for r in history(url)] == ["0001_init.sql", "0002_backfill_plans.sql"]
+
+
+def test_set_role_in_a_file_neither_blocks_the_history_nor_leaks(make_db, tmp_path):
+    url = make_db("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'owner_x') "
+                  "THEN CREATE ROLE owner_x NOLOGIN; END IF; END $$;"
+                  "GRANT CREATE ON SCHEMA public TO owner_x;")
+    d = write_migrations(tmp_path / "m", {
+        "0001_owned.sql": "SET ROLE owner_x;\nCREATE TABLE owned (id int);\n",
+        "0002_next.sql": "CREATE TABLE after_it (id int);\n"})
+    result = _apply(url, d)
+    assert result.exit_code == 0, result.output
+    owners = dict(query(url, "SELECT relname::text, pg_get_userbyid(relowner)::text FROM pg_class "
+                             "WHERE relname IN ('owned', 'after_it')"))
+    assert owners == {"owned": "owner_x", "after_it": "postgres"}
+    assert query(url, "SELECT applied_by FROM fraisec_history.migrations ORDER BY version") == [
+        ("postgres",), ("postgres",)]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Literal
 
 import psycopg
+from psycopg import sql
 
 from fraisec.diagnostics import Diagnostic, Location, Related, error, has_errors
 from fraisec.migrations import history, lock
@@ -332,8 +333,10 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
         else:
             _run(conn, f, seg, index, planned)
             _record(conn, settings, planned, index + 1, total, _ms(seg_started))
-    # SET in one file must not leak into the next: each file starts from a clean session.
+    # SET in one file must not leak into the next: each file starts from a clean session
+    # (RESET ALL leaves the role alone, so SET ROLE is undone explicitly).
     conn.execute("RESET ALL")
+    conn.execute("RESET ROLE")
     _session_settings(conn)
     ms = _ms(started)
     notify(f"applied {f.name} ({ms} ms)")
@@ -342,10 +345,17 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
 
 def _record(conn: psycopg.Connection, settings: Settings, planned: PlannedFile, done: int,
             total: int, ms: int) -> None:
+    """Write the file's row as the connecting role, even when the file did SET ROLE (an
+    application role may not write fraisec's history); the file's role is restored after."""
     f = planned.file
+    same, role = conn.execute("SELECT current_user = session_user, current_user::text").fetchone()
+    if not same:
+        conn.execute("RESET ROLE")
     history.record(conn, settings.history_schema, version=f.version, name=f.name,
                    checksum=f.checksum, duration_ms=ms, client=_client(), kind="apply",
                    steps_done=done, steps_total=total)
+    if not same:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
 
 
 def _ms(since: float) -> int:
