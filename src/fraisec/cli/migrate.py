@@ -1,4 +1,5 @@
-"""``fraisec migrate …``: diff, apply, status, check, baseline, repair, hash.
+"""``fraisec migrate …``: diff, create, apply, status, check, baseline, repair, hash
+(and the FraiseQL names ``up``, ``generate``, ``validate``, hidden).
 
 Exit codes: 0 ok, 1 errors (a failing file, a tampered directory, …), 3 drift (``check``),
 4 destructive change refused without ``--unsafe`` (``diff``), 5 the migration lock was held by
