@@ -154,6 +154,7 @@ def test_fraisec_diff_accepts_the_migrations_side(project):
     _ok("migrate", "diff", "init")
     assert _ok("diff", "migrations", "empty", "--unsafe").stdout.count("DROP TABLE app.tb_book") == 1
     assert _ok("diff", "empty", "migrations").stdout.count("CREATE TABLE app.tb_book") == 1
+    assert _ok("diff", "migrations", "schema.py").stdout == ""  # the history equals the schema
 
 
 @pytest.fixture
