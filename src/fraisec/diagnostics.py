@@ -186,6 +186,7 @@ CODES: dict[str, str] = {
     "FSC514": "migrations could not be replayed",
     "FSC515": "unknown migration version",
     "FSC516": "database error outside a migration file",
+    "FSC517": "baseline refused: the database differs from the migrations",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -113,8 +113,18 @@ def test_baseline_adopts_an_existing_database(make_db, tmp_path):
     assert query(url, "SELECT version, kind FROM fraisec_history.migrations") == [(1, "baseline")]
     assert _apply(url, d).exit_code == 0  # only 0002 runs: 0001 would fail (table exists)
     assert query(url, "SELECT plan FROM tb_org") == [("free",)]
-    again = run_cli("migrate", "baseline", "--database", url, "--dir", str(d))
+    again = run_cli("migrate", "baseline", "--database", url, "--dir", str(d), "--force")
     assert again.exit_code == 1 and "FSC511" in again.output
+
+
+def test_baseline_refuses_a_database_without_the_schema_it_would_adopt(make_db, tmp_path):
+    url = make_db("CREATE TABLE tb_org (id int PRIMARY KEY);")  # no name column
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    refused = run_cli("migrate", "baseline", "--database", url, "--dir", str(d))
+    assert refused.exit_code == 1 and "FSC517" in refused.output and "name" in refused.stdout
+    assert history(url) == []
+    forced = run_cli("migrate", "baseline", "--database", url, "--dir", str(d), "--force")
+    assert forced.exit_code == 0 and [r[1] for r in history(url)] == ["0001_init.sql"]
 
 
 def test_lock_held_by_another_session_times_out_with_exit_5(make_db, tmp_path):

@@ -300,17 +300,40 @@ def baseline_command(
     database: RequiredDatabaseOpt,
     version: Annotated[Optional[str], typer.Option(
         "--version", help="Adopt files up to this version (default: all).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Adopt even when the database differs from what the files produce.")] = False,
     directory: DirOpt = None,
+    shadow_url: ShadowOpt = None,
     history_schema: HistoryOpt = "fraisec_history",
     lock_timeout: LockOpt = 60.0,
 ) -> None:
-    """Adopt an existing database: record migrations as applied without running them."""
+    """Adopt an existing database: record migrations as applied without running them.
+
+    First the files are replayed into the shadow and compared with the database: adopting
+    files whose schema the database does not have is refused (FSC517) unless --force.
+    """
     from fraisec.migrations.apply import baseline
+    from fraisec.migrations.drift import adoption_differences
 
     out = output(ctx)
     mdir = _directory(out, directory)
+    upto = _version(version, "--version")
+    if not force:
+        with out.progress("replaying the migrations to compare with the database"):
+            differences = _run_guarded(out, lambda: adoption_differences(
+                database, mdir, upto, shadow_url=shadow_url, history_schema=history_schema))
+        if differences:
+            for line in differences:
+                out.data(f"{line}\n")
+            report(out, [error(
+                "FSC517", f"the database is not what the migrations produce ({len(differences)} "
+                          "difference(s)): " + "; ".join(differences[:5])
+                          + (" …" if len(differences) > 5 else ""),
+                hint="Baseline up to an earlier --version, or apply the missing changes first. "
+                     "--force adopts anyway.")])
+            raise typer.Exit(ExitCode.ERRORS)
     chosen = _run_guarded(out, lambda: baseline(database, mdir, _settings(history_schema, lock_timeout),
-                                                _version(version, "--version")))
+                                                upto))
     for f in chosen:
         out.status(f"baseline {f.name}")
     out.status(f"migrate baseline: recorded {len(chosen)} file{'s' if len(chosen) != 1 else ''} "

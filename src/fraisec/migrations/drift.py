@@ -57,6 +57,21 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
     return Drift(differences, tuple(found))
 
 
+def adoption_differences(database: str, migrations_dir: Path, upto: int | None, *,
+                         shadow_url: str | None = None,
+                         history_schema: str = "fraisec_history") -> tuple[str, ...]:
+    """What ``migrate baseline`` would wrongly assume: how the database differs from the
+    schema the files up to ``upto`` produce (empty: adopting them is safe)."""
+    from fraisec.diff import diff
+    from fraisec.migrations.replay import database_catalog, history_catalog
+    from fraisec.plan import plan as make_plan
+
+    replayed = history_catalog(migrations_dir, shadow_url, upto=upto)
+    live = database_catalog(database, history_schema)
+    result = make_plan(diff(live, replayed), live, replayed)
+    return tuple(_describe(op) for op in result.ops if op.statements)
+
+
 def _pending(database: str, migrations_dir: Path, history_schema: str) -> list[str]:
     """Files in the directory that the database's history does not list (best effort)."""
     import psycopg

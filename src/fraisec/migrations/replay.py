@@ -27,18 +27,20 @@ __all__ = ["database_catalog", "desired_catalog", "history_catalog", "history_so
            "without_schemas"]
 
 
-def history_sources(directory: Path) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """The migration files as (path, text), refusing a directory that is not intact."""
+def history_sources(directory: Path, upto: int | None = None
+                    ) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """The migration files (up to version ``upto``) as (path, text), refusing a directory that
+    is not intact."""
     files, _parsed, diagnostics = load_directory(directory)
     if has_errors(diagnostics):
         return [], diagnostics
-    return [(str(f.path), f.text) for f in files], diagnostics
+    return [(str(f.path), f.text) for f in files if upto is None or f.version <= upto], diagnostics
 
 
 def history_catalog(directory: Path, shadow_url: str | None = None,
-                    extra: Sequence[tuple[str, str]] = ()) -> Catalog:
-    """Replay the history (then ``extra`` SQL) into a shadow and introspect it."""
-    sources, diagnostics = history_sources(directory)
+                    extra: Sequence[tuple[str, str]] = (), upto: int | None = None) -> Catalog:
+    """Replay the history (up to ``upto``, then ``extra`` SQL) into a shadow and introspect it."""
+    sources, diagnostics = history_sources(directory, upto)
     if has_errors(diagnostics):
         raise CatalogError(diagnostics)
     try:
