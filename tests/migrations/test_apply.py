@@ -217,3 +217,16 @@ def test_set_role_in_a_file_neither_blocks_the_history_nor_leaks(make_db, tmp_pa
     assert owners == {"owned": "owner_x", "after_it": "postgres"}
     assert query(url, "SELECT applied_by FROM fraisec_history.migrations ORDER BY version") == [
         ("postgres",), ("postgres",)]
+
+
+def test_statement_lock_timeout_fails_the_file_instead_of_queueing(make_db, tmp_path):
+    url = make_db(INIT)
+    d = write_migrations(tmp_path / "m", {"0001_plan.sql": "ALTER TABLE tb_org ADD COLUMN plan text;\n"})
+    with psycopg.connect(url) as reader:  # a long transaction holding a lock on the table
+        reader.execute("SELECT * FROM tb_org")
+        result = _apply(url, d, "--statement-lock-timeout", "0.3", "--lock-timeout", "5")
+        assert result.exit_code == 1
+        assert "FSC507" in result.output and "55P03" in result.output  # lock_not_available
+    assert history(url) == []
+    assert _apply(url, d, "--statement-lock-timeout", "5").exit_code == 0  # the reader is gone
+    assert query(url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'plan'") == [(1,)]

@@ -47,10 +47,11 @@ def _directory(out: Output, given: Path | None) -> Path:
     return given if given is not None else project_or_exit(out).migrations_dir
 
 
-def _settings(history_schema: str, lock_timeout: float):
+def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None):
     from fraisec.migrations.apply import Settings
 
-    return Settings(history_schema=history_schema, lock_timeout_s=lock_timeout)
+    return Settings(history_schema=history_schema, lock_timeout_s=lock_timeout,
+                    statement_lock_timeout_s=statement_lock_timeout)
 
 
 def _version(text: str | None, option: str) -> int | None:
@@ -198,13 +199,16 @@ def apply_command(
     to: Annotated[Optional[str], typer.Option("--to", help="Stop after this version.")] = None,
     history_schema: HistoryOpt = "fraisec_history",
     lock_timeout: LockOpt = 60.0,
+    statement_lock_timeout: Annotated[Optional[float], typer.Option(
+        "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
+        "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
 ) -> None:
     """Apply pending migrations in order, each in its own transaction, under an advisory lock."""
     from fraisec.migrations.apply import apply
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    settings = _settings(history_schema, lock_timeout)
+    settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
     to_version = _version(to, "--to")
     with out.progress("applying migrations"):
         result = _run_guarded(out, lambda: apply(database, mdir, settings, dry_run=dry_run,

@@ -55,7 +55,11 @@ class MigrationError(Exception):
 @dataclass(frozen=True)
 class Settings:
     history_schema: str = DEFAULT_SCHEMA
-    lock_timeout_s: float = 60.0
+    lock_timeout_s: float = 60.0  # waiting for another applier (the advisory lock)
+    # Each statement's wait for a table lock (PostgreSQL lock_timeout); None: no limit. A
+    # migration stuck behind a long transaction then fails and rolls back instead of queueing
+    # every query on the table behind it.
+    statement_lock_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ def _client() -> str:
     return f"{user}@{socket.gethostname()} fraisec {__version__}"
 
 
-def _connect(url: str) -> psycopg.Connection:
+def _connect(url: str, settings: Settings = Settings()) -> psycopg.Connection:
     try:
         conn = psycopg.connect(url, autocommit=True,
                                application_name=f"fraisec migrate ({_client()})"[:63])
@@ -187,23 +191,25 @@ def _connect(url: str) -> psycopg.Connection:
         raise MigrationError([error("FSC902", f"cannot connect to the database: "
                                               f"{str(exc).strip().splitlines()[0]}",
                                     hint="Check --database (a postgresql:// URL).")]) from None
-    _session_settings(conn)
+    _session_settings(conn, settings)
     return conn
 
 
-def _session_settings(conn: psycopg.Connection) -> None:
+def _session_settings(conn: psycopg.Connection, settings: Settings) -> None:
     # A killed applier's backend notices the closed socket within a second even mid-statement,
     # so its transaction rolls back and the lock is released promptly (PostgreSQL 14+).
     if conn.info.server_version >= 140000:
         conn.execute("SET client_connection_check_interval = 1000")
+    if settings.statement_lock_timeout_s is not None:
+        conn.execute(f"SET lock_timeout = '{max(int(settings.statement_lock_timeout_s * 1000), 1)}ms'")
 
 
 @contextmanager
-def _session(url: str) -> Iterator[psycopg.Connection]:
+def _session(url: str, settings: Settings = Settings()) -> Iterator[psycopg.Connection]:
     """A connection for one command. Ending the session releases the advisory lock (when it
     was taken); a database error outside a migration file (the history table, the lock query,
     a lost connection) becomes FSC516 instead of a traceback."""
-    conn = _connect(url)
+    conn = _connect(url, settings)
     try:
         yield conn
     except psycopg.Error as exc:
@@ -223,7 +229,7 @@ def status(url: str, directory: Path, settings: Settings = Settings()
            ) -> tuple[list[FileState], lock.LockHolder | None, list[Diagnostic]]:
     """What is applied, pending, partial, edited or missing; who holds the lock."""
     files, _parsed, diagnostics = load_directory(directory)
-    with _session(url) as conn:
+    with _session(url, settings) as conn:
         rows = history.read_history(conn, settings.history_schema)
         holder = lock.holder(conn, settings.history_schema)
     states, problems = compare(files, rows)
@@ -239,7 +245,7 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
                                  hint="`fraisec migrate status` lists the versions."))
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
-    with _session(url) as conn:
+    with _session(url, settings) as conn:
         if not dry_run:
             _take_lock(conn, settings, notify)
             history.ensure_table(conn, settings.history_schema)
@@ -273,7 +279,7 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
     chosen = [f for f in files if version is None or f.version <= version]
-    with _session(url) as conn:
+    with _session(url, settings) as conn:
         lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
         history.ensure_table(conn, settings.history_schema)
         rows = history.read_history(conn, settings.history_schema)
@@ -297,7 +303,7 @@ def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[s
     files, _parsed, diagnostics = load_directory(directory)
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
-    with _session(url) as conn:
+    with _session(url, settings) as conn:
         lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
         states, _ = compare(files, history.read_history(conn, settings.history_schema))
         by_version = {f.version: f for f in files}
@@ -337,7 +343,7 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
     # (RESET ALL leaves the role alone, so SET ROLE is undone explicitly).
     conn.execute("RESET ALL")
     conn.execute("RESET ROLE")
-    _session_settings(conn)
+    _session_settings(conn, settings)
     ms = _ms(started)
     notify(f"applied {f.name} ({ms} ms)")
     return ms

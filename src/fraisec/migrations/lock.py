@@ -54,13 +54,15 @@ def acquire(conn: psycopg.Connection, history_schema: str, timeout_s: float) -> 
     wait is a server-side sleep, not a polling loop.
     """
     classid, objid = lock_key(history_schema)
+    previous = conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]
     conn.execute(f"SET lock_timeout = '{max(int(timeout_s * 1000), 1)}ms'")
     try:
         conn.execute("SELECT pg_advisory_lock(%s, %s)", [classid, objid])
     except errors.LockNotAvailable:
         raise LockTimeout(timeout_s, holder(conn, history_schema)) from None
     finally:
-        conn.execute("RESET lock_timeout")
+        # back to the session's own lock_timeout (the per-statement limit, when one is set)
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
 
 
 def release(conn: psycopg.Connection, history_schema: str) -> None:
