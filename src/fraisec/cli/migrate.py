@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -193,7 +193,10 @@ def finish_drift(out: Output, drift, what: str) -> None:
 @migrate_app.command("apply")
 def apply_command(
     ctx: typer.Context,
-    database: RequiredDatabaseOpt,
+    database: Annotated[List[str], typer.Option(
+        "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+        help="Target database URL (postgresql://…); repeat it to apply to several databases "
+             "(database per tenant). Also FRAISEC_DATABASE_URL.")],
     directory: DirOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     to: Annotated[Optional[str], typer.Option("--to", help="Stop after this version.")] = None,
@@ -202,6 +205,8 @@ def apply_command(
     statement_lock_timeout: Annotated[Optional[float], typer.Option(
         "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
         "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
+                                      help="Databases migrated at once (with several --database).")] = 4,
 ) -> None:
     """Apply pending migrations in order, each in its own transaction, under an advisory lock."""
     from fraisec.migrations.apply import apply
@@ -210,8 +215,12 @@ def apply_command(
     mdir = _directory(out, directory)
     settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
     to_version = _version(to, "--to")
+    if len(database) > 1:
+        _apply_many(out, database, mdir, settings, jobs, dry_run, to_version)
+        return
+    url = database[0]
     with out.progress("applying migrations"):
-        result = _run_guarded(out, lambda: apply(database, mdir, settings, dry_run=dry_run,
+        result = _run_guarded(out, lambda: apply(url, mdir, settings, dry_run=dry_run,
                                                   to_version=to_version, notify=out.status))
     if dry_run:
         _print_plan(out, result.planned)
@@ -222,6 +231,45 @@ def apply_command(
         total = sum(ms for _, ms in result.applied)
         out.status(f"migrate apply: applied {len(result.applied)} file"
                    f"{'s' if len(result.applied) != 1 else ''} in {total} ms")
+
+
+def _apply_many(out: Output, urls: list[str], mdir: Path, settings, jobs: int, dry_run: bool,
+                to_version: int | None) -> None:
+    """Fan-out: one line per target, then its diagnostics; exit 1 (or 5) if any target failed."""
+    from fraisec.catalog.shadow import redact
+    from fraisec.migrations.fanout import apply_many
+
+    with out.progress(f"applying migrations to {len(urls)} databases"):
+        results = apply_many(urls, mdir, settings, jobs=jobs, dry_run=dry_run,
+                             to_version=to_version,
+                             notify=lambda url, msg: out.detail(f"{redact(url)}: {msg}"))
+    rows = []
+    for r in results:
+        if r.locked is not None:
+            state = f"locked (gave up after {r.locked.seconds:g}s)"
+        elif r.diagnostics:
+            state = "failed: " + r.diagnostics[0].message.splitlines()[0]
+        elif dry_run:
+            state = f"would apply {len(r.pending)}: " + ", ".join(r.pending) if r.pending else "up to date"
+        else:
+            state = f"applied {len(r.applied)}" + (": " + ", ".join(n for n, _ in r.applied)
+                                                   if r.applied else " (up to date)")
+        rows.append({"database": redact(r.url), "ok": r.ok, "state": state,
+                     "applied": [n for n, _ in r.applied], "pending": r.pending,
+                     "diagnostics": [d.to_data() for d in r.diagnostics]})
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({"targets": rows}, indent=2) + "\n")
+    else:
+        for row in rows:
+            out.data(f"{'ok    ' if row['ok'] else 'FAILED'} {row['database']}  {row['state']}\n")
+        for r in results:
+            report(out, r.diagnostics)
+    failed = [r for r in results if not r.ok]
+    out.status(f"migrate apply: {len(results) - len(failed)} of {len(results)} databases ok")
+    if any(r.diagnostics for r in failed):
+        raise typer.Exit(ExitCode.ERRORS)
+    if failed:
+        raise typer.Exit(ExitCode.LOCKED)
 
 
 def _print_plan(out: Output, planned) -> None:
