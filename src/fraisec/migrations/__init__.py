@@ -1,16 +1,19 @@
-"""Migrations: files, checksums, history, and applying them under a lock.
+"""Migrations: files, checksums, history, applying them under a lock, drift.
 
-Public API (the CLI in ``fraisec.cli.migrate`` and ``fraisec.cli.check`` is built on it)::
+Public API (``fraisec.cli.migrate`` and ``fraisec.cli.check`` are built on it)::
 
-    files.discover(dir) -> (files, diagnostics)          NNNN_slug.sql, header, segments
-    checksum.verify_sum(dir, [(name, text)]) -> diagnostics   fraisec.sum
-    checksum.write_sum(dir, [(name, text)])
+    files.discover(dir) -> (files, diagnostics)              NNNN_slug.sql, header, segments
+    files.segments(file) -> (segments, diagnostics)          what runs in which transaction
+    checksum.verify_sum(dir, [(name, text)]) / write_sum(…)  migrations/fraisec.sum
     apply.apply(url, dir, Settings(), dry_run=, to_version=, notify=) -> ApplyResult
     apply.status(url, dir) -> (states, lock holder, diagnostics)
     apply.baseline(url, dir, version=None) / apply.repair(url, dir)
-    generate.write_migration(...)                        ``migrate diff NAME``
-    replay.replayed_catalog(...)                         the history replayed into a shadow
+    fanout.apply_many(urls, dir, …) -> [TargetResult]          database per tenant
+    generate.migration_diff(name, schema_ref, db_dir, dir, database=, unsafe=) -> DiffOutcome
+    drift.check_drift(schema_ref, db_dir, dir, database=) -> Drift
+    drift.adoption_differences(url, dir, upto)               what baseline would assume
+    replay.history_catalog(dir) / database_catalog(url) / desired_catalog(ref, db_dir)
 
-Errors that stop a run are raised as ``MigrationError(diagnostics)``; a lock wait that times
-out is ``lock.LockTimeout`` (exit 5 in the CLI).
+Errors that stop a run are ``apply.MigrationError(diagnostics)`` (or the catalog stage's
+``CatalogError``); a lock wait that times out is ``lock.LockTimeout`` (exit 5 in the CLI).
 """
