@@ -54,7 +54,10 @@ def check_command(
     if sql_paths:
         diagnostics += lint_files(sql_paths)
     drift_found = False
-    if ir is not None and not has_errors(diagnostics):
+    if not project.migrations_dir.is_dir():
+        out.status(f"check: no {project.migrations_dir} directory: the migrations step is "
+                   "skipped (create it, or run `fraisec migrate diff init`)")
+    elif ir is not None and not has_errors(diagnostics):
         with out.progress("replaying the migrations into the shadow database"):
             try:
                 drift = check_drift(ref, project.db_dir, project.migrations_dir,
@@ -66,14 +69,15 @@ def check_command(
                         out.data(f"{line}\n")
             except (MigrationError, CatalogError) as exc:
                 diagnostics += list(exc.diagnostics)
-    _finish(out, diagnostics, drift_found, len(files), len(sql_paths))
+    _finish(out, diagnostics, drift_found, len(files) if project.migrations_dir.is_dir() else None,
+            len(sql_paths))
 
 
 def _sql_files(directory: Path) -> list[str]:
     return [str(p) for p in sorted(directory.glob("*.sql"))] if directory.is_dir() else []
 
 
-def _finish(out, diagnostics: list[Diagnostic], drift_found: bool, migrations: int,
+def _finish(out, diagnostics: list[Diagnostic], drift_found: bool, migrations: int | None,
             sql_files: int) -> None:
     report(out, diagnostics)
     errors = [d for d in diagnostics if d.severity.value == "error" and d.code != "FSC513"]
@@ -84,6 +88,7 @@ def _finish(out, diagnostics: list[Diagnostic], drift_found: bool, migrations: i
         out.status("check: the migrations do not produce the schema; run "
                    "`fraisec migrate diff NAME`")
         raise typer.Exit(ExitCode.CHANGES)
+    checked = ("no migrations directory" if migrations is None else
+               f"{migrations} migration{'s' if migrations != 1 else ''} intact and equal to the schema")
     out.status(f"check: ok (schema valid, {sql_files} SQL file{'s' if sql_files != 1 else ''} "
-               f"linted, {migrations} migration{'s' if migrations != 1 else ''} intact and "
-               "equal to the schema)")
+               f"linted, {checked})")
