@@ -50,6 +50,8 @@ __all__ = ["Op", "Plan", "Safety", "plan"]
 Safety = Literal["safe", "locking", "destructive"]
 Target = tuple[ObjRef, "str | None"]
 
+# The column name under which a table's own settings (RLS, options, inheritance) are ordered.
+_TABLE_ITSELF = "#table"
 # Kinds that can be dropped and created again without data loss when something they use changes.
 RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index"})
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
@@ -113,6 +115,10 @@ class _Node:
     drops: set[Target] = field(default_factory=set)
     after: set[str] = field(default_factory=set)  # explicit predecessors (op ids)
     requires: set[Target] = field(default_factory=set)  # metadata: after the creators of these
+    # Stops using what it used, without needing its own dependents gone first (CREATE OR
+    # REPLACE, ALTER SEQUENCE, NO INHERIT…): drops of those things wait for it (rule 2 sees it
+    # as a dropper), but it does not wait for anything itself on that account.
+    releases: set[Target] = field(default_factory=set)
 
 
 def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
@@ -239,8 +245,8 @@ class _Planner:
     # -- op construction ------------------------------------------------------------------
     def _add(self, op: Op, rank: tuple, *, creates: Iterable[Target] = (),
              drops: Iterable[Target] = (), after: Iterable[str] = (),
-             requires: Iterable[Target] = ()) -> _Node:
-        node = _Node(op, rank, set(creates), set(drops), set(after), set(requires))
+             requires: Iterable[Target] = (), releases: Iterable[Target] = ()) -> _Node:
+        node = _Node(op, rank, set(creates), set(drops), set(after), set(requires), set(releases))
         self.nodes[op.id] = node
         return node
 
@@ -352,7 +358,7 @@ class _Planner:
             return
         self._add(Op(f"alter:{ch.ref}", ch.kind, ch.key, "alter", tuple(statements), safety,
                      transactional, ch.reason), rank or (2, _CREATE_ORDER[ch.kind], ch.key),
-                  creates=[(ch.ref, None)], drops=[(ch.ref, None)])
+                  creates=[(ch.ref, None)], releases=[(ch.ref, None)])
 
     def _alter_extension(self, ch: Change) -> None:
         self._alter(ch, sql.alter_extension(ch.key, ch.old, ch.new), "locking")
@@ -406,12 +412,12 @@ class _Planner:
         if table_statements:
             self._add(Op(f"alter:{ch.ref}", "table", key, "alter", tuple(table_statements), safety,
                          reason="table options changed"), (2, 0, key),
-                      creates=[(ch.ref, None)], drops=[(ch.ref, None)])
+                      creates=[(ch.ref, _TABLE_ITSELF)], releases=[(ch.ref, None)])
         if old.partition_of and not new.partition_of:
             self._add(Op(f"detach:{ch.ref}", "table", key, "alter",
                          (f"ALTER TABLE {old.partition_of} DETACH PARTITION {key}",), "locking",
                          reason="no longer a partition"), (1, -1, key),
-                      drops=[(ch.ref, None)])
+                      releases=[(ch.ref, None)])
         if new.partition_of and not old.partition_of:
             self._add(Op(f"attach:{ch.ref}", "table", key, "alter",
                          (f"ALTER TABLE {new.partition_of} ATTACH PARTITION {key} {new.partition_bound}",),
@@ -610,7 +616,7 @@ class _Planner:
         for nid, node in self.nodes.items():
             for t in node.creates:
                 creators[t].add(nid)
-            for t in node.drops:
+            for t in node.drops | node.releases:
                 droppers[t].add(nid)
 
         def creators_of(ref: ObjRef, column: str | None) -> set[str]:
@@ -650,6 +656,11 @@ class _Planner:
             if nid.startswith("attach:"):  # ATTACH needs the columns to match the parent's
                 parent = self.des.table[node.op.key].partition_of
                 preds |= self._column_op_ids(parent) | self._column_op_ids(node.op.key)
+            if nid.startswith("alter:table ") and node.op.key in self.cur.table:
+                # INHERIT needs the child's and the parents' columns in place.
+                added = set(self.des.table[node.op.key].inherits) - set(self.cur.table[node.op.key].inherits)
+                for parent in added:
+                    preds |= self._column_op_ids(parent) | self._column_op_ids(node.op.key)
             if node.op.action == "create":  # rule 3: names are free first
                 for slot in _slots(node.op, self.des):
                     preds |= slots_dropped.get(slot, set())
