@@ -230,3 +230,19 @@ def test_statement_lock_timeout_fails_the_file_instead_of_queueing(make_db, tmp_
     assert history(url) == []
     assert _apply(url, d, "--statement-lock-timeout", "5").exit_code == 0  # the reader is gone
     assert query(url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'plan'") == [(1,)]
+
+
+def test_a_failed_concurrent_index_is_rebuilt_on_the_next_run(make_db, tmp_path):
+    url = make_db("CREATE TABLE tb_user (email text); INSERT INTO tb_user VALUES ('a'), ('a');")
+    d = write_migrations(tmp_path / "m", {"0001_unique_email.sql":
+        "BEGIN;\nALTER TABLE tb_user ADD COLUMN name text;\nCOMMIT;\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ux_user_email ON public.tb_user (email);\n"})
+    failed = _apply(url, d)
+    assert failed.exit_code == 1 and "FSC507" in failed.output and "23505" in failed.output
+    assert "next run resumes at this statement" in failed.output
+    assert history(url) == [(1, "0001_unique_email.sql", 1, 2)]  # the transactional part is in
+    assert query(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ux_user_email'::regclass") == [(False,)]
+    query(url, "DELETE FROM tb_user WHERE ctid <> (SELECT min(ctid) FROM tb_user)")
+    assert _apply(url, d).exit_code == 0
+    assert history(url) == [(1, "0001_unique_email.sql", 2, 2)]
+    assert query(url, "SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'ux_user_email'::regclass") == [(True, True)]

@@ -17,6 +17,7 @@ Guarantees (each one has a fault test in ``tests/migrations/``):
 from __future__ import annotations
 
 import getpass
+import re
 import socket
 import time
 from contextlib import contextmanager
@@ -368,10 +369,36 @@ def _ms(since: float) -> int:
     return int((time.monotonic() - since) * 1000)
 
 
+_CONCURRENT_INDEX = re.compile(
+    r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?P<name>\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w$]*)\s+ON\s+(?:ONLY\s+)?"
+    r"(?P<table>(?:(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w$]*)\s*\.\s*)?(?:\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w$]*))",
+    re.IGNORECASE)
+
+
+def _drop_invalid_index(conn: psycopg.Connection, stmt) -> None:
+    """A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index behind;
+    IF NOT EXISTS would then skip it and the history would record a file whose index does not
+    work. Drop such a leftover first, so the statement builds it again."""
+    match = _CONCURRENT_INDEX.match(stmt.masked.strip())
+    if match is None:
+        return
+    name = stmt.raw[match.start("name"):match.end("name")]
+    table = stmt.raw[match.start("table"):match.end("table")]
+    row = conn.execute(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = to_regclass(%s) AND NOT i.indisvalid"
+        "   AND c.relname = (parse_ident(%s))[1]", [table, name]).fetchone()
+    if row:
+        conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {row[0]}")
+
+
 def _run(conn: psycopg.Connection, f: MigrationFile, seg: Segment, index: int,
          planned: PlannedFile) -> None:
     for stmt in seg.statements:
         try:
+            if not seg.transactional:
+                _drop_invalid_index(conn, stmt)
             conn.execute(stmt.raw)  # no parameters: the text is sent as written
         except psycopg.Error as exc:
             raise MigrationError([_failure(f, stmt, exc, seg, index, planned)]) from None
