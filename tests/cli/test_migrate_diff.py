@@ -92,6 +92,9 @@ def test_destructive_change_is_refused_without_unsafe_and_marked_with_it(project
     assert [d["code"] for d in data["diagnostics"]] == ["FSC512"]
     drift = run_cli("migrate", "check")
     assert drift.exit_code == 3 and "legacy" in drift.stdout
+    as_json = json.loads(run_cli("--format", "json", "migrate", "check").stdout)
+    assert any("legacy" in line for line in as_json["differences"])
+    assert [d["code"] for d in as_json["diagnostics"]] == ["FSC513"]
     _ok("migrate", "diff", "drop_legacy", "--unsafe")
     text = (root / "migrations" / "0002_drop_legacy.sql").read_text()
     assert "-- safety: destructive" in text

@@ -177,10 +177,15 @@ def check_command(
 
 def finish_drift(out: Output, drift, what: str) -> None:
     """Shared by `migrate check` and `fraisec check`: differences on stdout, exit 1 or 3."""
-    if out.format is OutputFormat.rich:
-        for line in drift.differences:
-            out.data(f"{line}\n")
-    report(out, list(drift.diagnostics))
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({"differences": list(drift.differences),
+                             "diagnostics": [d.to_data() for d in drift.diagnostics]},
+                            indent=2, sort_keys=True) + "\n")
+    else:
+        if out.format is OutputFormat.rich:
+            for line in drift.differences:
+                out.data(f"{line}\n")
+        report(out, list(drift.diagnostics))
     if any(d.severity.value == "error" and d.code != "FSC513" for d in drift.diagnostics):
         raise typer.Exit(ExitCode.ERRORS)
     if not drift.clean:
