@@ -66,6 +66,7 @@ def test_first_migration_applies_and_converges(project, make_db):
     _ok("migrate", "check", "--database", url)
     # the history schema is not drift
     assert query(url, "SELECT count(*) FROM fraisec_history.migrations") == [(1,)]
+    assert _ok("diff", url, "schema.py").stdout == ""  # nor a difference for `fraisec diff`
 
 
 def test_output_is_deterministic(project):

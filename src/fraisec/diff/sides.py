@@ -147,3 +147,15 @@ def _from_migrations(spec: str, options: SideOptions) -> Catalog:
 
 
 register_side(lambda s: s == "migrations", _from_migrations)
+
+
+def _from_url_without_history(spec: str, options: SideOptions) -> Catalog:
+    # A migrated database carries fraisec's own history schema; it is not part of the user's
+    # schema, so a diff never proposes to drop it (owned by the migrations stage).
+    from fraisec.migrations.history import DEFAULT_SCHEMA
+    from fraisec.migrations.replay import without_schemas
+
+    return without_schemas(_from_url(spec, options), {DEFAULT_SCHEMA})
+
+
+register_side(is_url, _from_url_without_history)
