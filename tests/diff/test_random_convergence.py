@@ -20,7 +20,7 @@ from fraisec.plan.script import render_script
 from tests.diff.test_convergence import _dbname, psql_apply, roles  # noqa: F401 (fixture)
 
 TYPES = ["integer", "bigint", "text", "numeric", "varchar(20)", "public.mood"]
-DEFAULTS = {"integer": ["0", "7"], "bigint": ["0", "42"], "text": ["'x'", "'y'"],
+DEFAULTS = {"integer": ["0", "7"], "bigint": ["nextval('public.counter')", "42"], "text": ["public.label()", "'y'"],
             "numeric": ["0", "1.5"], "varchar(20)": ["'a'"], "public.mood": ["'ok'"]}
 
 column = st.fixed_dictionaries({
@@ -41,19 +41,31 @@ schema = st.fixed_dictionaries({
     "tables": st.dictionaries(st.sampled_from(["t1", "t2", "t3"]), table, max_size=3),
     "mood": st.sampled_from([("sad", "ok"), ("sad", "ok", "happy"), ("ok", "happy")]),
     "seq_increment": st.sampled_from([1, 5]),
+    "label_returns": st.sampled_from(["text", "varchar"]),
+    "label_in_view": st.booleans(),
+    "fk": st.booleans(),
+    "check": st.sampled_from([None, "id > 0", "id >= 0"]),
 })
 
 
 def render(s: dict) -> str:
     labels = ", ".join(f"'{x}'" for x in s["mood"])
     out = [f"CREATE TYPE public.mood AS ENUM ({labels});",
-           f"CREATE SEQUENCE public.counter INCREMENT BY {s['seq_increment']};"]
+           f"CREATE SEQUENCE public.counter INCREMENT BY {s['seq_increment']};",
+           f"CREATE FUNCTION public.label() RETURNS {s['label_returns']} LANGUAGE sql STABLE "
+           "AS $$ SELECT 'x' $$;"]
+    if s["label_in_view"]:
+        out.append("CREATE VIEW public.v_label AS SELECT public.label() AS l;")
     for name, t in sorted(s["tables"].items()):
         cols = ["id integer PRIMARY KEY"]
         for cname, c in sorted(t["columns"].items()):
             d = f" DEFAULT {DEFAULTS[c['type']][0]}" if c["default"] else ""
             nn = " NOT NULL" if c["not_null"] and c["default"] else ""
             cols.append(f"{cname} {c['type']}{d}{nn}")
+        if s["check"]:
+            cols.append(f"CONSTRAINT {name}_chk CHECK ({s['check']})")
+        if s["fk"] and name != "t1" and "t1" in s["tables"]:
+            cols.append("parent_id integer REFERENCES public.t1 (id)")
         out.append(f"CREATE TABLE public.{name} ({', '.join(cols)});")
         for cname, c in sorted(t["columns"].items()):
             if c["indexed"]:

@@ -135,6 +135,9 @@ class _Planner:
         self.nodes: dict[str, _Node] = {}
         self.diagnostics: list[Diagnostic] = []
         self.default_resets: set[tuple[str, str]] = set()
+        # Drops PostgreSQL does as part of another op (a table's indexes with the table):
+        # target -> the id of the op that really drops it.
+        self.aliases: dict[Target, str] = {}
         # Enums recreated while table columns use them: (table key, column) per enum.
         self.enum_retypes: dict[ObjRef, list[tuple[str, str]]] = defaultdict(list)
         self.cur_rdeps = _index(current.dependencies, by="referenced")
@@ -266,9 +269,19 @@ class _Planner:
         ref = ch.ref
         statements: list[str] = sql.drop(ref, ch.old)
         if ch.kind == "sequence" and self._dropped_with_owner(ch.old):
-            statements = []  # PostgreSQL drops an owned sequence with its column
+            # PostgreSQL drops an owned sequence with its column: no statement, and whatever
+            # waits for this drop waits for the op that drops the column (or table).
+            table_key, column = ch.old.owned_by
+            table_ref = ObjRef("table", table_key)
+            table_ch = self.by_ref.get(table_ref)
+            self.aliases[(ref, None)] = (
+                f"drop:{table_ref}" if table_ch.action in ("drop", "replace")
+                else f"column:{table_ref}:{column}")
+            return
         if ch.kind in ("constraint", "index", "trigger", "policy") and self._parent_dropped(ch.old):
-            statements = []  # goes away with its table
+            parent_kind = "table" if ch.old.table in self.cur.table else "view"
+            self.aliases[(ref, None)] = f"drop:{ObjRef(parent_kind, ch.old.table)}"
+            return  # goes away with its table
         safety: Safety = "destructive" if ch.kind in ("table", "sequence", "schema", "extension") else "safe"
         if ch.kind == "view" and ch.old.materialized:
             safety = "safe"
@@ -617,6 +630,9 @@ class _Planner:
             for t in node.creates:
                 creators[t].add(nid)
             for t in node.drops | node.releases:
+                droppers[t].add(nid)
+        for t, nid in self.aliases.items():
+            if nid in self.nodes:
                 droppers[t].add(nid)
 
         def creators_of(ref: ObjRef, column: str | None) -> set[str]:
