@@ -7,7 +7,8 @@ Interface (stable; extend with :func:`register_side`)::
 
 A side is, in this order: a database URL (``postgresql://`` / ``postgres://``), ``empty`` (a
 fresh database), a ``.sql`` file, a directory of ``.sql`` files (applied sorted by name), a schema
-module (a ``*.py`` path or a dotted module name; compiled by ``fraisec.api.schema_sql``). Every
+module (a ``*.py`` path or a dotted module name: its compiled SQL plus its project's ``db/*.sql``,
+from ``fraisec.desired``). Every
 side except a database URL is applied to a shadow database and introspected, so both sides are
 normalised by PostgreSQL the same way. ``migrations`` (the replayed history) is registered by the
 migrations stage through :func:`register_side`.
@@ -120,15 +121,14 @@ def _is_module(spec: str) -> bool:
 
 
 def _from_module(spec: str, options: SideOptions) -> Catalog:
-    try:
-        from fraisec.api import schema_sql  # written by the SQL-generation stage
-    except ImportError:
-        raise CatalogError([error("FSC405", f"cannot compile schema module {spec}: "
-                                  "fraisec.api.schema_sql is not available in this build")]) from None
-    text, diagnostics = schema_sql(spec)
-    if text is None:
+    """The desired state of a schema module: its compiled SQL, then its project's db/*.sql."""
+    from fraisec.desired import desired_sources
+
+    sources, diagnostics = desired_sources(spec)
+    if sources is None:
         raise CatalogError(list(diagnostics) or [error("FSC405", f"schema module {spec} did not compile")])
-    return catalog_from_sql([(f"{spec} (compiled schema.sql)", text)], options.shadow_url)
+    named = [(f"{spec} (compiled schema.sql)" if i == 0 else name, text) for i, (name, text) in enumerate(sources)]
+    return catalog_from_sql(named, options.shadow_url)
 
 
 # Registered in reverse priority (register_side puts the latest first).
