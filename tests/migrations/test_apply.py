@@ -246,3 +246,14 @@ def test_a_failed_concurrent_index_is_rebuilt_on_the_next_run(make_db, tmp_path)
     assert _apply(url, d).exit_code == 0
     assert history(url) == [(1, "0001_unique_email.sql", 2, 2)]
     assert query(url, "SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'ux_user_email'::regclass") == [(True, True)]
+
+
+def test_two_branches_merged_are_refused_before_anything_runs(make_db, tmp_path):
+    url = make_db()
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT,
+                                          "0002_ours.sql": "CREATE TABLE ours (id int);\n",
+                                          "0002_theirs.sql": "CREATE TABLE theirs (id int);\n"})
+    result = run_cli("--format", "json", "migrate", "apply", "--database", url, "--dir", str(d))
+    assert result.exit_code == 1
+    assert [x["code"] for x in json.loads(result.stdout)["diagnostics"]] == ["FSC501"]
+    assert history(url) == [] and not table_exists(url, "tb_org")
