@@ -86,7 +86,7 @@ class FileState:
     row: HistoryRow | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ApplyResult:
     planned: list[PlannedFile] = field(default_factory=list)
     applied: list[tuple[str, int]] = field(default_factory=list)  # (file name, ms)

@@ -20,7 +20,7 @@ from fraisec.migrations.lock import LockTimeout
 __all__ = ["TargetResult", "apply_many"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TargetResult:
     url: str
     applied: list[tuple[str, int]] = field(default_factory=list)
@@ -39,17 +39,14 @@ def apply_many(urls: list[str], directory: Path, settings: Settings = Settings()
     """One result per URL, in the order given."""
 
     def one(url: str) -> TargetResult:
-        result = TargetResult(url)
         try:
             done = apply(url, directory, settings, dry_run=dry_run, to_version=to_version,
                          notify=lambda message: notify(url, message))
-            result.applied = done.applied
-            result.pending = [p.file.name for p in done.planned]
         except MigrationError as exc:
-            result.diagnostics = exc.diagnostics
+            return TargetResult(url, diagnostics=exc.diagnostics)
         except LockTimeout as exc:
-            result.locked = exc
-        return result
+            return TargetResult(url, locked=exc)
+        return TargetResult(url, applied=done.applied, pending=[p.file.name for p in done.planned])
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(urls)))) as pool:
         return list(pool.map(one, urls))

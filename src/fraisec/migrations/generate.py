@@ -259,7 +259,7 @@ def destructive_refusal(plan, renames: list[Rename]) -> Diagnostic:
 
 # -- the whole command -------------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class DiffOutcome:
     """What ``migrate diff`` did: ``path`` is None when nothing was written."""
 
@@ -306,23 +306,24 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     result = make_plan(diff(current, desired), current, desired)
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
-    outcome = DiffOutcome(result, renames, diagnostics=[*diagnostics, *result.diagnostics])
-    if not outcome.changed:
-        return outcome
+    found = [*diagnostics, *result.diagnostics]
+    if not (result or renames):
+        return DiffOutcome(result, renames, diagnostics=found)
     if result.destructive and not unsafe:
-        outcome.refused = destructive_refusal(result, renames)
-        return outcome
+        return DiffOutcome(result, renames, refused=destructive_refusal(result, renames),
+                           diagnostics=found)
     version = next_version(files)
     fname = file_name(version, slugify(name))
     source = (f"database {_redact(database)}" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
-    outcome.text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
-        outcome.path = migrations_dir / fname
-        outcome.path.write_text(outcome.text, encoding="utf-8")
-        write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, outcome.text)])
-    return outcome
+        path = migrations_dir / fname
+        path.write_text(text, encoding="utf-8")
+        write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
 
 
 def _redact(url: str) -> str:
