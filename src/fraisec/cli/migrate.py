@@ -464,3 +464,14 @@ def hash_command(ctx: typer.Context, directory: DirOpt = None) -> None:
 migrate_app.command("up", hidden=True)(apply_command)
 migrate_app.command("generate", hidden=True)(diff_command)
 migrate_app.command("validate", hidden=True)(check_command)
+
+
+@migrate_app.command("down", hidden=True, context_settings={"ignore_unknown_options": True,
+                                                            "allow_extra_args": True})
+def down_command(ctx: typer.Context) -> None:
+    """`fraiseql migrate down`: fraisec migrations are forward-only; say what to do instead."""
+    output(ctx).status(
+        "fraisec migrations are forward-only: to undo a change, change the schema back and run "
+        "`fraisec migrate diff NAME` (it writes the migration that undoes it), then "
+        "`fraisec migrate apply`.")
+    raise typer.Exit(ExitCode.USAGE)
