@@ -235,3 +235,11 @@ def test_a_migration_that_does_not_replay_is_reported(project):
     assert result.exit_code == 1
     [d] = json.loads(result.stdout)["diagnostics"]
     assert d["code"] == "FSC514" and "0002_broken.sql" in d["message"] and "tb_nothing" in d["message"]
+
+
+def test_fraiseql_command_names(project):
+    root, _ = project
+    assert "wrote migrations/0001_first.sql" in _ok("migrate", "generate", "first").output
+    assert "match the schema" in _ok("migrate", "validate").output
+    down = run_cli("migrate", "down")
+    assert down.exit_code == 2 and "forward-only" in down.output
