@@ -243,3 +243,50 @@ def test_fraiseql_command_names(project):
     assert "match the schema" in _ok("migrate", "validate").output
     down = run_cli("migrate", "down")
     assert down.exit_code == 2 and "forward-only" in down.output
+
+
+def test_renames_carry_keys_and_indexes_named_after_them(project, make_db):
+    root, write = project
+    write("""
+        import fraisec as fq
+
+
+        @fq.entity
+        class Author:
+            identifier: str
+
+
+        @fq.entity
+        class Book:
+            identifier: str
+            title: str = fq.field(unique=True)
+            author: Author = fq.field(index=True)
+        """)
+    _ok("migrate", "diff", "init")
+    url = make_db()
+    _ok("migrate", "apply", "--database", url)
+    write("""
+        import fraisec as fq
+
+
+        @fq.entity
+        class Author:
+            identifier: str
+
+
+        @fq.entity(renamed_from="Book")
+        class Volume:
+            identifier: str
+            heading: str = fq.field(unique=True, renamed_from="title")
+            writer: Author = fq.field(index=True, renamed_from="author")
+        """)
+    _ok("migrate", "diff", "renames")
+    text = (root / "migrations" / "0002_renames.sql").read_text()
+    for statement in ("RENAME COLUMN fk_author TO fk_writer",
+                      "RENAME CONSTRAINT uq_book_title TO uq_volume_heading",
+                      "RENAME CONSTRAINT fk_book_fk_author TO fk_volume_fk_writer",
+                      "ALTER INDEX app.ix_book_fk_author RENAME TO ix_volume_fk_writer"):
+        assert statement in text
+    assert "ADD CONSTRAINT" not in text and "CREATE INDEX" not in text and "DROP COLUMN" not in text
+    _ok("migrate", "apply", "--database", url)
+    _ok("migrate", "check", "--database", url)

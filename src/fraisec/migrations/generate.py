@@ -65,22 +65,9 @@ def find_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Ren
     out: list[Rename] = []
     for obj in sorted(schema.types, key=lambda t: t.name):
         info = getattr(obj, "entity", None)
-        if info is None:
-            continue
-        target = _desired_table(desired, info.table)
-        if target is None:
-            continue
-        current_table = current.table.get(target.key)
-        if info.renamed_from and current_table is None:
-            table_renames = _table_renames(current, desired, target, info.renamed_from, obj.name)
-            out += table_renames
-            if table_renames:
-                current_table = current.table[qualified(target.schema,
-                                                        naming.table_name(info.renamed_from))]
-        for f in obj.fields:
-            rename = _column_rename(f, current_table, target, obj.name)
-            if rename is not None:
-                out.append(rename)
+        target = _desired_table(desired, info.table) if info is not None else None
+        if target is not None:
+            out += _entity_renames(obj, info, current, desired, target)
     return out
 
 
@@ -88,66 +75,98 @@ def _desired_table(desired: Catalog, name: str) -> Table | None:
     return next((t for t in sorted(desired.table.values(), key=lambda t: t.key) if t.name == name), None)
 
 
-def _table_renames(current: Catalog, desired: Catalog, target: Table, old_entity: str,
-                   entity: str) -> list[Rename]:
-    """The table, its primary-key column, and the objects named after it (constraints,
-    policies, triggers, indexes, the identity sequence) so nothing is dropped and rebuilt:
-    re-adding a primary key would rebuild its index under an exclusive lock."""
-    old_key = qualified(target.schema, naming.table_name(old_entity))
-    old = current.table.get(old_key)
-    if old is None or target.key in current.table:
-        return []
-    reason = f"{entity} renamed_from={old_entity!r}"
-    out = [Rename("table", old_key, old.name, target.name, reason)]
-    old_pk, new_pk = naming.pk_column(old_entity), naming.pk_column(entity)
-    if old.column(old_pk) and not old.column(new_pk) and target.column(new_pk):
-        out.append(Rename("column", target.key, old_pk, new_pk, reason))
-    a, b = naming.snake(old_entity), naming.snake(entity)
-
-    def renamed(name: str) -> str:
-        return name.replace(a, b)
-
-    def wanted(kind: str, name: str, table_attr: str = "table") -> bool:
-        objects = desired.objects(kind)
-        return any(o.name == name and getattr(o, table_attr) == target.key for o in objects.values())
-
-    constraint_names = set()
-    for c in sorted(current.constraint.values(), key=lambda c: c.name):
-        if c.table == old_key and renamed(c.name) != c.name and wanted("constraint", renamed(c.name)):
-            out.append(Rename("constraint", target.key, c.name, renamed(c.name), reason))
-            constraint_names.add(c.name)
-    for kind in ("policy", "trigger"):
-        for o in sorted(current.objects(kind).values(), key=lambda o: o.name):
-            if o.table == old_key and renamed(o.name) != o.name and wanted(kind, renamed(o.name)):
-                out.append(Rename(kind, target.key, o.name, renamed(o.name), reason))
-    for ix in sorted(current.index.values(), key=lambda i: i.name):
-        if (ix.table == old_key and ix.name not in constraint_names and renamed(ix.name) != ix.name
-                and wanted("index", renamed(ix.name))):
-            out.append(Rename("index", qualified(ix.schema, ix.name), ix.name, renamed(ix.name), reason))
-    for col in old.columns:
-        seq = col.identity_sequence[0] if col.identity_sequence else None
-        new_col = target.column(renamed(col.name))
-        new_seq = new_col.identity_sequence[0] if new_col and new_col.identity_sequence else None
-        if seq and new_seq and seq != new_seq and seq.split(".")[0] == new_seq.split(".")[0]:
-            out.append(Rename("sequence", seq, seq.split(".", 1)[1], new_seq.split(".", 1)[1], reason))
+def _entity_renames(obj, info, current: Catalog, desired: Catalog, target: Table) -> list[Rename]:
+    """The table (entity hint), its columns (field hints), then every object named after
+    them (constraints, policies, triggers, indexes, identity sequences), so nothing is dropped
+    and rebuilt: re-adding a key would rebuild its index under an exclusive lock."""
+    out: list[Rename] = []
+    names: list[tuple[str, str]] = []  # (old, new) fragments of object names
+    current_table = current.table.get(target.key)
+    if info.renamed_from and current_table is None:
+        old_key = qualified(target.schema, naming.table_name(info.renamed_from))
+        old = current.table.get(old_key)
+        if old is not None:
+            reason = f"{obj.name} renamed_from={info.renamed_from!r}"
+            out.append(Rename("table", old_key, old.name, target.name, reason))
+            current_table = old
+            a, b = naming.snake(info.renamed_from), naming.snake(obj.name)
+            names.append((a, b))
+            pk = _column_pair(current_table, target, naming.pk_column(info.renamed_from),
+                              naming.pk_column(obj.name))
+            if pk:
+                out.append(Rename("column", target.key, *pk, reason))
+    if current_table is None:
+        return out
+    for f in obj.fields:
+        pair = _field_columns(f)
+        if pair and _column_pair(current_table, target, *pair):
+            out.append(Rename("column", target.key, *pair,
+                              f"{obj.name}.{f.name} renamed_from={f.renamed_from!r}"))
+            names.append(pair)
+    if names:
+        out += _named_after(current, desired, current_table, target, names)
     return out
 
 
-def _column_rename(f, current_table: Table | None, target: Table, entity: str) -> Rename | None:
-    if not f.renamed_from or not f.column or current_table is None:
+def _field_columns(f) -> tuple[str, str] | None:
+    """(old column, new column) for a field with a renamed_from hint."""
+    if not f.renamed_from or not f.column:
         return None
     if f.column == f.name:
-        old = f.renamed_from
-    elif f.column == naming.fk_column(f.name):
-        old = naming.fk_column(f.renamed_from)
-    else:
-        return None
-    if (current_table.column(old) is None or current_table.column(f.column) is not None
-            or target.column(f.column) is None or target.column(old) is not None):
-        return None
-    # after a table rename in the same migration the column lives in the renamed table
-    return Rename("column", target.key, old, f.column,
-                  f"{entity}.{f.name} renamed_from={f.renamed_from!r}")
+        return f.renamed_from, f.column
+    if f.column == naming.fk_column(f.name):
+        return naming.fk_column(f.renamed_from), f.column
+    return None
+
+
+def _column_pair(current_table: Table, target: Table, old: str, new: str) -> tuple[str, str] | None:
+    """The pair when the rename still applies: old here and not new, the reverse wanted."""
+    if (current_table.column(old) is not None and current_table.column(new) is None
+            and target.column(new) is not None and target.column(old) is None):
+        return old, new
+    return None
+
+
+def _named_after(current: Catalog, desired: Catalog, old: Table, target: Table,
+                 names: list[tuple[str, str]]) -> list[Rename]:
+    def renamed(name: str) -> str:
+        for a, b in names:
+            name = name.replace(a, b)
+        return name
+
+    def why(name: str) -> str:
+        return "named after " + ", ".join(f"{a} -> {b}" for a, b in names if a in name)
+
+    def wanted(kind: str, name: str) -> bool:
+        return any(o.name == name and o.table == target.key and name not in _names(current, kind, old.key)
+                   for o in desired.objects(kind).values())
+
+    out: list[Rename] = []
+    constraints = set()
+    for c in sorted(current.constraint.values(), key=lambda c: c.name):
+        if c.table == old.key and renamed(c.name) != c.name and wanted("constraint", renamed(c.name)):
+            out.append(Rename("constraint", target.key, c.name, renamed(c.name), why(c.name)))
+            constraints.add(c.name)  # its index follows it
+    for kind in ("policy", "trigger"):
+        for o in sorted(current.objects(kind).values(), key=lambda o: o.name):
+            if o.table == old.key and renamed(o.name) != o.name and wanted(kind, renamed(o.name)):
+                out.append(Rename(kind, target.key, o.name, renamed(o.name), why(o.name)))
+    for ix in sorted(current.index.values(), key=lambda i: i.name):
+        if (ix.table == old.key and ix.name not in constraints and renamed(ix.name) != ix.name
+                and wanted("index", renamed(ix.name))):
+            out.append(Rename("index", qualified(ix.schema, ix.name), ix.name, renamed(ix.name),
+                              why(ix.name)))
+    for col in old.columns:
+        new_col = target.column(renamed(col.name))
+        seq = col.identity_sequence[0] if col.identity_sequence else None
+        new_seq = new_col.identity_sequence[0] if new_col and new_col.identity_sequence else None
+        if seq and new_seq and seq != new_seq and seq.split(".")[0] == new_seq.split(".")[0]:
+            out.append(Rename("sequence", seq, seq.split(".", 1)[1], new_seq.split(".", 1)[1], why(seq)))
+    return out
+
+
+def _names(catalog: Catalog, kind: str, table_key: str) -> set[str]:
+    return {o.name for o in catalog.objects(kind).values() if o.table == table_key}
 
 
 def rename_sql(renames: list[Rename]) -> str:
