@@ -290,3 +290,19 @@ def test_renames_carry_keys_and_indexes_named_after_them(project, make_db):
     assert "ADD CONSTRAINT" not in text and "CREATE INDEX" not in text and "DROP COLUMN" not in text
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
+
+
+def test_a_file_that_does_not_converge_is_flagged(project):
+    from pathlib import Path
+
+    from fraisec.migrations.generate import _verify
+    from fraisec.migrations.replay import desired_catalog
+
+    desired, _ = desired_catalog("schema.py", Path("db"))
+    [warning] = _verify(Path("migrations"), "0001_incomplete.sql", "CREATE SCHEMA app;\n",
+                        False, None, desired)
+    assert warning.code == "FSC518" and warning.severity.value == "warning"
+    assert "app.tb_book" in warning.message
+    # and a generated file is verified clean (no FSC518 reported)
+    out = _ok("migrate", "diff", "init")
+    assert "FSC518" not in out.output

@@ -104,6 +104,9 @@ def diff_command(
     unsafe: Annotated[bool, typer.Option("--unsafe", help="Allow destructive steps (drops, "
                                          "narrowing type changes); they are marked in the file.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the file; write nothing.")] = False,
+    verify: Annotated[bool, typer.Option(
+        "--verify/--no-verify", help="Replay the history with the new file and check that it "
+        "equals the schema (FSC518 otherwise).")] = True,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
@@ -118,7 +121,7 @@ def diff_command(
     with out.progress("building the shadow databases and replaying the history"):
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
-            history_schema=history_schema, write=not dry_run))
+            history_schema=history_schema, write=not dry_run, verify=verify))
     if out.format is OutputFormat.json:
         # one JSON document on stdout: the plan, the file and every diagnostic
         data = {**outcome.plan.to_data(),

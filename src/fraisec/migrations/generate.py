@@ -297,8 +297,13 @@ class DiffOutcome:
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                    database: str | None = None, shadow_url: str | None = None,
                    unsafe: bool = False, history_schema: str = "fraisec_history",
-                   write: bool = True) -> DiffOutcome:
-    """Compute (and by default write) the next migration. Raises MigrationError/CatalogError."""
+                   write: bool = True, verify: bool = True) -> DiffOutcome:
+    """Compute (and by default write) the next migration. Raises MigrationError/CatalogError.
+
+    With ``verify`` (and the replayed history as the current state) the history plus the new
+    file is replayed once more and compared with the schema: what would still differ is
+    reported as FSC518, so a file that does not converge is known at once, not in CI.
+    """
     from fraisec.api import load_ir
     from fraisec.diagnostics import has_errors
     from fraisec.diff import diff
@@ -342,7 +347,30 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         path = migrations_dir / fname
         path.write_text(text, encoding="utf-8")
         write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    if verify and database is None:
+        found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
     return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
+
+
+def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_url: str | None,
+            desired: Catalog) -> list[Diagnostic]:
+    from fraisec.diagnostics import Location, warning
+    from fraisec.diff import diff
+    from fraisec.migrations.replay import history_catalog
+    from fraisec.plan import plan as make_plan
+
+    extra = [] if written else [(fname, text)]
+    after = history_catalog(migrations_dir, shadow_url, extra)
+    rest = make_plan(diff(after, desired), after, desired)
+    left = [f"{op.action} {op.kind} {op.key}" for op in rest.ops if op.statements]
+    if not left:
+        return []
+    return [warning("FSC518", f"after {fname} the history still differs from the schema in "
+                              f"{len(left)} place(s): " + "; ".join(left[:5])
+                              + (" …" if len(left) > 5 else ""),
+                    Location(file=str(migrations_dir / fname)),
+                    hint="This is a bug in fraisec's diff; please report it with the schema "
+                         "change. Edit the file by hand if needed, then `fraisec migrate hash`.")]
 
 
 def _redact(url: str) -> str:
