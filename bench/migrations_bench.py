@@ -74,7 +74,8 @@ def _saas_check() -> None:
         os.chdir(tmp / "saas")
         started = time.perf_counter()
         migration_diff("init", "schema.py", Path("db"), Path("migrations"))
-        print(f"migrate diff init (examples/saas, desired + empty shadow): {time.perf_counter() - started:.2f} s")
+        print(f"migrate diff init (examples/saas: desired and empty shadows, then the verifying replay): "
+              f"{time.perf_counter() - started:.2f} s")
         timings = []
         for _ in range(3):
             started = time.perf_counter()
