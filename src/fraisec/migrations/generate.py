@@ -8,10 +8,13 @@ current = the replayed history (default) or a live database; desired = the compi
    they are applied to the current state before diffing, so the differ never sees a drop and
    an add for a renamed column or table. A hint that no longer applies (its rename is already
    in the history) is ignored, so hints can stay in the schema.
+   Objects named after a renamed table or column (keys, policies, indexes, the identity
+   sequence) are renamed with it.
 2. diff + plan (``fraisec.diff``, ``fraisec.plan``): ordered operations with a safety class.
 3. the file: a header, then the statements as psql runs them (``BEGIN; … COMMIT;`` for the
    transactional part, what cannot run in a transaction after it), destructive operations
    marked with ``-- fraisec: destructive``. Output is deterministic: no timestamps.
+4. verification: the history plus the new file, replayed, must equal the schema (FSC518).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from fraisec.ir import naming
 from fraisec.ir.model import Schema
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
-__all__ = ["Rename", "find_renames", "render_migration", "rename_sql"]
+__all__ = ["DiffOutcome", "Rename", "find_renames", "migration_diff", "render_migration",
+           "rename_sql"]
 
 _BUILTIN_ROLES = re.compile(r"^(PUBLIC|postgres|pg_.*)$")
 
