@@ -19,9 +19,10 @@ from fraisec.plan import plan
 from fraisec.plan.script import render_script
 from tests.diff.test_convergence import _dbname, psql_apply, roles  # noqa: F401 (fixture)
 
-TYPES = ["integer", "bigint", "text", "numeric", "varchar(20)", "public.mood"]
+TYPES = ["integer", "bigint", "text", "numeric", "varchar(20)", "public.mood", "public.posint"]
 DEFAULTS = {"integer": ["0", "7"], "bigint": ["nextval('public.counter')", "42"], "text": ["public.label()", "'y'"],
-            "numeric": ["0", "1.5"], "varchar(20)": ["'a'"], "public.mood": ["'ok'"]}
+            "numeric": ["0", "1.5"], "varchar(20)": ["'a'"], "public.mood": ["'ok'"],
+            "public.posint": ["1"]}
 
 column = st.fixed_dictionaries({
     "type": st.sampled_from(TYPES),
@@ -45,6 +46,10 @@ schema = st.fixed_dictionaries({
     "label_in_view": st.booleans(),
     "fk": st.booleans(),
     "check": st.sampled_from([None, "id > 0", "id >= 0"]),
+    "domain_check": st.sampled_from([None, "VALUE > 0", "VALUE >= 0"]),
+    "trigger": st.sampled_from([None, "BEFORE INSERT", "BEFORE UPDATE"]),
+    "trigger_body": st.sampled_from(["RETURN NEW;", "NEW.id := NEW.id; RETURN NEW;"]),
+    "view_on_view": st.booleans(),
 })
 
 
@@ -54,6 +59,10 @@ def render(s: dict) -> str:
            f"CREATE SEQUENCE public.counter INCREMENT BY {s['seq_increment']};",
            f"CREATE FUNCTION public.label() RETURNS {s['label_returns']} LANGUAGE sql STABLE "
            "AS $$ SELECT 'x' $$;"]
+    check = f" CHECK ({s['domain_check']})" if s["domain_check"] else ""
+    out.append(f"CREATE DOMAIN public.posint AS integer{check};")
+    out.append("CREATE FUNCTION public.trg() RETURNS trigger LANGUAGE plpgsql AS "
+               f"$$ BEGIN {s['trigger_body']} END $$;")
     if s["label_in_view"]:
         out.append("CREATE VIEW public.v_label AS SELECT public.label() AS l;")
     for name, t in sorted(s["tables"].items()):
@@ -73,6 +82,11 @@ def render(s: dict) -> str:
         if t["view"]:
             picked = ", ".join(["id", *sorted(t["columns"])[:2]])
             out.append(f"CREATE VIEW public.v_{name} AS SELECT {picked} FROM public.{name};")
+        if t["view"] and s["view_on_view"]:
+            out.append(f"CREATE VIEW public.vv_{name} AS SELECT id FROM public.v_{name};")
+        if s["trigger"]:
+            out.append(f"CREATE TRIGGER {name}_trg {s['trigger']} ON public.{name} "
+                       "FOR EACH ROW EXECUTE FUNCTION public.trg();")
         if t["rls"]:
             out.append(f"ALTER TABLE public.{name} ENABLE ROW LEVEL SECURITY;")
         if t["rls"] == "force":

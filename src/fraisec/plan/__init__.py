@@ -34,6 +34,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from graphlib import TopologicalSorter
 from typing import Iterable, Literal
 
@@ -466,6 +467,8 @@ class _Planner:
                              reason=f"column {name} missing"), (2, 10, key, name),
                           creates=[target], after=after)
             elif old != new:
+                if any((key, name) in cols for cols in self.enum_retypes.values()):
+                    old = dc_replace(old, default=new.default)  # the enum swap resets it
                 if _needs_readd(old, new):
                     statements = (f"ALTER TABLE {key} DROP COLUMN {quote_ident(name)}",
                                   f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}")
