@@ -469,16 +469,18 @@ class _Planner:
             elif old != new:
                 if any((key, name) in cols for cols in self.enum_retypes.values()):
                     old = dc_replace(old, default=new.default)  # the enum swap resets it
+                action = "alter column"
                 if _needs_readd(old, new):
                     statements = (f"ALTER TABLE {key} DROP COLUMN {quote_ident(name)}",
                                   f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}")
                     safety = "destructive"
+                    action = "replace column"
                 else:
                     via_text = old.type in self.cur.enum or new.type in self.des.enum
                     statements = tuple(sql.alter_column(key, old, new, cast_via_text=via_text))
                     safety = _column_safety(old, new)
                 if statements:
-                    self._add(Op(op_id, "table", key, "alter column", statements, safety,
+                    self._add(Op(op_id, "table", key, action, statements, safety,
                                  reason=f"column {name} changed"), (2, 20, key, name),
                               creates=[target], drops=[target], after=after)
 
@@ -544,12 +546,10 @@ class _Planner:
         ch = self.by_ref.get(ref)
         return bool(ch and ch.action == "drop")
 
-    def _column_fresh(self, ref: ObjRef, column: str | None) -> bool:
-        if column is None or ref.kind != "table":
-            return False
-        node = self.nodes.get(f"column:{ref}:{column}")
-        return bool(node and node.creates and node.op.action in ("add column",)) or bool(
-            node and len(node.op.statements) == 2 and node.op.safety == "destructive")
+    def _column_recreated(self, ref: ObjRef, column: str | None) -> bool:
+        """A column dropped and added again in this plan (its grants and comments went)."""
+        node = self.nodes.get(f"column:{ref}:{column}") if column else None
+        return bool(node and node.op.action == "replace column")
 
     def _metadata_ops(self) -> None:
         per_ref: dict[ObjRef, list[tuple[str, Target]]] = defaultdict(list)
@@ -590,7 +590,7 @@ class _Planner:
         for g in sorted(self.changes.grants_removed, key=_grant_sort):
             if g.target in fresh_refs or self._gone(g.target) or self._column_gone(g.target, g.column):
                 continue
-            if self._column_fresh(g.target, g.column):
+            if self._column_recreated(g.target, g.column):
                 continue
             removed[g.target].append(g)
         for ref, items in removed.items():
@@ -599,6 +599,9 @@ class _Planner:
         added: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_added, key=_grant_sort):
             if g.target not in fresh_refs:
+                added[g.target].append(g)
+        for g in sorted(self.des.grants, key=_grant_sort):  # re-added columns start bare
+            if g.column and g not in self.changes.grants_added and self._column_recreated(g.target, g.column):
                 added[g.target].append(g)
         for ref, items in added.items():
             for stmt in sql.grant_statements(items, self.des.get(ref), revoke=False):
@@ -609,7 +612,10 @@ class _Planner:
                 continue
             per_ref[c.target].append((sql.comment_statement(c, self.cur.get(c.target), remove=True),
                                       (c.target, c.column)))
-        for c in self.changes.comments_set:
+        comments_set = list(self.changes.comments_set) + [
+            c for (ref, column), c in sorted(self.des.comments.items(), key=_comment_sort)
+            if self._column_recreated(ref, column) and c not in self.changes.comments_set]
+        for c in comments_set:
             if c.target in fresh_refs:
                 continue
             per_ref[c.target].append((sql.comment_statement(c, self.des.get(c.target)),
