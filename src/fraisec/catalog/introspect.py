@@ -53,26 +53,30 @@ def introspect(conn: psycopg.Connection) -> Catalog:
     return _Builder(rows).build()
 
 
-def _run_queries(conn: psycopg.Connection) -> dict[str, list[Row]]:
-    results: dict[str, list[Row]] = {}
+# Results read lazily, row by row, while the models are built: their rows are never all in
+# memory as Python objects at once (libpq keeps them compactly until then).
+_STREAMED = frozenset({"columns", "constraints", "indexes", "depends"})
+
+
+def _run_queries(conn: psycopg.Connection) -> dict[str, Iterable]:
+    results: dict[str, Iterable] = {}
     previous = conn.autocommit
     conn.autocommit = True
     try:
-        with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute("begin isolation level repeatable read read only")
-            try:
-                cur.execute("set local search_path = ''")
-                cur.execute("set local work_mem = '64MB'")  # catalog joins in memory
-                for name in queries.QUERY_NAMES:
-                    # Tuples for the one big result (edges): a third of the memory of dicts.
-                    cur.row_factory = tuple_row if name == "depends" else dict_row
-                    try:
-                        cur.execute(queries.load(name))
-                    except psycopg.Error as exc:
-                        raise IntrospectionError(f"catalog query {name}.sql failed: {exc}") from exc
-                    results[name] = cur.fetchall()
-            finally:
-                cur.execute("rollback")
+        conn.execute("begin isolation level repeatable read read only")
+        try:
+            conn.execute("set local search_path = ''")
+            conn.execute("set local work_mem = '64MB'")  # catalog joins in memory
+            for name in queries.QUERY_NAMES:
+                # Tuples for the one big result (edges): a third of the memory of dicts.
+                cur = conn.cursor(row_factory=tuple_row if name == "depends" else dict_row)
+                try:
+                    cur.execute(queries.load(name))
+                except psycopg.Error as exc:
+                    raise IntrospectionError(f"catalog query {name}.sql failed: {exc}") from exc
+                results[name] = cur if name in _STREAMED else cur.fetchall()
+        finally:
+            conn.execute("rollback")
     finally:
         conn.autocommit = previous
     return results
