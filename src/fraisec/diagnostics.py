@@ -188,6 +188,7 @@ CODES: dict[str, str] = {
     "FSC516": "database error outside a migration file",
     "FSC517": "baseline refused: the database differs from the migrations",
     "FSC518": "a new migration does not converge",
+    "FSC519": "migrations directory not found",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

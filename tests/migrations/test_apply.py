@@ -257,3 +257,8 @@ def test_two_branches_merged_are_refused_before_anything_runs(make_db, tmp_path)
     assert result.exit_code == 1
     assert [x["code"] for x in json.loads(result.stdout)["diagnostics"]] == ["FSC501"]
     assert history(url) == [] and not table_exists(url, "tb_org")
+
+
+def test_a_missing_directory_is_an_error_not_nothing_to_apply(make_db, tmp_path):
+    result = _apply(make_db(), tmp_path / "migratons")
+    assert result.exit_code == 1 and "FSC519" in result.output

@@ -108,6 +108,16 @@ def load_directory(directory: Path) -> tuple[list[MigrationFile], dict[str, list
     return files, parsed, diagnostics
 
 
+def _existing(directory: Path) -> tuple[list[MigrationFile], dict[str, list[Segment]],
+                                        list[Diagnostic]]:
+    """load_directory for commands that act on a database: a missing directory is an error
+    (a deploy pointed at the wrong path must not report "nothing to apply")."""
+    if not directory.is_dir():
+        return [], {}, [error("FSC519", f"migrations directory {directory} does not exist",
+                              hint="Run from the project (fraisec.toml), or pass --dir.")]
+    return load_directory(directory)
+
+
 # -- comparing files with the history ----------------------------------------------------------
 
 def compare(files: list[MigrationFile], rows: list[HistoryRow]
@@ -229,7 +239,7 @@ def _session(url: str, settings: Settings = Settings()) -> Iterator[psycopg.Conn
 def status(url: str, directory: Path, settings: Settings = Settings()
            ) -> tuple[list[FileState], lock.LockHolder | None, list[Diagnostic]]:
     """What is applied, pending, partial, edited or missing; who holds the lock."""
-    files, _parsed, diagnostics = load_directory(directory)
+    files, _parsed, diagnostics = _existing(directory)
     with _session(url, settings) as conn:
         rows = history.read_history(conn, settings.history_schema)
         holder = lock.holder(conn, settings.history_schema)
@@ -240,7 +250,7 @@ def status(url: str, directory: Path, settings: Settings = Settings()
 def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run: bool = False,
           to_version: int | None = None, notify: Notify = lambda _: None) -> ApplyResult:
     """Apply pending files in order (see the module docstring). Raises MigrationError."""
-    files, parsed, diagnostics = load_directory(directory)
+    files, parsed, diagnostics = _existing(directory)
     if to_version is not None and to_version not in {f.version for f in files}:
         diagnostics.append(error("FSC515", f"--to {to_version:04d}: no migration has that version",
                                  hint="`fraisec migrate status` lists the versions."))
@@ -274,7 +284,7 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
              version: int | None = None) -> list[MigrationFile]:
     """Record files (up to ``version``) as applied without running them: adopt a database
     whose schema already matches them. Refused when the history is not empty."""
-    files, parsed, diagnostics = load_directory(directory)
+    files, parsed, diagnostics = _existing(directory)
     if version is not None and version not in {f.version for f in files}:
         diagnostics.append(error("FSC515", f"--version {version:04d}: no migration has that version"))
     if has_errors(diagnostics):
@@ -301,7 +311,7 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
 def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[str]:
     """Re-record the checksum of applied files that were edited on purpose; their SQL is not
     run again. The directory must be intact (``fraisec.sum`` up to date)."""
-    files, _parsed, diagnostics = load_directory(directory)
+    files, _parsed, diagnostics = _existing(directory)
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
     with _session(url, settings) as conn:
