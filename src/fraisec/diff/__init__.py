@@ -16,7 +16,7 @@ never skipped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from fraisec.catalog.model import (

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 
 from fraisec.catalog.model import (
-    Catalog, Collation, Column, Comment, Composite, Constraint, Domain, Enum, Extension, Function,
-    Grant, Index, ObjRef, Policy, Schema, SeqOptions, Sequence, Table, Trigger, View,
+    Collation, Column, Comment, Composite, Constraint, Domain, Enum, Extension, Function, Grant,
+    Index, ObjRef, Policy, SeqOptions, Sequence, Table, Trigger, View,
 )
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
 __all__ = [
     "alter_column", "alter_composite", "alter_domain", "alter_enum", "alter_extension",
-    "alter_sequence_options", "comment_statement", "create", "drop", "grant_statement",
-    "object_sql_name", "owner_statement", "column_definition", "sequence_options_sql",
-    "sequence_owned_by",
+    "alter_sequence_options", "column_definition", "comment_statement", "create", "drop",
+    "grant_statement", "grant_statements", "index_sql", "object_sql_name", "owner_statement",
+    "rls_statements", "sequence_options_sql", "sequence_owned_by", "trigger_enable",
 ]
 
 
@@ -265,8 +265,6 @@ def drop(ref: ObjRef, obj: object) -> list[str]:
         word = kind.upper()
         return [f"DROP {word} {_on_table(obj.table, obj.name)}"]  # type: ignore[attr-defined]
     word, name = object_sql_name(ref, obj)
-    if word == "TYPE" or word == "DOMAIN":
-        return [f"DROP {word} {name}"]
     return [f"DROP {word} {name}"]
 
 
