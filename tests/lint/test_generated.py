@@ -37,3 +37,19 @@ def test_generated_sql_without_its_safeguards_is_reported(generated: str, needle
     assert needle in generated
     found = lint_sql([("schema.sql", generated.replace(needle, replacement))])
     assert code in {d.code for d in found}
+
+
+def test_generated_sql_without_tenancy_lints_clean(tmp_path):
+    """Global (untenanted) tables get RLS without FORCE: not a tenant table, so no FSC303."""
+    from fraisec.api import schema_sql
+    from fraisec.lint import lint_sql
+
+    module = tmp_path / "schema.py"
+    module.write_text(
+        "import fraisec as fq\n\n"
+        "@fq.entity\nclass Note:\n    identifier: str = fq.field(unique=True)\n    body: str\n\n"
+        "@fq.query\ndef notes() -> list[Note]: ...\n")
+    text, diagnostics = schema_sql(str(module))
+    assert text is not None, diagnostics
+    assert "ENABLE ROW LEVEL SECURITY" in text
+    assert lint_sql([("schema.sql", text)]) == []

@@ -57,7 +57,9 @@ def rls_without_policy(model: LintModel, config: LintConfig) -> Iterator[Finding
 @rule("FSC303")
 def rls_not_forced(model: LintModel, config: LintConfig) -> Iterator[Finding]:
     helper_tables = _definer_helper_tables(model)
-    for table in sorted(model.tenant_tables):
+    # Only tables that carry a tenant column: RLS on shared (global) data without FORCE is a
+    # choice, not a cross-tenant leak.
+    for table in sorted(t for t in model.tenant_tables if model.tenant_column(t)):
         enabled, forced = model.rls_state(table)
         if enabled is None or forced is not None or table in helper_tables:
             continue
