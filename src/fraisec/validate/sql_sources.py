@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from fraisec.diagnostics import Diagnostic, Location, error
+from fraisec.lint.sqlread import split_top_level
 from fraisec.ir.model import Kind, Mutation, Query, Schema, TypeRef
 
 # sqlglot logs a warning for every statement it only reads as a Command (CREATE POLICY, …).
@@ -114,7 +115,7 @@ def from_catalog(catalog: Catalog) -> SqlObjects:
 def _identity_params(args: str) -> tuple[tuple[str, str], ...]:
     """``p_org_id uuid, p_email text`` (pg_get_function_identity_arguments) → pairs."""
     params = []
-    for part in filter(None, (p.strip() for p in _split_top_level(args))):
+    for part in filter(None, (args[a:b].strip() for a, b in split_top_level(args))):
         words = part.split()
         if words and words[0].upper() in ("IN", "INOUT", "VARIADIC"):
             words = words[1:]
@@ -123,20 +124,6 @@ def _identity_params(args: str) -> tuple[tuple[str, str], ...]:
         elif words:
             params.append(("", words[0].lower()))
     return tuple(params)
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for char in text:
-        depth += char == "("
-        depth -= char == ")"
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def _data_keys(select: exp.Select) -> frozenset[str] | None:
