@@ -18,3 +18,5 @@ test:
 bench:
 	$(PYTHON) bench/rls_bench.py
 	$(PYTHON) bench/diff_bench.py
+	$(PYTHON) bench/lint_speed.py
+	$(PYTHON) bench/migrations_bench.py
