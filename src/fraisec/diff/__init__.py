@@ -101,10 +101,13 @@ def _cmp_composite(old: Composite, new: Composite) -> Verdict:
     old_names = [a.name for a in old.attributes]
     new_names = [a.name for a in new.attributes]
     kept = [n for n in new_names if n in old_names]
-    # In place when surviving attributes keep their order (ADD/DROP/ALTER ATTRIBUTE).
-    if kept == [n for n in old_names if n in new_names] and new_names[:len(kept)] == kept:
-        return ("alter", "attributes changed")
-    return ("replace", "attributes reordered")
+    old_attrs = {a.name: a for a in old.attributes}
+    retyped = any(old_attrs[a.name] != a for a in new.attributes if a.name in old_attrs)
+    # In place when surviving attributes keep their order and type (ADD/DROP ATTRIBUTE; ALTER
+    # ATTRIBUTE … TYPE is refused while a column uses the type, so that is a replacement).
+    if not retyped and kept == [n for n in old_names if n in new_names] and new_names[:len(kept)] == kept:
+        return ("alter", "attributes added or dropped")
+    return ("replace", "attributes reordered or retyped")
 
 
 def _cmp_domain(old: Domain, new: Domain) -> Verdict:

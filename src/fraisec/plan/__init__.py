@@ -235,8 +235,8 @@ class _Planner:
         if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
             if old_col.type != new_col.type or old_col.collation != new_col.collation:
                 return  # the column moves off the type before the type is dropped
-            if ref.kind == "enum":
-                # Old type renamed aside, new one created, the column converted through text.
+            if ref.kind in ("enum", "composite"):
+                # Old type renamed aside, new one created, the column converted.
                 self.enum_retypes[ref].append((z.key, dep.dependent_column))
                 queue.append((z, dep.dependent_column, "type"))
                 return
@@ -255,8 +255,8 @@ class _Planner:
         return node
 
     def _ops_for(self, ch: Change) -> None:
-        if ch.kind == "enum" and ch.action == "replace" and self.enum_retypes.get(ch.ref):
-            self._enum_swap_ops(ch)
+        if ch.kind in ("enum", "composite") and ch.action == "replace" and self.enum_retypes.get(ch.ref):
+            self._type_swap_ops(ch)
         elif ch.action in ("drop", "replace"):
             self._drop_op(ch)
         if ch.action in ("create", "replace"):
@@ -289,13 +289,15 @@ class _Planner:
         self._add(Op(f"drop:{ref}", ch.kind, ch.key, "drop", tuple(statements), safety,
                      reason=ch.reason), (1, _DROP_ORDER[ch.kind], ch.key), drops=[(ref, None)])
 
-    def _enum_swap_ops(self, ch: Change) -> None:
-        """An enum losing or reordering values while columns use it: rename the old type aside,
-        create the new one, convert each column through text (rows holding a removed value make
-        the cast fail: nothing is lost silently), then drop the old type."""
+    def _type_swap_ops(self, ch: Change) -> None:
+        """An enum losing or reordering values, or a composite type whose attributes are
+        retyped or reordered, while columns use it: rename the old type aside, create the new
+        one, convert each column (an enum through text: a row holding a removed value makes the
+        cast fail, nothing is lost silently; a composite attribute by attribute), then drop the
+        old type."""
         ref, old = ch.ref, ch.old
         aside = f"{old.name}__fraisec_old"
-        self._add(Op(f"drop:{ref}", "enum", ch.key, "drop",
+        self._add(Op(f"drop:{ref}", ch.kind, ch.key, "drop",
                      (f"ALTER TYPE {ch.key} RENAME TO {quote_ident(aside)}",), "destructive",
                      reason=ch.reason), (1, _DROP_ORDER["enum"], ch.key))
         for table_key, column in sorted(set(self.enum_retypes[ref])):
@@ -307,14 +309,14 @@ class _Planner:
             if old_col.default is not None:
                 statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} DROP DEFAULT")
             statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} TYPE {new_col.type} "
-                              f"USING {name}::text::{new_col.type}")
+                              f"USING {_convert(name, new_col.type, old, ch.new)}")
             if new_col.default is not None:
                 statements.append(f"ALTER TABLE {table_key} ALTER COLUMN {name} SET DEFAULT {new_col.default}")
             self._add(Op(f"retype:{ref}:{table_key}:{column}", "table", table_key, "alter column",
                          tuple(statements), "destructive", reason=f"{ch.key} recreated"),
                       (2, 30, table_key, column), creates=[(table_ref, column)],
                       drops=[(table_ref, column)], after=[f"column:{table_ref}:{column}"])
-        self._add(Op(f"drop-aside:{ref}", "enum", ch.key, "drop renamed",
+        self._add(Op(f"drop-aside:{ref}", ch.kind, ch.key, "drop renamed",
                      (f"DROP TYPE {qualified(old.schema, aside)}",), "safe",
                      reason="old values replaced"), (3, 99, ch.key), drops=[(ref, None)])
 
@@ -748,6 +750,18 @@ def _slots(op: Op, catalog: Catalog) -> set[tuple]:
     if op.kind == "function":
         return {("fn", op.key)}
     return {(op.kind, op.key)}
+
+
+def _convert(column: str, new_type: str, old_type: object, new_def: object) -> str:
+    """USING expression converting a column from a type renamed aside to its new version."""
+    attributes = getattr(new_def, "attributes", None)
+    if attributes is None:  # an enum
+        return f"{column}::text::{new_type}"
+    old_names = {a.name for a in old_type.attributes}  # type: ignore[attr-defined]
+    fields = ", ".join(
+        f"({column}).{quote_ident(a.name)}::{a.type}" if a.name in old_names else f"NULL::{a.type}"
+        for a in attributes)
+    return f"CASE WHEN {column} IS NULL THEN NULL ELSE ROW({fields})::{new_type} END"
 
 
 def _managed_columns(old: Table, new: Table) -> tuple[dict[str, Column], dict[str, Column]]:
