@@ -7,6 +7,7 @@ from pg_constraint con
 join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
 where con.contype in ('p', 'u', 'f', 'c', 'x')
+  and con.conparentid = 0  -- a partition's clone of its parent's constraint comes with it
   and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass
                   and d.objid = c.oid and d.deptype = 'e')
