@@ -120,6 +120,7 @@ class _Node:
     # REPLACE, ALTER SEQUENCE, NO INHERIT…): drops of those things wait for it (rule 2 sees it
     # as a dropper), but it does not wait for anything itself on that account.
     releases: set[Target] = field(default_factory=set)
+    skip_uses: set[ObjRef] = field(default_factory=set)  # rule 1 ignores these (see default resets)
 
 
 def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
@@ -135,7 +136,8 @@ class _Planner:
         self.by_ref: dict[ObjRef, Change] = changes.by_ref()
         self.nodes: dict[str, _Node] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.default_resets: set[tuple[str, str]] = set()
+        # Column defaults using a function or sequence that is recreated: (table, column) -> those.
+        self.default_resets: dict[tuple[str, str], set[ObjRef]] = defaultdict(set)
         # Drops PostgreSQL does as part of another op (a table's indexes with the table):
         # target -> the id of the op that really drops it.
         self.aliases: dict[Target, str] = {}
@@ -230,7 +232,7 @@ class _Planner:
         if old_col is None or new_col is None:
             return
         if ref.kind in ("function", "sequence") and old_col.default is not None:
-            self.default_resets.add((z.key, dep.dependent_column))
+            self.default_resets[(z.key, dep.dependent_column)].add(ref)
             return
         if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
             if old_col.type != new_col.type or old_col.collation != new_col.collation:
@@ -521,23 +523,35 @@ class _Planner:
     def _default_reset_ops(self) -> None:
         """A column default that uses a function or sequence being recreated: dropped before,
         set again after."""
-        for table_key, column in sorted(self.default_resets):
+        for (table_key, column), users in sorted(self.default_resets.items()):
             ref = ObjRef("table", table_key)
-            if f"column:{ref}:{column}" in self.nodes:
-                continue
             col = self.des.table[table_key].column(column)
-            if col is None or col.default is None:
-                continue
             name = quote_ident(column)
+            column_node = self.nodes.get(f"column:{ref}:{column}")
+            if column_node is not None:
+                if column_node.op.action == "replace column":
+                    continue  # dropped and added again: the old default goes with it
+                # The column changes too: its own op leaves the default to the two ops below
+                # and does not wait for the recreated objects (that would be a cycle).
+                kept = tuple(st for st in column_node.op.statements
+                             if not st.startswith((f"ALTER TABLE {table_key} ALTER COLUMN {name} DROP DEFAULT",
+                                                   f"ALTER TABLE {table_key} ALTER COLUMN {name} SET DEFAULT")))
+                column_node.op = dc_replace(column_node.op, statements=kept)
+                column_node.skip_uses |= users
+                column_node.after.add(f"unset-default:{ref}:{column}")
+            if col is None:
+                continue
             self._add(Op(f"unset-default:{ref}:{column}", "table", table_key, "alter column",
                          (f"ALTER TABLE {table_key} ALTER COLUMN {name} DROP DEFAULT",), "safe",
                          reason="default uses an object being recreated"), (1, 40, table_key, column),
                       drops=[(ref, column)])
+            if col.default is None:
+                continue
             self._add(Op(f"set-default:{ref}:{column}", "table", table_key, "alter column",
                          (f"ALTER TABLE {table_key} ALTER COLUMN {name} SET DEFAULT {col.default}",),
                          "safe", reason="default uses an object being recreated"),
                       (3, 97, table_key, column), creates=[(ref, column)],
-                      after=[f"unset-default:{ref}:{column}"])
+                      after=[f"unset-default:{ref}:{column}", f"column:{ref}:{column}"])
 
     # -- grants, comments, owners ---------------------------------------------------------
     def _fresh(self, ref: ObjRef) -> bool:
@@ -670,6 +684,8 @@ class _Planner:
             for ref, column in node.creates:  # rule 1: what it uses exists first
                 for dep in self.des_deps.get(ref, ()):
                     if column is not None and dep.dependent_column not in (column, None):
+                        continue
+                    if dep.referenced in node.skip_uses:
                         continue
                     preds |= creators_of(dep.referenced, dep.referenced_column)
             for ref, column in node.requires:
