@@ -100,7 +100,9 @@ def render(s: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+# Fixed examples in CI (deterministic); FRAISEC_EXAMPLES=500 explores new ones.
 @settings(max_examples=int(os.environ.get("FRAISEC_EXAMPLES", "25")), deadline=None,
+          derandomize="FRAISEC_EXAMPLES" not in os.environ,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(current=schema, desired=schema)
 def test_random_pairs_converge(pg_server, make_db, roles, tmp_path_factory, current, desired) -> None:
