@@ -71,7 +71,8 @@ def test_sql_directory_against_a_database(pg_server, make_db, tmp_path) -> None:
     assert shadow_databases(pg_server) == []
 
 
-def test_from_empty_with_the_embedded_shadow(tmp_path) -> None:
+def test_from_empty_with_the_embedded_shadow(pg_server, tmp_path) -> None:
+    # pg_server sets FRAISEC_CACHE_DIR: the CLI's embedded shadow stays out of the user's cache.
     (tmp_path / "schema.sql").write_text("CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\n")
     result = fraisec("diff", "empty", "schema.sql", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -99,7 +100,7 @@ def test_unreachable_database_and_wrong_credentials(pg_server, make_db) -> None:
     assert result.returncode == 1 and "FSC902" in result.stderr
 
 
-def test_unknown_side(tmp_path) -> None:
+def test_unknown_side(pg_server, tmp_path) -> None:
     result = fraisec("diff", "empty", "nothing.txt", cwd=tmp_path)
     assert result.returncode == 1 and "FSC405" in result.stderr
 
