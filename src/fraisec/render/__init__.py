@@ -8,6 +8,15 @@ Both are deterministic: the same IR gives byte-identical text.
 
 from __future__ import annotations
 
-from fraisec.render.sql import render_runtime_toml, render_schema_sql
+from typing import Any
 
 __all__ = ["render_runtime_toml", "render_schema_sql"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the differ imports render.quoting on every run and must not pay for jinja2.
+    if name in __all__:
+        from fraisec.render import sql
+
+        return getattr(sql, name)
+    raise AttributeError(name)
