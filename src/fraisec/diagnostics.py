@@ -132,7 +132,6 @@ CODES: dict[str, str] = {
     "FSC209": "invalid field option",
     "FSC210": "unknown field in a key, unique or index",
     "FSC211": "invalid observer",
-    "FSC212": "mutation cannot be generated",
     "FSC213": "invalid SQL identifier",
     "FSC214": "mutation function not found",
     "FSC215": "mutation function parameters disagree with the mutation",

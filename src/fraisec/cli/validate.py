@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from fraisec.cli.common import db_dir_for, finish, output, project_or_exit, schema_ref
-from fraisec.diagnostics import Location, error
+from fraisec.diagnostics import Location, error, has_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -36,9 +36,9 @@ def validate_command(
     ir, diagnostics = load_ir(schema_ref(schema, project))
     db_dir = db_dir_for(schema, project)
     checkable = database is not None or db_dir.is_dir()
-    if ir is not None and not _has_errors(diagnostics) and not checkable:
+    if ir is not None and not has_errors(diagnostics) and not checkable:
         out.detail("hand-written sql_source objects not checked: no db/ directory and no --database")
-    if ir is not None and not _has_errors(diagnostics) and checkable:
+    if ir is not None and not has_errors(diagnostics) and checkable:
         try:
             diagnostics += check_sql_sources(ir, read_sql_dir(db_dir), database)
         except psycopg.Error as exc:
@@ -48,9 +48,3 @@ def validate_command(
     finish(out, diagnostics)
     out.status(f"ok: {len(ir.types)} types, {len(ir.queries)} queries, {len(ir.mutations)} mutations"
                if ir else "ok")
-
-
-def _has_errors(diagnostics) -> bool:
-    from fraisec.diagnostics import has_errors
-
-    return has_errors(diagnostics)

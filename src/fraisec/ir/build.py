@@ -21,7 +21,8 @@ from fraisec.ir.model import (
     ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Tenancy, TypeRef,
     Union,
 )
-from fraisec.ir.scalars import sql_type_for
+from fraisec.authoring import scalars as scalar_names
+from fraisec.ir.scalars import BUILTIN_SCALARS, sql_type_for
 from fraisec.load import display_path
 
 __all__ = ["build_schema"]
@@ -109,7 +110,6 @@ class _Builder:
         for name, kind, location in named:
             self._claim("type", name, location)
             self.known.setdefault(name, kind)
-        operations: dict[str, set[str]] = {"query": set(), "mutation": set()}
         for op in self.raw.operations:
             self._claim(op.kind, op.name, op.location)
 
@@ -537,8 +537,8 @@ class _Builder:
                         hint="Use letters, digits and underscores, optionally schema-qualified.")
 
 
-_SCALAR_NAMES = {"ID", "UUID", "DateTime", "Date", "Time", "Json", "Decimal", "Email", "str", "int",
-                 "float", "bool"}
+# Every scalar name an annotation may use, for "Did you mean …?" on an unknown name.
+_SCALAR_NAMES = set(scalar_names.__all__) | {t.__name__ for t in BUILTIN_SCALARS}
 
 
 def _argument_target(arg: Argument, entity: ObjectType, tenancy: Tenancy | None,
