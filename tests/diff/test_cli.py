@@ -90,6 +90,27 @@ def test_failing_sql_names_file_and_line_and_leaves_no_shadow(pg_server, tmp_pat
     assert shadow_databases(pg_server) == []
 
 
+def test_sql_that_creates_its_roles_diffs_on_both_sides_and_again(pg_server, make_db, tmp_path) -> None:
+    # Roles are cluster-wide: both sides (and every later run) see the role the first one made.
+    owner = "app_owner_shadow_test"
+    base = (f"CREATE ROLE {owner} NOLOGIN;\nCREATE USER \"odd; user\" WITH PASSWORD 'a;b';\n"
+            "CREATE TABLE t (id int, name varchar(10));\n"
+            f"CREATE VIEW v AS SELECT id, name FROM t;\nALTER VIEW v OWNER TO {owner};\n")
+    (tmp_path / "a.sql").write_text(base)
+    (tmp_path / "b.sql").write_text(base.replace("varchar(10)", "text"))
+    for _run in range(2):
+        result = fraisec("diff", "a.sql", "b.sql", "--unsafe", "--shadow-url", pg_server.url(),
+                         cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "ALTER COLUMN name TYPE text" in result.stdout
+        assert f"ALTER VIEW public.v OWNER TO {owner};" in result.stdout  # recreated, owner kept
+    # The rewrite adds no line: an error after a CREATE ROLE is still reported at its own line.
+    (tmp_path / "c.sql").write_text(f"CREATE ROLE {owner};\nSELECT 1/0;\n")
+    failed = fraisec("diff", "empty", "c.sql", "--shadow-url", pg_server.url(), cwd=tmp_path)
+    assert failed.returncode == 1 and "c.sql:2" in failed.stderr, failed.stderr
+    assert shadow_databases(pg_server) == []
+
+
 def test_unreachable_database_and_wrong_credentials(pg_server, make_db) -> None:
     result = fraisec("diff", "postgresql://nobody:hunter2@127.0.0.1:1/x", "empty")
     assert result.returncode == 1

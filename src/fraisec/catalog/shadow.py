@@ -203,6 +203,7 @@ def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = 
     (roles are cluster-level; the application's roles are not part of a schema) and the apply
     is retried; on a user-given server a missing role is an error like any other.
     """
+    sources = [(name, tolerate_existing_roles(text)) for name, text in sources]
     for _attempt in range(50):
         try:
             with shadow_database(base_url) as url:
@@ -217,6 +218,34 @@ def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = 
                 raise
             _create_role(embedded_server().url(), role)
     raise CatalogError([error("FSC401", "too many missing roles while applying the SQL")])
+
+
+_CREATE_ROLE = re.compile(r"CREATE (ROLE|USER|GROUP) ")
+_ROLE_GUARD = "$fraisec_role$"
+
+
+def tolerate_existing_roles(text: str) -> str:
+    """Wrap each top-level ``CREATE ROLE|USER|GROUP`` so that it does nothing when the role exists.
+
+    Roles belong to the cluster, not to a database: every shadow database of a server sees the
+    roles that earlier runs, the other side of a diff or another file already created, so a
+    plain ``CREATE ROLE app_user`` would fail the second time. Roles are not diffed; only the
+    objects that use them are. The rewrite adds no newline, so PostgreSQL's line numbers in
+    error messages still point at the user's file.
+    """
+    from fraisec.lint.source import SourceFile, split_statements
+
+    statements, _unterminated = split_statements(SourceFile("", text))
+    pieces, position = [], 0
+    for statement in statements:
+        if not _CREATE_ROLE.match(statement.keywords) or _ROLE_GUARD in statement.raw:
+            continue
+        end = statement.start + len(statement.raw)
+        pieces += [text[position:statement.start], f"DO {_ROLE_GUARD} BEGIN ", statement.raw,
+                   "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; "
+                   f"END {_ROLE_GUARD}"]
+        position = end
+    return "".join(pieces) + text[position:]
 
 
 def _create_role(admin_url: str, role: str) -> None:
