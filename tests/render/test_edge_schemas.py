@@ -102,6 +102,41 @@ def _request(url: str, tenant: str | None = None) -> psycopg.Connection:
     return conn
 
 
+# The tenancy most cases below share: organisations, people, and seats (memberships) with a role.
+ORG_PERSON_SEAT = """
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+"""
+
+
+def _seed_member(conn: psycopg.Connection, role: str = "member", schema: str = "app") -> tuple[str, str]:
+    """One org, one person, and the person's seat in it (as the owner); returns their uuids."""
+    org = conn.execute(f"INSERT INTO {schema}.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
+    person = conn.execute(f"INSERT INTO {schema}.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
+    conn.execute(f"INSERT INTO {schema}.tb_seat (fk_org, fk_person, role) VALUES (1, 1, %s)", (role,))
+    return org, person
+
+
+def _as_member(conn: psycopg.Connection, person: str, tenant: str, role: str = "app_user") -> None:
+    """What the runtime does at the start of a request: claims, tenant, then the API role."""
+    conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+                 (json.dumps({"sub": person}), tenant))
+    conn.execute(f"SET LOCAL ROLE {role}")
+
+
 def test_no_tenancy_mutations_and_nested_optional_relations(make_db, tmp_path):
     url = make_db(_sql(tmp_path, NO_TENANCY))
     with psycopg.connect(url) as conn:  # reference data, as the superuser
@@ -211,9 +246,7 @@ def test_membership_without_tenant_scope_is_still_guarded(make_db, tmp_path):
                         SELECT t.pk_team, p.pk_person, 'admin' FROM app.tb_team t, app.tb_person p
                         WHERE (t.identifier, p.identifier) IN (('red', 'ann'), ('blue', 'ben'))""")
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                     (json.dumps({"sub": ids["ann"]}), ids["red"]))
-        conn.execute("SET LOCAL ROLE app_user")
+        _as_member(conn, ids["ann"], ids["red"])
         seats = conn.execute("SELECT data->'team'->>'identifier' AS t FROM app.v_seat").fetchall()
         assert [s["t"] for s in seats] == ["red"]  # not blue's seat
         chosen = "11111111-1111-1111-1111-111111111111"
@@ -260,22 +293,7 @@ def test_on_delete_set_null_keeps_the_tenant_column(make_db, tmp_path):
         assert conn.execute("SELECT fk_org, fk_board FROM app.tb_card").fetchall() == [(1, None)]
 
 
-ROLE_GATED = """
-fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
-    role: str = "member"
+ROLE_GATED = ORG_PERSON_SEAT + """
 
 @fq.entity(tenant=True, requires_role="admin")
 class Invoice:
@@ -288,32 +306,14 @@ class Invoice:
 def test_entity_requires_role_restricts_reads(make_db, tmp_path, role, visible):
     url = make_db(_sql(tmp_path, ROLE_GATED))
     with psycopg.connect(url) as conn:
-        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
-        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
-        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person, role) VALUES (1, 1, %s)", (role,))
+        org, person = _seed_member(conn, role)
         conn.execute("INSERT INTO app.tb_invoice (fk_org, identifier) VALUES (1, 'inv-1')")
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                     (json.dumps({"sub": person}), org))
-        conn.execute("SET LOCAL ROLE app_user")
+        _as_member(conn, person, org)
         assert conn.execute("SELECT count(*) FROM app.v_invoice").fetchone()[0] == visible
 
 
-GLOBAL_WRITES = """
-fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
+GLOBAL_WRITES = ORG_PERSON_SEAT + """
 
 @fq.entity
 class Country:
@@ -327,9 +327,7 @@ def create_country(identifier: str) -> Country: ...
 def test_global_writes_need_a_verified_context(make_db, tmp_path):
     url = make_db(_sql(tmp_path, GLOBAL_WRITES))
     with psycopg.connect(url) as conn:
-        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
-        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
-        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        org, person = _seed_member(conn)
         conn.execute("INSERT INTO app.tb_country (identifier) VALUES ('fr')")
     for claims, tenant, succeeded in ((json.dumps({"sub": person}), org, True), ("", "", False)):
         with psycopg.connect(url, row_factory=dict_row) as conn:
@@ -342,23 +340,10 @@ def test_global_writes_need_a_verified_context(make_db, tmp_path):
             conn.rollback()
 
 
-CUSTOM_NAMES = """
-fq.tenancy(tenant="Org", claim="tenant", user="Person", membership="Seat", schema="api",
-           private_schema="api_internal", api_role="web_user", owner_role="web_owner")
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
-    role: str = "member"
+CUSTOM_NAMES = ORG_PERSON_SEAT.replace(
+    'claim="org_id", user="Person", membership="Seat")',
+    'claim="tenant", user="Person", membership="Seat", schema="api",\n'
+    '           private_schema="api_internal", api_role="web_user", owner_role="web_owner")') + """
 
 @fq.entity(tenant=True)
 class Note:
@@ -379,13 +364,9 @@ def test_custom_schema_and_role_names_are_used_everywhere(make_db, tmp_path):
         assert default not in text, default
     url = make_db(text)
     with psycopg.connect(url) as conn:
-        org = conn.execute("INSERT INTO api.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
-        person = conn.execute("INSERT INTO api.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
-        conn.execute("INSERT INTO api.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        org, person = _seed_member(conn, schema="api")
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                     (json.dumps({"sub": person}), org))
-        conn.execute("SET LOCAL ROLE web_user")
+        _as_member(conn, person, org, role="web_user")
         assert conn.execute("SELECT * FROM api.fn_create_note('n')").fetchone()["succeeded"]
         conn.commit()
     with psycopg.connect(url) as conn:
@@ -394,22 +375,7 @@ def test_custom_schema_and_role_names_are_used_everywhere(make_db, tmp_path):
         assert owners == [("web_owner",)]
 
 
-CASCADE_OBSERVED = """
-fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
-    role: str = "member"
+CASCADE_OBSERVED = ORG_PERSON_SEAT + """
 
 @fq.entity(tenant=True)
 class Board:
@@ -440,15 +406,11 @@ fq.observer(Card, on="DELETE", subject="cards.deleted", activity=True)
 def test_an_observer_fired_by_a_cascaded_delete_still_writes_its_event(make_db, tmp_path):
     url = make_db(_sql(tmp_path, CASCADE_OBSERVED))
     with psycopg.connect(url) as conn:
-        org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
-        person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
-        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        org, person = _seed_member(conn)
         board = conn.execute("INSERT INTO app.tb_board (fk_org, identifier) VALUES (1, 'b') RETURNING id").fetchone()[0]
         conn.execute("INSERT INTO app.tb_card (fk_org, fk_board, identifier) VALUES (1, 1, 'c1'), (1, 1, 'c2')")
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                     (json.dumps({"sub": person}), org))
-        conn.execute("SET LOCAL ROLE app_user")
+        _as_member(conn, person, org)
         result = conn.execute("SELECT * FROM app.fn_delete_board(%s)", (board,)).fetchone()
         assert result["succeeded"], result
         conn.commit()
