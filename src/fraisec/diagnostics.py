@@ -8,10 +8,9 @@ FSC5xx migrations.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any, Iterable
 
 __all__ = [
     "CODES",
@@ -24,6 +23,10 @@ __all__ = [
     "sort_diagnostics",
 ]
 
+# Plain frozen dataclasses, not pydantic models: every command imports this module, and pydantic
+# alone costs ~160 ms of start-up that commands such as `fraisec diff` never otherwise need.
+# Construction is by keyword as before; copy with ``dataclasses.replace``.
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -31,10 +34,9 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-class Location(BaseModel):
+@dataclass(frozen=True)
+class Location:
     """A place in a file; paths are as the user gave them (never made absolute)."""
-
-    model_config = ConfigDict(frozen=True)
 
     file: str
     line: int | None = None
@@ -48,17 +50,26 @@ class Location(BaseModel):
                 parts.append(str(self.column))
         return ":".join(parts)
 
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"file": self.file}
+        if self.line is not None:
+            data["line"] = self.line
+        if self.column is not None:
+            data["column"] = self.column
+        return data
 
-class Related(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
+@dataclass(frozen=True)
+class Related:
     message: str
     location: Location
 
+    def to_data(self) -> dict[str, Any]:
+        return {"message": self.message, "location": self.location.to_data()}
 
-class Diagnostic(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
+@dataclass(frozen=True)
+class Diagnostic:
     code: str
     severity: Severity
     message: str
@@ -66,12 +77,27 @@ class Diagnostic(BaseModel):
     hint: str | None = None
     related: tuple[Related, ...] = ()
 
+    def __post_init__(self) -> None:
+        # What pydantic used to coerce: a severity given by value, related given as a list.
+        if not isinstance(self.severity, Severity):
+            object.__setattr__(self, "severity", Severity(self.severity))
+        if not isinstance(self.related, tuple):
+            object.__setattr__(self, "related", tuple(self.related))
+
     @property
     def title(self) -> str:
         return CODES.get(self.code, "")
 
-    def to_data(self) -> dict:
-        return self.model_dump(mode="json", exclude_none=True)
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready, fields in declaration order, None fields left out (the JSON output)."""
+        data: dict[str, Any] = {"code": self.code, "severity": self.severity.value,
+                                "message": self.message}
+        if self.location is not None:
+            data["location"] = self.location.to_data()
+        if self.hint is not None:
+            data["hint"] = self.hint
+        data["related"] = [r.to_data() for r in self.related]
+        return data
 
 
 def error(code: str, message: str, location: Location | None = None, hint: str | None = None,

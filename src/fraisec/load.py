@@ -14,7 +14,7 @@ import importlib.util
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -164,8 +164,8 @@ def _is_user_file(filename: str) -> bool:
 
 def _relocate(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [
-        d.model_copy(update={"location": d.location.model_copy(
-            update={"file": display_path(d.location.file)})}) if d.location else d
+        replace(d, location=replace(d.location, file=display_path(d.location.file)))
+        if d.location else d
         for d in diagnostics
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import inspect
 import sys
 import textwrap
@@ -216,7 +217,7 @@ def tenancy(**options: Any) -> None:
 
 def _at_definition(decorator: Location, lines: DefinitionLines | None) -> Location:
     """Point at the `class` line rather than the decorator, when the source is available."""
-    return decorator.model_copy(update={"line": lines.line}) if lines else decorator
+    return dataclasses.replace(decorator, line=lines.line) if lines else decorator
 
 
 def _read_config_call(func: Any, location: Location) -> dict[str, Any]:

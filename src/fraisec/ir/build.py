@@ -6,6 +6,7 @@ option values) and keeps going, so one run shows them all.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from enum import Enum
@@ -51,7 +52,7 @@ def build_schema(raw: RawSchema, module_file: str | None = None) -> tuple[Schema
 def _loc(location: Location | None) -> Location | None:
     if location is None:
         return None
-    return location.model_copy(update={"file": display_path(location.file)})
+    return dataclasses.replace(location, file=display_path(location.file))
 
 
 class _Builder:
