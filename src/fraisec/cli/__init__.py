@@ -8,16 +8,55 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
 
+# One module per command (``cli/<name>.py`` with ``register(app)``, registering the command
+# ``<name>``). Add new commands to this list.
+COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "check", "migrate"]
+
+
+class _LazyCommands(TyperGroup):
+    """The top-level group: a command's module is imported only when that command is looked up.
+
+    Importing every command module at start cost each run the imports of all the others (the
+    project loader pulls in pydantic, for one); ``fraisec diff`` should pay only for itself.
+    ``--help`` still lists every command (it looks each one up)."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(dict.fromkeys([*COMMAND_MODULES, *super().list_commands(ctx)]))
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.add_command(_load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
+            # An unknown name: the "Did you mean …?" suggestion looks at the loaded commands.
+            for name in COMMAND_MODULES:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+def _load_command(name: str) -> Any:
+    import importlib
+
+    # Registered on a Typer of its own, then converted the way Typer converts ``app``'s commands.
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    importlib.import_module(f"fraisec.cli.{name}").register(holder)
+    return typer.main.get_group(holder).commands[name]
+
+
 app = typer.Typer(
+    cls=_LazyCommands,
     name="fraisec",
     help="Schema compiler for PostgreSQL-first API backends (FraiseQL style).",
     no_args_is_help=True,
@@ -36,20 +75,6 @@ def _global_options(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
 ) -> None:
     ctx.obj = Output(fmt=fmt, verbosity=-1 if quiet else verbose, color=not no_color)
-
-
-COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "migrate", "check"]
-
-
-def _register_commands() -> None:
-    import importlib
-
-    # One module per command; each has register(app). Add new commands to this list.
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"fraisec.cli.{name}").register(app)
-
-
-_register_commands()
 
 
 def main() -> None:
