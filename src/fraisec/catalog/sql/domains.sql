@@ -6,7 +6,9 @@ select t.oid, n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner
        coalesce((select json_agg(json_build_object('name', con.conname,
                                                    'definition', pg_get_constraintdef(con.oid))
                                  order by con.conname)
-                 from pg_constraint con where con.contypid = t.oid), '[]') as constraints
+                 from pg_constraint con where con.contypid = t.oid
+                   -- PG 17+ also keeps NOT NULL as a row (contype 'n'); typnotnull says it
+                   and con.contype <> 'n'), '[]') as constraints
 from pg_type t join pg_namespace n on n.oid = t.typnamespace
 join pg_type bt on bt.oid = t.typbasetype
 where t.typtype = 'd'
