@@ -1,6 +1,9 @@
 -- Objects fraisec does not diff yet, so they are reported by name instead of skipped silently:
 -- rules (other than views' own), foreign tables, aggregates, operators, statistics, event triggers,
--- publications. Each row carries a definition-ish text to tell whether the two sides differ.
+-- publications; and what PostgreSQL 18 added that the column model cannot say yet: VIRTUAL
+-- generated columns, NOT VALID / NO INHERIT not-null constraints and comments on them (PG 18
+-- keeps NOT NULL as pg_constraint rows, contype 'n'; on older servers these rows never exist).
+-- Each row carries a definition-ish text to tell whether the two sides differ.
 select 'rule' as kind, n.nspname || '.' || c.relname || ' ' || r.rulename as identity,
        pg_get_ruledef(r.oid) as definition
 from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
@@ -30,4 +33,29 @@ union all
 select 'event trigger', e.evtname::text, e.evtevent::text from pg_event_trigger e
 union all
 select 'publication', p.pubname::text, null from pg_publication p
+union all
+select 'virtual generated column',
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
+       pg_get_expr(ad.adbin, ad.adrelid)
+from pg_attribute a join pg_class c on c.oid = a.attrelid
+join pg_namespace n on n.oid = c.relnamespace
+left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+where a.attgenerated = 'v' and not a.attisdropped and n.nspname not in ('pg_catalog', 'information_schema')
+union all
+select case when con.connoinherit then 'NO INHERIT not-null constraint'
+            else 'NOT VALID not-null constraint' end,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' || quote_ident(con.conname),
+       pg_get_constraintdef(con.oid)
+from pg_constraint con join pg_class c on c.oid = con.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+where con.contype = 'n' and (con.connoinherit or not con.convalidated)
+  and n.nspname not in ('pg_catalog', 'information_schema')
+union all
+select 'not-null constraint comment',
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' || quote_ident(con.conname),
+       d.description
+from pg_description d join pg_constraint con on d.classoid = 'pg_constraint'::regclass
+     and con.oid = d.objoid
+join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+where con.contype = 'n' and n.nspname not in ('pg_catalog', 'information_schema')
 order by 1, 2
