@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -253,20 +254,21 @@ class EmbeddedServer:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> EmbeddedServer:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.bindir = _runnable_bindir(self.bindir, self._user, _default_cache_root())
-        with self._mutex():
-            self._users_fd = self._lock(self.root / "users", fcntl.LOCK_SH)
-            self.sockdir.mkdir(exist_ok=True)
-            self._chown(self.root, self.sockdir)
-            if not (self.datadir / "PG_VERSION").exists():
-                shutil.rmtree(self.datadir, ignore_errors=True)
-                self._initdb()
-            # Reuse a server another fraisec process (or a killed one) left running here.
-            if self._pg_ctl("status", check=False).returncode != 0:
-                self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.logfile), "-o", _SERVER_OPTIONS)
-        self.running = True
-        atexit.register(self.stop)
-        _stop_on_sigterm()
+        with _interrupts_deferred():
+            self.bindir = _runnable_bindir(self.bindir, self._user, _default_cache_root())
+            with self._mutex():
+                self._users_fd = self._lock(self.root / "users", fcntl.LOCK_SH)
+                self.sockdir.mkdir(exist_ok=True)
+                self._chown(self.root, self.sockdir)
+                if not (self.datadir / "PG_VERSION").exists():
+                    shutil.rmtree(self.datadir, ignore_errors=True)
+                    self._initdb()
+                # Reuse a server another fraisec process (or a killed one) left running here.
+                if self._pg_ctl("status", check=False).returncode != 0:
+                    self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.logfile), "-o", _SERVER_OPTIONS)
+            self.running = True
+            atexit.register(self.stop)
+            _stop_on_sigterm()
         return self
 
     def stop(self) -> None:
@@ -352,6 +354,29 @@ def _major_version(bindir: Path) -> str:
     out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True)
     match = re.search(r"(\d+)", out.stdout)
     return match.group(1) if match else "x"
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives while the server is being set up until it is up and
+    registered to be stopped at exit, then raise it.
+
+    Raised in the middle (while waiting on ``pg_ctl start``), it would leave a server running
+    that no one stops, and a pid file. The server's own processes are in a session of their
+    own, so the terminal's Ctrl-C reaches only us. Signal handlers belong to the main thread;
+    elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
 
 
 _sigterm_installed = False
