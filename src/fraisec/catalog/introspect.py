@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import psycopg
 from psycopg.rows import dict_row, tuple_row
@@ -49,8 +50,18 @@ def introspect_url(url: str) -> Catalog:
 
 def introspect(conn: psycopg.Connection) -> Catalog:
     """Read the whole user schema of the connected database in :data:`QUERY_COUNT` queries."""
-    rows = _run_queries(conn)
-    return _Builder(rows).build()
+    rows = _Results()
+    # The queries run in a thread of their own while this one builds the models from the
+    # results already in: PostgreSQL works on the next query while Python converts the last
+    # one's rows (the thread waits on the server with the GIL released).
+    reader = threading.Thread(target=_run_queries, args=(conn, rows), daemon=True,
+                              name="fraisec-introspect")
+    reader.start()
+    try:
+        return _Builder(rows).build()
+    finally:
+        rows.abandon()
+        reader.join()  # the connection is the caller's again only once the thread is done
 
 
 # Results read lazily, row by row, while the models are built: their rows are never all in
@@ -58,28 +69,84 @@ def introspect(conn: psycopg.Connection) -> Catalog:
 _STREAMED = frozenset({"columns", "constraints", "indexes", "depends"})
 
 
-def _run_queries(conn: psycopg.Connection) -> dict[str, Iterable]:
-    results: dict[str, Iterable] = {}
+class _Results:
+    """Query results by name, handed from the reading thread to the builder as they arrive."""
+
+    def __init__(self) -> None:
+        self._ready: dict[str, Iterable] = {}
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._cond = threading.Condition()
+
+    def put(self, name: str, result: Iterable) -> None:
+        with self._cond:
+            self._ready[name] = result
+            self._cond.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        with self._cond:
+            self._error = error
+            self._cond.notify_all()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned
+
+    def abandon(self) -> None:
+        """The builder is done (or failed): the reader stops after its current query."""
+        with self._cond:
+            self._abandoned = True
+
+    def __getitem__(self, name: str) -> Iterable:
+        with self._cond:
+            while name not in self._ready:
+                if self._error is not None:
+                    raise self._error
+                self._cond.wait()
+            return self._ready[name]
+
+    def pop(self, name: str) -> Iterable:
+        result = self[name]
+        with self._cond:
+            return self._ready.pop(name)
+
+
+def _chunked(cur: psycopg.Cursor) -> Iterator[Any]:
+    """A streamed result's rows, made Python objects a few thousand at a time (psycopg does a
+    batch in C; one ``next(cursor)`` per row costs more than building the row's model)."""
+    while rows := cur.fetchmany(4096):
+        yield from rows
+
+
+def _run_queries(conn: psycopg.Connection, results: _Results) -> None:
+    """Run every catalog query in one read-only snapshot, handing each result on as it comes."""
     previous = conn.autocommit
-    conn.autocommit = True
     try:
+        conn.autocommit = True
         conn.execute("begin isolation level repeatable read read only")
         try:
             conn.execute("set local search_path = ''")
-            conn.execute("set local work_mem = '64MB'")  # catalog joins in memory
+            # Catalog joins in memory, and no parallel workers: starting them costs more than
+            # these scans of a few thousand rows save, and they take the CPU the other side of a
+            # diff (and this process) need. One statement, so the count of statements stays put.
+            conn.execute("select set_config('work_mem', '64MB', true), "
+                         "set_config('max_parallel_workers_per_gather', '0', true)")
             for name in queries.QUERY_NAMES:
+                if results.abandoned:
+                    break
                 # Tuples for the one big result (edges): a third of the memory of dicts.
                 cur = conn.cursor(row_factory=tuple_row if name == "depends" else dict_row)
                 try:
                     cur.execute(queries.load(name))
                 except psycopg.Error as exc:
                     raise IntrospectionError(f"catalog query {name}.sql failed: {exc}") from exc
-                results[name] = cur if name in _STREAMED else cur.fetchall()
+                results.put(name, _chunked(cur) if name in _STREAMED else cur.fetchall())
         finally:
             conn.execute("rollback")
+    except BaseException as exc:  # noqa: BLE001 - handed to the builder's thread, raised there
+        results.fail(exc)
     finally:
         conn.autocommit = previous
-    return results
 
 
 def _seq_options(row: Row) -> SeqOptions:
@@ -90,7 +157,7 @@ def _seq_options(row: Row) -> SeqOptions:
 class _Builder:
     """Turns query rows into models; resolves oids to :class:`ObjRef` for edges and metadata."""
 
-    def __init__(self, rows: dict[str, list[Row]]) -> None:
+    def __init__(self, rows: _Results) -> None:
         self.rows = rows
         self.oids: OidMap = {}
         self.columns_by_attnum: dict[int, dict[int, str]] = defaultdict(dict)
@@ -146,6 +213,10 @@ class _Builder:
         policies = self._on_table("policies", "policy", "pg_policy", lambda x, t: Policy(
             t, x["name"], x["permissive"], x["command"], tuple(x["roles"]), x["using_expr"],
             x["check_expr"]))
+        grants = frozenset(self._grants())
+        comments = self._comments()
+        dependencies = self._dependencies()
+        # Last, as it is the last query: everything else is built while it runs.
         unsupported = tuple(Unsupported(x["kind"], x["identity"], x["definition"])
                             for x in r["unsupported"])
         return Catalog(
@@ -153,8 +224,7 @@ class _Builder:
             composite=composites, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
             function=functions, view=views, trigger=triggers, policy=policies,
-            grants=frozenset(self._grants()), comments=self._comments(),
-            dependencies=tuple(sorted(set(self._dependencies()), key=_dep_sort)),
+            grants=grants, comments=comments, dependencies=dependencies,
             unsupported=unsupported + unsupported_fns,
             current_user=session["current_user"], server_version=session["server_version"],
             query_count=QUERY_COUNT,
@@ -303,9 +373,13 @@ class _Builder:
             result[(ref, column)] = Comment(ref, column, x["description"])
         return result
 
-    def _dependencies(self) -> Iterable[Dependency]:
+    def _dependencies(self) -> tuple[Dependency, ...]:
+        """The edges between catalog objects, each once, sorted."""
         intern = sys.intern
         oids = self.oids
+        # Keyed (and so deduplicated and sorted) by plain strings: hashing and comparing the
+        # dataclasses themselves is several times slower, and most edges come more than once.
+        edges: dict[tuple[str, str, str, str, str, str], Dependency] = {}
         for (classid, objid, _subid, refclassid, refobjid, _refsubid, deptype, column,
              ref_column, ext_oid) in self.rows.pop("depends"):
             dep = oids.get((classid, objid))
@@ -314,10 +388,8 @@ class _Builder:
                 continue
             if dep.kind == "sequence" and deptype == "a":
                 continue  # OWNED BY: recorded on the sequence, not an ordering edge
-            yield Dependency(dep, ref, column and intern(column), ref_column and intern(ref_column))
-
-
-def _dep_sort(d: Dependency) -> tuple:
-    # Plain strings: comparing the dataclasses themselves is several times slower.
-    return (d.dependent.kind, d.dependent.key, d.referenced.kind, d.referenced.key,
-            d.dependent_column or "", d.referenced_column or "")
+            key = (dep.kind, dep.key, ref.kind, ref.key, column or "", ref_column or "")
+            if key not in edges:
+                edges[key] = Dependency(dep, ref, column and intern(column),
+                                        ref_column and intern(ref_column))
+        return tuple(edges[key] for key in sorted(edges))
