@@ -380,8 +380,8 @@ class _Builder:
         # Keyed (and so deduplicated and sorted) by plain strings: hashing and comparing the
         # dataclasses themselves is several times slower, and most edges come more than once.
         edges: dict[tuple[str, str, str, str, str, str], Dependency] = {}
-        for (classid, objid, _subid, refclassid, refobjid, _refsubid, deptype, column,
-             ref_column, ext_oid) in self.rows.pop("depends"):
+        for (classid, objid, refclassid, refobjid, deptype, column, ref_column,
+             ext_oid) in self.rows.pop("depends"):
             dep = oids.get((classid, objid))
             ref = oids.get(("pg_extension", ext_oid) if ext_oid else (refclassid, refobjid))
             if dep is None or ref is None or dep == ref:
