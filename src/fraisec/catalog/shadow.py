@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -129,12 +128,9 @@ def shadow_database(base_url: str | None = None) -> Iterator[str]:
 
 
 def _psql() -> str:
-    found = shutil.which("psql")
-    if found:
-        return found
-    from fraisec.pg.server import find_bindir
+    from fraisec.pg.server import client_program
 
-    return str(find_bindir() / "psql")
+    return client_program("psql")
 
 
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
@@ -146,12 +142,13 @@ def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
     naming the file, the line and PostgreSQL's message on the first failure."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGCONNECT_TIMEOUT"] = "10"
+    psql = _psql()
     with tempfile.TemporaryDirectory(prefix="fraisec-sql-") as tmp:
         for index, (name, text) in enumerate(sources):
             path = Path(tmp) / f"{index:04d}.sql"
             path.write_text(text, encoding="utf-8")
             result = subprocess.run(
-                [_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
+                [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
                 capture_output=True, text=True, env=env)
             if result.returncode != 0:
                 raise CatalogError([_apply_diagnostic(name, result.stderr)])

