@@ -32,6 +32,10 @@ def _read_sides(source: str, target: str, shadow_url: str | None):
         embedded_server()
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(catalog_for, spec, shadow_url=shadow_url) for spec in (source, target)]
+        # While PostgreSQL works on the catalogs, load what comes after them.
+        import fraisec.diff
+        import fraisec.plan
+        import fraisec.plan.script  # noqa: F401
         return futures[0].result(), futures[1].result()
 
 
