@@ -59,9 +59,6 @@ def diff_command(
     # rescan them over and over (it more than doubled the time at 2,000 tables) and frees nothing.
     gc.disable()
     from fraisec.catalog.shadow import CatalogError
-    from fraisec.diff import diff
-    from fraisec.plan import plan
-    from fraisec.plan.script import render_script
 
     try:
         with out.progress("Reading schemas…"):
@@ -69,6 +66,10 @@ def diff_command(
     except CatalogError as exc:
         report(out, exc.diagnostics)
         raise typer.Exit(ExitCode.ERRORS) from None
+    from fraisec.diff import diff  # already loaded by _read_sides, while it waited
+    from fraisec.plan import plan
+    from fraisec.plan.script import render_script
+
     result = plan(diff(current, desired), current, desired)
     if has_errors(result.diagnostics):
         report(out, result.diagnostics)
