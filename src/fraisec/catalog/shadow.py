@@ -39,8 +39,8 @@ from fraisec.catalog.model import Catalog
 from fraisec.diagnostics import Diagnostic, Location, error
 
 __all__ = [
-    "CatalogError", "apply_sql_files", "catalog_from_sql", "connect_error", "embedded_server",
-    "shadow_database",
+    "CatalogError", "apply_sql_files", "catalog_from_sql", "client_program", "connect_error",
+    "embedded_server", "shadow_database",
 ]
 
 _counter = itertools.count()
@@ -127,10 +127,15 @@ def shadow_database(base_url: str | None = None) -> Iterator[str]:
             pass  # the server is gone (stopped or unreachable): nothing left to clean
 
 
-def _psql() -> str:
-    from fraisec.pg.server import client_program
+def client_program(name: str) -> str:
+    """``psql`` or ``pg_dump`` of the embedded server's installation (FSC900 when none exists)."""
+    from fraisec.pg.server import PostgresNotFound
+    from fraisec.pg.server import client_program as find_client
 
-    return client_program("psql")
+    try:
+        return find_client(name)
+    except PostgresNotFound as exc:
+        raise CatalogError([error("FSC900", str(exc), hint=exc.hint)]) from None
 
 
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
@@ -142,7 +147,7 @@ def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
     naming the file, the line and PostgreSQL's message on the first failure."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGCONNECT_TIMEOUT"] = "10"
-    psql = _psql()
+    psql = client_program("psql")
     with tempfile.TemporaryDirectory(prefix="fraisec-sql-") as tmp:
         for index, (name, text) in enumerate(sources):
             path = Path(tmp) / f"{index:04d}.sql"

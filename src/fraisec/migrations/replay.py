@@ -139,12 +139,11 @@ def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str 
 def schema_dump(url: str, history_schema: str) -> str:
     """``pg_dump --schema-only`` of the database, without fraisec's history schema."""
     import os
-    import shutil
     import subprocess
 
-    from fraisec.pg.server import find_bindir
+    from fraisec.catalog.shadow import client_program
 
-    pg_dump = shutil.which("pg_dump") or str(find_bindir() / "pg_dump")
+    pg_dump = client_program("pg_dump")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     result = subprocess.run([pg_dump, "--schema-only", "--no-owner",
                              f"--exclude-schema={history_schema}", "-d", url],
