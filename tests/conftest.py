@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,11 +28,17 @@ _counter = itertools.count()
 def pg_server() -> Iterator[EmbeddedServer]:
     server = EmbeddedServer.ephemeral().start()
     # CLI subprocesses started by tests use their own cached shadow; keep it out of the user's cache.
-    os.environ.setdefault("FRAISEC_CACHE_DIR", str(server.root.parent / f"{server.root.name}-cache"))
+    cache = server.root.parent / f"{server.root.name}-cache"
+    own_cache = "FRAISEC_CACHE_DIR" not in os.environ
+    if own_cache:
+        os.environ["FRAISEC_CACHE_DIR"] = str(cache)
     try:
         yield server
     finally:
         server.stop()
+        # Its last user has stopped the shadow server; a pid file left would be a leak to see.
+        if own_cache and not list(cache.rglob("postmaster.pid")):
+            shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.fixture
