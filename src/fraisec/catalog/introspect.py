@@ -18,6 +18,7 @@ import json
 import sys
 import threading
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any, Iterable, Iterator
 
 import psycopg
@@ -64,9 +65,22 @@ def introspect(conn: psycopg.Connection) -> Catalog:
         reader.join()  # the connection is the caller's again only once the thread is done
 
 
-# Results read lazily, row by row, while the models are built: their rows are never all in
-# memory as Python objects at once (libpq keeps them compactly until then).
+# The big results: tuple rows (no dict per row), made Python objects in batches while the models
+# are built, so they are never all in memory as Python objects at once (libpq keeps them
+# compactly until then).
 _STREAMED = frozenset({"columns", "constraints", "indexes", "depends"})
+
+
+class _Stream:
+    """A big result: its rows as tuples, and each column's position by name."""
+
+    def __init__(self, cur: psycopg.Cursor) -> None:
+        self.position = {column.name: i for i, column in enumerate(cur.description or ())}
+        self.rows = _chunked(cur)
+
+    def fields(self, *names: str) -> Iterator[tuple]:
+        """The rows, each as a tuple of the named columns (in that order)."""
+        return map(itemgetter(*(self.position[name] for name in names)), self.rows)
 
 
 class _Results:
@@ -134,13 +148,12 @@ def _run_queries(conn: psycopg.Connection, results: _Results) -> None:
             for name in queries.QUERY_NAMES:
                 if results.abandoned:
                     break
-                # Tuples for the one big result (edges): a third of the memory of dicts.
-                cur = conn.cursor(row_factory=tuple_row if name == "depends" else dict_row)
+                cur = conn.cursor(row_factory=tuple_row if name in _STREAMED else dict_row)
                 try:
                     cur.execute(queries.load(name))
                 except psycopg.Error as exc:
                     raise IntrospectionError(f"catalog query {name}.sql failed: {exc}") from exc
-                results.put(name, _chunked(cur) if name in _STREAMED else cur.fetchall())
+                results.put(name, _Stream(cur) if name in _STREAMED else cur.fetchall())
         finally:
             conn.execute("rollback")
     except BaseException as exc:  # noqa: BLE001 - handed to the builder's thread, raised there
@@ -262,13 +275,17 @@ class _Builder:
 
     def _attach_columns(self, tables: dict[int, Row], identity: dict) -> dict[str, Table]:
         cols: dict[int, list[Column]] = defaultdict(list)
-        for c in self.rows.pop("columns"):
-            self.columns_by_attnum[c["table_oid"]][c["num"]] = c["name"]
-            cols[c["table_oid"]].append(Column(
-                name=c["name"], type=c["type"], not_null=c["not_null"], default=c["default_expr"],
-                generated=c["generated_expr"], identity=c["identity"],
-                identity_sequence=identity.get((c["table_oid"], c["name"])),
-                collation=c["collation"], is_local=c["is_local"],
+        by_attnum = self.columns_by_attnum
+        rows = self.rows.pop("columns").fields(
+            "table_oid", "num", "name", "type", "not_null", "default_expr", "generated_expr",
+            "identity", "collation", "is_local")
+        for table_oid, num, name, type_, not_null, default, generated, ident, collation, \
+                is_local in rows:
+            by_attnum[table_oid][num] = name
+            cols[table_oid].append(Column(
+                name=name, type=type_, not_null=not_null, default=default, generated=generated,
+                identity=ident, identity_sequence=identity.get((table_oid, name)),
+                collation=collation, is_local=is_local,
             ))
         result = {}
         for oid, x in tables.items():
@@ -290,31 +307,33 @@ class _Builder:
 
     def _constraints(self, tables: dict[str, Table]) -> dict[str, Constraint]:
         result = {}
-        for x in self.rows.pop("constraints"):
-            tkey = self._table_key(x["table_oid"])
+        rows = self.rows.pop("constraints").fields(
+            "oid", "table_oid", "name", "type", "definition", "is_local", "index_oid")
+        for oid, table_oid, name, type_, definition, is_local, index_oid in rows:
+            tkey = self._table_key(table_oid)
             if tkey is None:
                 continue
-            key = f"{tkey}.{quote_ident(x['name'])}"
-            result[key] = Constraint(tkey, x["name"], x["type"], x["definition"], x["is_local"],
-                                     tables[tkey].schema)
-            ref = self._ref("pg_constraint", x["oid"], ObjRef("constraint", key))
-            if x["type"] in ("p", "u", "x") and x["index_oid"]:
+            key = f"{tkey}.{quote_ident(name)}"
+            result[key] = Constraint(tkey, name, type_, definition, is_local, tables[tkey].schema)
+            ref = self._ref("pg_constraint", oid, ObjRef("constraint", key))
+            if type_ in ("p", "u", "x") and index_oid:
                 # The index behind a constraint is the constraint, for edges and comments.
-                self.oids[("pg_class", x["index_oid"])] = ref
+                self.oids[("pg_class", index_oid)] = ref
         return result
 
     def _indexes(self) -> dict[str, Index]:
         result = {}
-        for x in self.rows.pop("indexes"):
-            if x["is_constraint"]:
+        rows = self.rows.pop("indexes").fields(
+            "oid", "schema", "name", "table_oid", "definition", "is_constraint", "parent_index_oid")
+        for oid, schema, name, table_oid, definition, is_constraint, parent_index_oid in rows:
+            if is_constraint:
                 continue
-            tkey = self._table_key(x["table_oid"])
+            tkey = self._table_key(table_oid)
             if tkey is None:
                 continue
-            key = qualified(x["schema"], x["name"])
-            result[key] = Index(x["schema"], x["name"], tkey, x["definition"],
-                                x["parent_index_oid"] is not None)
-            self._ref("pg_class", x["oid"], ObjRef("index", key))
+            key = qualified(schema, name)
+            result[key] = Index(schema, name, tkey, definition, parent_index_oid is not None)
+            self._ref("pg_class", oid, ObjRef("index", key))
         return result
 
     def _views(self) -> dict[str, View]:
@@ -378,10 +397,12 @@ class _Builder:
         intern = sys.intern
         oids = self.oids
         # Keyed (and so deduplicated and sorted) by plain strings: hashing and comparing the
-        # dataclasses themselves is several times slower, and most edges come more than once.
+        # dataclasses themselves is several times slower, and an edge can come more than once.
         edges: dict[tuple[str, str, str, str, str, str], Dependency] = {}
-        for (classid, objid, refclassid, refobjid, deptype, column, ref_column,
-             ext_oid) in self.rows.pop("depends"):
+        rows = self.rows.pop("depends").fields(
+            "classid", "objid", "refclassid", "refobjid", "deptype", "column_name",
+            "ref_column_name", "ref_extension_oid")
+        for classid, objid, refclassid, refobjid, deptype, column, ref_column, ext_oid in rows:
             dep = oids.get((classid, objid))
             ref = oids.get(("pg_extension", ext_oid) if ext_oid else (refclassid, refobjid))
             if dep is None or ref is None or dep == ref:
