@@ -98,6 +98,18 @@ def measure(cmd: list[str]) -> tuple[float, int, int, float]:
     return float(wall), int(rss) // 1024, int(size), float(cpu)
 
 
+def import_seconds(cmd: list[str]) -> float:
+    """Seconds one run of ``cmd`` (a ``python -m …`` command) spends importing modules, from
+    ``python -X importtime`` (the sum of every module's own time): the fixed start-up cost."""
+    r = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, text=True)
+    total = 0
+    for line in r.stderr.splitlines():
+        if line.startswith("import time:"):
+            own = line.split(":", 1)[1].split("|")[0].strip()
+            total += int(own) if own.isdigit() else 0
+    return total / 1e6
+
+
 def count_queries(url: str) -> int:
     seen = 0
     original = psycopg.Cursor.execute
@@ -146,7 +158,8 @@ def main() -> int:
             f_rss = max(r[1] for r in f_runs)
             f_cpu = statistics.median(r[3] for r in f_runs)
             print(f"fraisec diff: {f_wall:6.2f}s wall  {f_cpu:5.2f}s cpu  peak {f_rss} MiB  "
-                  f"({f_runs[0][2]} bytes of SQL)")
+                  f"({f_runs[0][2]} bytes of SQL); of which imports "
+                  f"{import_seconds([*fraisec, a, b, '--unsafe']):.2f}s")
             if not migra:
                 print("migra: not installed (see the module docstring)")
                 continue
