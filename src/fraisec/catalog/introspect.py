@@ -279,8 +279,11 @@ class _Builder:
         rows = self.rows.pop("columns").fields(
             "table_oid", "num", "name", "type", "not_null", "default_expr", "generated_expr",
             "identity", "collation", "is_local")
+        intern = sys.intern  # the same names, types and defaults recur in table after table
         for table_oid, num, name, type_, not_null, default, generated, ident, collation, \
                 is_local in rows:
+            name, type_ = intern(name), intern(type_)
+            default = default and intern(default)
             by_attnum[table_oid][num] = name
             cols[table_oid].append(Column(
                 name=name, type=type_, not_null=not_null, default=default, generated=generated,
