@@ -90,6 +90,7 @@ class _Results:
         self._ready: dict[str, Iterable] = {}
         self._error: BaseException | None = None
         self._abandoned = False
+        self._finished = False
         self._cond = threading.Condition()
 
     def put(self, name: str, result: Iterable) -> None:
@@ -100,6 +101,12 @@ class _Results:
     def fail(self, error: BaseException) -> None:
         with self._cond:
             self._error = error
+            self._cond.notify_all()
+
+    def finish(self) -> None:
+        """The reader is done: a result not handed on by now never will be."""
+        with self._cond:
+            self._finished = True
             self._cond.notify_all()
 
     @property
@@ -116,11 +123,14 @@ class _Results:
             while name not in self._ready:
                 if self._error is not None:
                     raise self._error
+                if self._finished:
+                    raise KeyError(f"no catalog query named {name!r}")
                 self._cond.wait()
             return self._ready[name]
 
     def pop(self, name: str) -> Iterable:
-        result = self[name]
+        """The result, forgotten here (a big result is freed as soon as it has been built)."""
+        self[name]  # waits for it
         with self._cond:
             return self._ready.pop(name)
 
@@ -159,6 +169,7 @@ def _run_queries(conn: psycopg.Connection, results: _Results) -> None:
     except BaseException as exc:  # noqa: BLE001 - handed to the builder's thread, raised there
         results.fail(exc)
     finally:
+        results.finish()
         conn.autocommit = previous
 
 
