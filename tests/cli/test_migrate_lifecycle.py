@@ -102,3 +102,16 @@ def test_saas_lifecycle(tmp_path, monkeypatch, make_db):
     assert "no changes" in _ok("migrate", "diff", "nothing").output
     status = _ok("migrate", "status", "--database", url)
     assert status.stdout.count("applied ") == 2
+
+    # Applied by a superuser, the migrations give every object (created, recreated or added
+    # later) the owner schema.sql gives it (the db/ files SET ROLE app_owner themselves).
+    owners = query(url, """
+        SELECT pg_get_userbyid(c.relowner)::text, c.relname::text FROM pg_class c
+        WHERE c.relnamespace IN ('app'::regnamespace, 'app_private'::regnamespace)
+        UNION SELECT pg_get_userbyid(p.proowner)::text, p.proname::text FROM pg_proc p
+        WHERE p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace)
+        UNION SELECT pg_get_userbyid(n.nspowner)::text, n.nspname::text FROM pg_namespace n
+        WHERE n.nspname IN ('app', 'app_private')""")
+    assert {owner for owner, _name in owners} == {"app_owner"}, owners
+    assert {"app", "tb_tag", "v_tag", "fn_update_project", "v_project", "v_member",
+            "fn_invite_member"} <= {name for _owner, name in owners}

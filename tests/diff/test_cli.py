@@ -111,6 +111,29 @@ def test_sql_that_creates_its_roles_diffs_on_both_sides_and_again(pg_server, mak
     assert shadow_databases(pg_server) == []
 
 
+def test_owners_the_desired_sql_chooses_are_applied_and_others_left_alone(pg_server, make_db, tmp_path) -> None:
+    roles = ("DO $$ BEGIN CREATE ROLE owner_a_test; CREATE ROLE owner_b_test; "
+             "EXCEPTION WHEN duplicate_object THEN NULL; END $$;")
+    live = make_db(roles + "CREATE TABLE t (id int); ALTER TABLE t OWNER TO owner_a_test;"
+                          "CREATE TABLE u (id int); ALTER TABLE u OWNER TO owner_a_test;")
+    # t is given away explicitly; u and the new table w get no owner from the SQL.
+    (tmp_path / "desired.sql").write_text(
+        roles + "\nCREATE TABLE t (id int);\nALTER TABLE t OWNER TO owner_b_test;\n"
+                "CREATE TABLE u (id int);\nCREATE TABLE w (id int);\nALTER TABLE w OWNER TO owner_b_test;\n")
+    result = fraisec("diff", live, "desired.sql", "--shadow-url", pg_server.url(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ALTER TABLE public.t OWNER TO owner_b_test;" in result.stdout
+    assert "ALTER TABLE public.w OWNER TO owner_b_test;" in result.stdout
+    assert "public.u OWNER" not in result.stdout  # the shadow's superuser owning it means nothing
+    assert psql_apply(live, result.stdout, tmp_path).returncode == 0
+    with psycopg.connect(live) as conn:
+        owners = conn.execute("SELECT relname::text, relowner::regrole::text FROM pg_class "
+                              "WHERE relname IN ('t', 'u', 'w') ORDER BY 1").fetchall()
+    assert owners == [("t", "owner_b_test"), ("u", "owner_a_test"), ("w", "owner_b_test")]
+    again = fraisec("diff", live, "desired.sql", "--shadow-url", pg_server.url(), cwd=tmp_path)
+    assert (again.returncode, again.stdout) == (0, "")
+
+
 def test_unreachable_database_and_wrong_credentials(pg_server, make_db) -> None:
     result = fraisec("diff", "postgresql://nobody:hunter2@127.0.0.1:1/x", "empty")
     assert result.returncode == 1

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fraisec.catalog.model import Catalog, Table
+from fraisec.catalog.model import KINDS, Catalog, Table
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.ir import naming
 from fraisec.ir.model import Schema
@@ -253,11 +253,14 @@ def _first_words(statement: str) -> str:
 
 
 def _roles_prelude(plan, desired: Catalog) -> list[str]:
-    """Roles the plan grants to are cluster-wide, not part of any catalog diff: create the
-    missing ones (NOLOGIN, never bypassing RLS) so the file applies to a fresh cluster too."""
+    """Roles the plan grants to or gives objects to are cluster-wide, not part of any catalog
+    diff: create the missing ones (NOLOGIN, never bypassing RLS) so the file applies to a fresh
+    cluster too."""
     text = "\n".join(s for op in plan.ops for s in op.statements)
-    roles = sorted({g.grantee for g in desired.grants if not _BUILTIN_ROLES.match(g.grantee)
-                    and re.search(rf"\bTO {re.escape(quote_ident(g.grantee))}\b", text)})
+    owners = {getattr(obj, "owner", None) for kind in KINDS for obj in desired.objects(kind).values()}
+    candidates = {g.grantee for g in desired.grants} | (owners - {None})
+    roles = sorted(role for role in candidates if not _BUILTIN_ROLES.match(role)
+                   and re.search(rf"\bTO {re.escape(quote_ident(role))}\b", text))
     if not roles:
         return []
     lines = ["DO $roles$", "BEGIN"]

@@ -123,6 +123,22 @@ class _Node:
     skip_uses: set[ObjRef] = field(default_factory=set)  # rule 1 ignores these (see default resets)
 
 
+def _explicit_owner(obj: object, catalog: Catalog) -> str | None:
+    """The owner the SQL gave ``obj`` on purpose, or None.
+
+    Owners are compared only where they mean something: an object owned by the role that
+    applied the SQL (the shadow's superuser, or whoever connected) was given no owner, and
+    PostgreSQL's own ``pg_*`` roles (``public`` is ``pg_database_owner``'s) are not the user's
+    choice. A sequence owned by a column follows its table's owner (PostgreSQL refuses to
+    change it alone)."""
+    owner = getattr(obj, "owner", None)
+    if not owner or owner == catalog.current_user or owner.startswith("pg_"):
+        return None
+    if isinstance(obj, Sequence) and obj.owned_by:
+        return None
+    return owner
+
+
 def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
     """Order the changes into operations; pure (no database access)."""
     return _Planner(changes, current, desired).run()
@@ -594,13 +610,15 @@ class _Planner:
                     per_ref[ref].append(("", (ref, g.column)))
             for (_cref, column), c in comments_by_ref.get(ref, ()):
                 per_ref[ref].append((sql.comment_statement(c, obj), (ref, column)))
-            ch = self.by_ref[ref]
-            if ch.action == "replace" and ch.old is not None:
-                owner = getattr(ch.old, "owner", None)
-                if owner and owner != self.cur.current_user:
-                    stmt = sql.owner_statement(ref, obj, owner)
-                    if stmt:
-                        per_ref[ref].append((stmt, (ref, None)))
+            owner = self._owner_of_fresh(self.by_ref[ref])
+            stmt = sql.owner_statement(ref, obj, owner) if owner else None
+            if stmt:
+                per_ref[ref].append((stmt, (ref, None)))
+        # Objects that stay: an owner the desired side gives them explicitly.
+        for ref, owner in self._owner_changes(fresh_refs):
+            stmt = sql.owner_statement(ref, self.des.get(ref), owner)
+            if stmt:
+                per_ref[ref].append((stmt, (ref, None)))
         # Objects that stay: the grant and comment differences.
         removed: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_removed, key=_grant_sort):
@@ -640,6 +658,29 @@ class _Planner:
             self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
                          tuple(s for s, _ in items if s), "safe", reason="grants, comments, owner"),
                       (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
+
+    def _owner_of_fresh(self, ch: Change) -> str | None:
+        """The owner a created or recreated object is given: the one the desired side chose
+        explicitly, else (recreated) the one it had, else none (whoever runs the script)."""
+        wanted = _explicit_owner(ch.new, self.des)
+        if wanted or ch.action != "replace" or ch.old is None:
+            return wanted
+        return _explicit_owner(ch.old, self.cur)
+
+    def _owner_changes(self, fresh_refs: set[ObjRef]) -> list[tuple[ObjRef, str]]:
+        """Objects on both sides whose desired owner is explicit and not the current one."""
+        changes = []
+        for kind in KINDS:
+            current = self.cur.objects(kind)
+            for key, new in sorted(self.des.objects(kind).items()):
+                ref = ObjRef(kind, key)
+                old = current.get(key)
+                wanted = _explicit_owner(new, self.des)
+                if old is None or ref in fresh_refs or wanted is None:
+                    continue
+                if getattr(old, "owner", None) != wanted:
+                    changes.append((ref, wanted))
+        return changes
 
     def _column_gone(self, ref: ObjRef, column: str | None) -> bool:
         if column is None or ref.kind != "table":
