@@ -111,6 +111,23 @@ def test_sql_that_creates_its_roles_diffs_on_both_sides_and_again(pg_server, mak
     assert shadow_databases(pg_server) == []
 
 
+def test_both_sides_creating_the_same_new_role_at_once_is_not_an_error(pg_server, tmp_path) -> None:
+    # The two sides are applied at the same moment: an IF NOT EXISTS cannot see the other's
+    # uncommitted role, so one of them fails on the unique index, or on "already exists". In
+    # about one run in four without the retry; several fresh roles make a miss unlikely.
+    for attempt in range(10):
+        role = f"race_role_{os.getpid()}_{attempt}"
+        for side, extra in (("a", ""), ("b", ", n text")):
+            (tmp_path / f"{side}.sql").write_text(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE {role} NOLOGIN; END IF; END $$;\n"
+                f"CREATE SCHEMA s AUTHORIZATION {role};\nSET ROLE {role};\n"
+                f"CREATE TABLE s.t (id int{extra});\nRESET ROLE;\n")
+        result = fraisec("diff", "a.sql", "b.sql", "--shadow-url", pg_server.url(), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "ALTER TABLE s.t ADD COLUMN n text;" in result.stdout
+
+
 def test_owners_the_desired_sql_chooses_are_applied_and_others_left_alone(pg_server, make_db, tmp_path) -> None:
     roles = ("DO $$ BEGIN CREATE ROLE owner_a_test; CREATE ROLE owner_b_test; "
              "EXCEPTION WHEN duplicate_object THEN NULL; END $$;")

@@ -140,6 +140,7 @@ def client_program(name: str) -> str:
 
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
 _MISSING_ROLE = re.compile(r'role "(?P<role>[^"]+)" does not exist')
+_ROLE_RACE = re.compile(r'"pg_authid_rolname_index"|role "[^"]+" already exists')
 
 
 def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
@@ -187,6 +188,7 @@ def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = 
     is retried; on a user-given server a missing role is an error like any other.
     """
     sources = [(name, tolerate_existing_roles(text)) for name, text in sources]
+    races = 0
     for _attempt in range(50):
         try:
             with shadow_database(base_url) as url:
@@ -196,6 +198,11 @@ def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = 
                 except IntrospectionError as exc:
                     raise CatalogError([error("FSC406", str(exc))]) from None
         except CatalogError as exc:
+            if races < 2 and _ROLE_RACE.search(exc.diagnostics[0].message):
+                # Both sides of a diff created the same role at the same moment (an IF NOT
+                # EXISTS cannot see the other's uncommitted role): it exists now, so run again.
+                races += 1
+                continue
             role = missing_role(exc.diagnostics[0]) if base_url is None else None
             if role is None:
                 raise
