@@ -519,8 +519,15 @@ class _Planner:
                          (sql.sequence_owned_by(ch.key, None),), "safe",
                          reason="owner column changes"), (1, -2, ch.key))
         if new_owner:
-            self._add(Op(f"own:{ch.ref}", "sequence", ch.key, "alter",
-                         (sql.sequence_owned_by(ch.key, new_owner),), "safe",
+            statements = [sql.sequence_owned_by(ch.key, new_owner)]
+            if self._table_exists(new_owner[0]):
+                # PostgreSQL links a sequence only to a table with the same owner. The table
+                # keeps its owner, so the sequence takes it first (a no-op when whoever applies
+                # the script owns both; a chosen new owner for the table follows later and
+                # carries the linked sequence with it).
+                role = self.cur.table[new_owner[0]].owner
+                statements.insert(0, sql.owner_statement(ch.ref, ch.new, role))
+            self._add(Op(f"own:{ch.ref}", "sequence", ch.key, "alter", tuple(statements), "safe",
                          reason="owner column"), (3, 98, ch.key),
                       requires=[(ObjRef("table", new_owner[0]), new_owner[1]), (ch.ref, None)],
                       after=[f"disown:{ch.ref}"])
