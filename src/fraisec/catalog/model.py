@@ -11,7 +11,7 @@ makes PostgreSQL the normaliser: comparing two catalogs is comparing like with l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -293,3 +293,34 @@ class Catalog:
 
     def __contains__(self, ref: ObjRef) -> bool:
         return ref.key in self.objects(ref.kind)
+
+    def without_schemas(self, schemas: set[str]) -> Catalog:
+        """This catalog without the named schemas and everything in them (or attached to it)."""
+        removed: set[ObjRef] = set()
+        kept: dict[str, Mapping] = {}
+        for kind in KINDS:
+            keep = {}
+            for key, obj in self.objects(kind).items():
+                if self._in_schemas(kind, obj, schemas):
+                    removed.add(ObjRef(kind, key))
+                else:
+                    keep[key] = obj
+            kept[kind] = MappingProxyType(keep)
+        if not removed:
+            return self
+        return replace(
+            self, **kept,
+            grants=frozenset(g for g in self.grants if g.target not in removed),
+            comments=MappingProxyType({k: c for k, c in self.comments.items()
+                                       if k[0] not in removed}),
+            dependencies=tuple(d for d in self.dependencies
+                               if d.dependent not in removed and d.referenced not in removed))
+
+    def _in_schemas(self, kind: str, obj: object, schemas: set[str]) -> bool:
+        if kind == "schema":
+            return obj.name in schemas  # type: ignore[attr-defined]
+        schema = getattr(obj, "schema", None)
+        if schema is None and hasattr(obj, "table"):  # triggers and policies hang off a table
+            table = self.table.get(obj.table) or self.view.get(obj.table)  # type: ignore[attr-defined]
+            schema = getattr(table, "schema", None)
+        return schema in schemas

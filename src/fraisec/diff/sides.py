@@ -154,14 +154,7 @@ def _from_url_without_history(spec: str, options: SideOptions) -> Catalog:
     # schema, so a diff never proposes to drop it (owned by the migrations stage).
     from fraisec.migrations.history import DEFAULT_SCHEMA
 
-    catalog = _from_url(spec, options)
-    if all(schema.name != DEFAULT_SCHEMA for schema in catalog.schema.values()):
-        # Nothing of it to remove (every object lives in a schema), and the replay module
-        # behind without_schemas imports the linter and sqlglot: ~0.35 s for nothing.
-        return catalog
-    from fraisec.migrations.replay import without_schemas
-
-    return without_schemas(catalog, {DEFAULT_SCHEMA})
+    return _from_url(spec, options).without_schemas({DEFAULT_SCHEMA})
 
 
 register_side(is_url, _from_url_without_history)

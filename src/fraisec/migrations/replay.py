@@ -12,19 +12,16 @@ shadow), so all sides are normalised by PostgreSQL the same way.
 
 from __future__ import annotations
 
-import dataclasses
-from types import MappingProxyType
 from pathlib import Path
 from typing import Sequence
 
-from fraisec.catalog.model import Catalog, ObjRef
+from fraisec.catalog.model import Catalog
 from fraisec.catalog.shadow import CatalogError, catalog_from_sql
 from fraisec.diagnostics import Diagnostic, error, has_errors
 from fraisec.migrations.apply import load_directory
 from fraisec.migrations.history import DEFAULT_SCHEMA
 
-__all__ = ["database_catalog", "desired_catalog", "history_catalog", "history_sources",
-           "without_schemas"]
+__all__ = ["database_catalog", "desired_catalog", "history_catalog", "history_sources"]
 
 
 def history_sources(directory: Path, upto: int | None = None
@@ -81,43 +78,7 @@ def database_catalog(url: str, history_schema: str = DEFAULT_SCHEMA) -> Catalog:
         raise connect_error(url, exc) from None
     except IntrospectionError as exc:
         raise CatalogError([error("FSC406", str(exc))]) from None
-    return without_schemas(catalog, {history_schema})
-
-
-def without_schemas(catalog: Catalog, schemas: set[str]) -> Catalog:
-    """The catalog without the named schemas and everything in them (or attached to it)."""
-    from fraisec.catalog.model import KINDS
-
-    removed: set[ObjRef] = set()
-    kept: dict[str, dict] = {}
-    for kind in KINDS:
-        objects = catalog.objects(kind)
-        keep = {}
-        for key, obj in objects.items():
-            if _in_schemas(kind, obj, schemas, catalog):
-                removed.add(ObjRef(kind, key))
-            else:
-                keep[key] = obj
-        kept[kind] = keep
-    if not removed:
-        return catalog
-    return dataclasses.replace(
-        catalog, **{kind: MappingProxyType(objects) for kind, objects in kept.items()},
-        grants=frozenset(g for g in catalog.grants if g.target not in removed),
-        comments=MappingProxyType({k: c for k, c in catalog.comments.items()
-                                   if k[0] not in removed}),
-        dependencies=tuple(d for d in catalog.dependencies
-                           if d.dependent not in removed and d.referenced not in removed))
-
-
-def _in_schemas(kind: str, obj, schemas: set[str], catalog: Catalog) -> bool:
-    if kind == "schema":
-        return obj.name in schemas
-    schema = getattr(obj, "schema", None)
-    if schema is None and hasattr(obj, "table"):  # triggers and policies hang off a table
-        table = catalog.table.get(obj.table) or catalog.view.get(obj.table)
-        schema = getattr(table, "schema", None)
-    return schema in schemas
+    return catalog.without_schemas({history_schema})
 
 
 def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str | None,
