@@ -193,6 +193,7 @@ CODES: dict[str, str] = {
     "FSC405": "cannot resolve a diff side",
     "FSC406": "catalog introspection or shadow database failed",
     "FSC407": "destructive changes refused without --unsafe",
+    "FSC408": "the two sides come from different PostgreSQL major versions",
     # -- FSC5xx: migrations (owned by fraisec.migrations) -------------------------------------
     "FSC500": "migration file not named NNNN_slug.sql",
     "FSC501": "two migrations share a version",

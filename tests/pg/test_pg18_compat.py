@@ -117,3 +117,25 @@ def test_domain_not_null_is_the_flag_not_a_constraint(machine: EmbeddedServer,
     for server in (machine, pg18):
         domain = catalog_from_sql(sources, base_url=server.url()).domain["public.d"]
         assert domain.not_null and [name for name, _ in domain.constraints] == ["d_check"]
+
+
+def test_sides_from_different_major_versions_are_flagged(pg18: EmbeddedServer, make_db,
+                                                          tmp_path: Path) -> None:
+    """A PG 15 database diffed against a shadow on PG 18: the view prints differently on 18
+    although the schemas agree, so the CLI warns (FSC408) beside the script."""
+    import subprocess
+    import sys
+
+    sql_text = "CREATE TABLE t (id int, name text);\nCREATE VIEW v AS SELECT id, name FROM t;\n"
+    live = make_db(sql_text)
+    (tmp_path / "desired.sql").write_text(sql_text)
+    run = [sys.executable, "-m", "fraisec", "diff", live, "desired.sql"]
+    mixed = subprocess.run([*run, "--shadow-url", pg18.url()], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+    assert mixed.returncode == 0, mixed.stderr
+    assert "warning[FSC408]" in mixed.stderr and "PostgreSQL 15" in mixed.stderr
+    assert "CREATE VIEW public.v" in mixed.stdout  # the spurious change the warning is about
+    assert "FSC408" not in mixed.stdout  # the script stays runnable
+    same = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (same.returncode, same.stdout) == (0, "")
+    assert "FSC408" not in same.stderr

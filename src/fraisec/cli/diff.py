@@ -74,6 +74,10 @@ def diff_command(
     if has_errors(result.diagnostics):
         report(out, result.diagnostics)
         raise typer.Exit(ExitCode.ERRORS)
+    if result.diagnostics and out.format is OutputFormat.rich:
+        # Warnings (FSC408) on stderr; JSON carries them in its document, and GitHub
+        # annotations would land in the script on stdout.
+        report(out, result.diagnostics)
     if result.destructive and not unsafe:
         ops = result.destructive_ops
         listing = "; ".join(f"{op.action} {op.kind} {op.key}" for op in ops[:10])

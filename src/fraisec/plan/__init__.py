@@ -41,7 +41,7 @@ from typing import Iterable, Literal
 from fraisec.catalog.model import (
     KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table,
 )
-from fraisec.diagnostics import Diagnostic, error
+from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
 from fraisec.render import ops as sql
 from fraisec.render.quoting import qualified, quote_ident
@@ -164,6 +164,7 @@ class _Planner:
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> Plan:
+        self._check_versions()
         for old, new in self.changes.unsupported:
             item = old or new
             self.diagnostics.append(error(
@@ -665,6 +666,18 @@ class _Planner:
             self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
                          tuple(s for s, _ in items if s), "safe", reason="grants, comments, owner"),
                       (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
+
+    def _check_versions(self) -> None:
+        """Each major version prints view bodies, defaults and extension versions its own way:
+        two sides normalised by different PostgreSQL releases may differ where nothing did."""
+        old, new = self.cur.server_version // 10000, self.des.server_version // 10000
+        if old and new and old != new:
+            self.diagnostics.append(warning(
+                "FSC408", f"the current side was read from PostgreSQL {old} and the desired side "
+                f"from PostgreSQL {new}: some differences (view bodies, defaults, extension "
+                "versions) may come from the versions, not from the schemas",
+                hint=f"Normalise both sides on one version: give --shadow-url a PostgreSQL {old} "
+                     f"server, or set FRAISEC_PG_BINDIR to PostgreSQL {old}'s bin directory."))
 
     def _owner_of_fresh(self, ch: Change) -> str | None:
         """The owner a created or recreated object is given: the one the desired side chose
