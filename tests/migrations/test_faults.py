@@ -21,6 +21,31 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+def _sleeping(url: str) -> int:
+    return query(url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")[0][0]
+
+
+def _apply_killed_while_sleeping(url: str, directory) -> int:
+    """Start an applier in slow mode, SIGKILL it while a file sleeps; its exit status."""
+    proc = spawn_cli("migrate", "apply", "--database", url, "--dir", str(directory),
+                     env_extra={"PGOPTIONS": "-c fraisec_test.slow=on"})
+    try:
+        _wait_for(lambda: _sleeping(url) == 1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode
+
+
+def _apply_again(url: str, directory) -> None:
+    rerun = spawn_cli("migrate", "apply", "--database", url, "--dir", str(directory),
+                      "--lock-timeout", "20")
+    _, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+
+
 def test_sigkill_mid_file_leaves_the_database_as_before_that_file(make_db, tmp_path):
     url = make_db()
     d = write_migrations(tmp_path / "m", {
@@ -29,29 +54,16 @@ def test_sigkill_mid_file_leaves_the_database_as_before_that_file(make_db, tmp_p
                          + "ALTER TABLE tb_org ADD COLUMN plan text;\n",
         "0003_more.sql": "CREATE TABLE tb_more (id int);\n",
     })
-    proc = spawn_cli("migrate", "apply", "--database", url, "--dir", str(d),
-                     env_extra={"PGOPTIONS": "-c fraisec_test.slow=on"})
-    try:
-        # Kill it while 0002 is mid-file: its first statements ran, the sleep is running.
-        _wait_for(lambda: query(url, "SELECT count(*) FROM pg_stat_activity "
-                                     "WHERE query LIKE 'SELECT pg_sleep%'")[0][0] == 1)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    # Killed while 0002 is mid-file: its first statements ran, the sleep is running.
+    assert _apply_killed_while_sleeping(url, d) == -signal.SIGKILL
     # The orphaned backend notices the closed socket (client_connection_check_interval) and its
     # transaction rolls back: the database is exactly as 0001 left it.
-    _wait_for(lambda: query(url, "SELECT count(*) FROM pg_stat_activity "
-                                 "WHERE query LIKE 'SELECT pg_sleep%'")[0][0] == 0, timeout=20)
+    _wait_for(lambda: _sleeping(url) == 0, timeout=20)
     assert history(url) == [(1, "0001_init.sql", 1, 1)]
     assert not table_exists(url, "tb_user")
     assert query(url, "SELECT id FROM tb_org") == [(1,)]
     # The next apply completes.
-    rerun = spawn_cli("migrate", "apply", "--database", url, "--dir", str(d), "--lock-timeout", "20")
-    out, err = rerun.communicate(timeout=60)
-    assert rerun.returncode == 0, err
+    _apply_again(url, d)
     assert [r[1] for r in history(url)] == ["0001_init.sql", "0002_user.sql", "0003_more.sql"]
     assert query(url, "SELECT id FROM tb_org ORDER BY id") == [(1,), (2,)]
     assert table_exists(url, "tb_user") and table_exists(url, "tb_more")
@@ -63,23 +75,11 @@ def test_sigkill_in_the_non_transactional_part_resumes_there(make_db, tmp_path):
         "0001_init.sql": "BEGIN;\nCREATE TABLE tb_org (id int, plan text);\nCOMMIT;\n" + SLOW
                          + "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_org_plan ON tb_org (plan);\n",
     })
-    proc = spawn_cli("migrate", "apply", "--database", url, "--dir", str(d),
-                     env_extra={"PGOPTIONS": "-c fraisec_test.slow=on"})
-    try:
-        _wait_for(lambda: query(url, "SELECT count(*) FROM pg_stat_activity "
-                                     "WHERE query LIKE 'SELECT pg_sleep%'")[0][0] == 1)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _apply_killed_while_sleeping(url, d)
     # The transactional part committed with its row, which says the file is unfinished.
     assert history(url) == [(1, "0001_init.sql", 1, 3)]
-    _wait_for(lambda: query(url, "SELECT count(*) FROM pg_stat_activity "
-                                 "WHERE query LIKE 'SELECT pg_sleep%'")[0][0] == 0, timeout=20)
-    rerun = spawn_cli("migrate", "apply", "--database", url, "--dir", str(d), "--lock-timeout", "20")
-    _, err = rerun.communicate(timeout=60)
-    assert rerun.returncode == 0, err
+    _wait_for(lambda: _sleeping(url) == 0, timeout=20)
+    _apply_again(url, d)
     assert history(url) == [(1, "0001_init.sql", 3, 3)]
     assert table_exists(url, "ix_org_plan")
 
