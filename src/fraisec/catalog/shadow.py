@@ -28,7 +28,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -37,6 +37,9 @@ from psycopg import sql as pgsql
 from fraisec.catalog.introspect import IntrospectionError, introspect_url
 from fraisec.catalog.model import Catalog
 from fraisec.diagnostics import Diagnostic, Location, error
+
+if TYPE_CHECKING:
+    from fraisec.pg.server import PostgresNotFound
 
 __all__ = [
     "CatalogError", "apply_sql_files", "catalog_from_sql", "client_program", "connect_error",
@@ -74,11 +77,16 @@ def _start_embedded():
     try:
         _server = EmbeddedServer.cached().start()
     except PostgresNotFound as exc:
-        raise CatalogError([error("FSC900", str(exc), hint=exc.hint)]) from None
+        raise _binaries_missing(exc) from None
     except ServerStartError as exc:
         raise CatalogError([error("FSC901", f"embedded PostgreSQL failed to start: {exc}",
                                   hint="Pass --shadow-url to use another server.")]) from None
     return _server
+
+
+def _binaries_missing(exc: PostgresNotFound) -> CatalogError:
+    """FSC900 for PostgreSQL programs found nowhere (the message says where fraisec looked)."""
+    return CatalogError([error("FSC900", str(exc), hint=exc.hint)])
 
 
 def connect_error(url: str, exc: Exception) -> CatalogError:
@@ -135,7 +143,7 @@ def client_program(name: str) -> str:
     try:
         return find_client(name)
     except PostgresNotFound as exc:
-        raise CatalogError([error("FSC900", str(exc), hint=exc.hint)]) from None
+        raise _binaries_missing(exc) from None
 
 
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
