@@ -5,7 +5,8 @@ projects, members, activity, project; mutations createProject, inviteMember), pl
 Task (a tenant row referencing another tenant row), updateProject, createTask and an admin-only
 deleteProject. The SQL behind it (tables, RLS, views, mutation
 functions, observer triggers) is generated: run ``fraisec compile`` and read build/schema.sql.
-``Member`` and ``inviteMember`` stay hand-written (db/v_member.sql, db/fn_invite_member.sql).
+``Member`` and ``inviteMember`` stay hand-written (db/v_member.sql, db/fn_invite_member.sql);
+``inviteMember`` records an Invitation (memberships are never written by the API role).
 """
 
 from enum import Enum
@@ -59,6 +60,19 @@ class Membership:
     role: Role = Role.MEMBER
     joined_at: DateTime = fq.now()
     __unique__ = [("organization", "user")]
+
+
+@fq.entity(tenant=True, writes={"INSERT": "admin"})
+class Invitation:
+    """An invitation by e-mail, pending until the invitee accepts it. Recording one reveals
+    nothing about the address (whether it has an account, or belongs to another tenant); the
+    membership is made on acceptance, never by the inviter (hand-written: db/fn_invite_member.sql)."""
+
+    organization: Organization
+    email: Email
+    role: Role = Role.MEMBER
+    invited_at: DateTime = fq.now()
+    __unique__ = [("organization", "email")]
 
 
 @fq.entity(tenant=True)
@@ -161,11 +175,13 @@ def create_task(project_id: ID, identifier: str, title: str) -> Task:
 
 @fq.mutation(sql_source="fn_invite_member", operation="UPDATE", requires_role="admin")
 def invite_member(org_id: ID, email: str, role: str = "member") -> Member:
-    """Invite a user to the organization. Requires admin role (hand-written: db/fn_invite_member.sql)."""
+    """Invite someone to the organization by e-mail: records a pending invitation, answers the
+    same whether or not the address has an account. Requires admin role (or owner), and a role
+    no stronger than the caller's (hand-written: db/fn_invite_member.sql)."""
 
 
 # --- Observers: outbox events (and activity rows) written by triggers ---
 
 fq.observer(Project, on="INSERT", subject="saas.project.created", activity=True)
 fq.observer(Project, on="DELETE", subject="saas.project.deleted", activity=True)
-fq.observer(Membership, on="INSERT", subject="saas.member.invited")
+fq.observer(Invitation, on="INSERT", subject="saas.member.invited")

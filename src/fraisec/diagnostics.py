@@ -166,6 +166,7 @@ CODES: dict[str, str] = {
     "FSC218": "query view does not return (id, data)",
     "FSC219": "query view data lacks keys for the type's fields",
     "FSC220": "query view lacks an inject column",
+    "FSC221": "invalid writes declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -56,7 +55,7 @@ fq.tenancy(tenant="Account", claim="account_id")
 class Account:
     identifier: str
 
-@fq.entity(tenant=True)
+@fq.entity(tenant=True, writes=["UPDATE"])  # a hand-written function edits notes
 class Note:
     identifier: str
     body: str
@@ -131,9 +130,9 @@ def _seed_member(conn: psycopg.Connection, role: str = "member", schema: str = "
 
 
 def _as_member(conn: psycopg.Connection, person: str, tenant: str, role: str = "app_user") -> None:
-    """What the runtime does at the start of a request: claims, tenant, then the API role."""
-    conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                 (json.dumps({"sub": person}), tenant))
+    """What the runtime does at the start of a request: user, tenant, then the API role."""
+    conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
+                 (person, tenant))
     conn.execute(f"SET LOCAL ROLE {role}")
 
 
@@ -181,8 +180,11 @@ def test_tenancy_without_membership_trusts_the_setting_and_injects_the_tenant(ma
         planted = conn.execute("SELECT * FROM app.fn_create_note('n2', 'x', %s)", (b,)).fetchone()
         assert planted["status_detail"] in ("failed:forbidden", "noop:not_found")
         assert [r["account_id"] for r in conn.execute("SELECT account_id::text FROM app.v_note").fetchall()] == [a]
-        conn.execute("UPDATE app.tb_note SET body = 'changed'")
+        conn.execute("UPDATE app.tb_note SET body = 'changed'")  # declared: writes=["UPDATE"]
         conn.commit()
+    with _request(url, a) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("DELETE FROM app.tb_note")  # not declared, not granted
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT subject, tenant_id::text FROM app_private.tb_outbox_event").fetchall() == [
             ("notes.updated", a)]
@@ -329,10 +331,10 @@ def test_global_writes_need_a_verified_context(make_db, tmp_path):
     with psycopg.connect(url) as conn:
         org, person = _seed_member(conn)
         conn.execute("INSERT INTO app.tb_country (identifier) VALUES ('fr')")
-    for claims, tenant, succeeded in ((json.dumps({"sub": person}), org, True), ("", "", False)):
+    for user, tenant, succeeded in ((person, org, True), ("", "", False)):
         with psycopg.connect(url, row_factory=dict_row) as conn:
-            conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
-                         (claims, tenant))
+            conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
+                         (user, tenant))
             conn.execute("SET LOCAL ROLE app_user")
             assert conn.execute("SELECT count(*) AS n FROM app.v_country").fetchone()["n"] == 1  # reads stay open
             result = conn.execute("SELECT * FROM app.fn_create_country('de')").fetchone()

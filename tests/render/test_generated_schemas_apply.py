@@ -109,12 +109,12 @@ def test_generated_sql_applies_and_create_mutations_run(make_db, generated):
             org = conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o') RETURNING id::text").fetchone()[0]
             person = conn.execute("INSERT INTO app.tb_person (identifier) VALUES ('p') RETURNING id::text").fetchone()[0]
             conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person, role) VALUES (1, 1, 'admin')")
-        context = (json.dumps({"sub": person}), org)
+        context = (person, org)
     for name, required, scoped in creates:
         mutation = next(m for m in schema.mutations if m.name == f"create_{name.lower()}")
         args = [VALUES[_scalar_of(a.type)] for a in mutation.arguments]
         with psycopg.connect(url, row_factory=dict_row) as conn:
-            conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('app.tenant_id', %s, true)",
+            conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
                          context)
             conn.execute("SET LOCAL ROLE app_user")
             placeholders = ", ".join(["%s"] * len(args))

@@ -2,14 +2,13 @@
 
 A session fixture applies ``schema.sql`` (as the superuser, which the file needs for roles and
 then ``SET ROLE app_owner``) plus seed data to a template database; each test gets a fresh copy.
-Requests run exactly as the runtime runs them:
-``BEGIN; SELECT set_config('request.jwt.claims', $1, true), set_config('app.tenant_id', $2, true);
-SET LOCAL ROLE app_user; …; COMMIT``.
+Requests run exactly as the runtime runs them (fraiseql.toml's [session_variables], both set on
+every request): ``BEGIN; SELECT set_config('app.user_id', $1, true),
+set_config('app.tenant_id', $2, true); SET LOCAL ROLE app_user; …; COMMIT``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,14 +98,12 @@ class Saas:
 
     @contextmanager
     def request(self, user: str | None = None, tenant: str | None = None, *,
-                claims: str | None = None, set_context: bool = True,
-                commit: bool = False) -> Iterator[psycopg.Connection]:
+                set_context: bool = True, commit: bool = False) -> Iterator[psycopg.Connection]:
         """One API request: context as transaction-local settings, then the API role."""
         with psycopg.connect(self.url, row_factory=dict_row) as conn:
             if set_context:
-                raw = claims if claims is not None else (json.dumps({"sub": user}) if user else "")
-                conn.execute("SELECT set_config('request.jwt.claims', %s, true), "
-                             "set_config('app.tenant_id', %s, true)", (raw, tenant or ""))
+                conn.execute("SELECT set_config('app.user_id', %s, true), "
+                             "set_config('app.tenant_id', %s, true)", (user or "", tenant or ""))
             conn.execute("SET LOCAL ROLE app_user")
             try:
                 yield conn

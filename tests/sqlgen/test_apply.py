@@ -27,7 +27,7 @@ def test_schema_sql_applies_with_psql_in_one_transaction(make_db, saas_sql, tmp_
     assert done.returncode == 0, done.stderr
     assert "ERROR" not in done.stderr and "WARNING" not in done.stderr, done.stderr
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname LIKE 'tb\\_%'").fetchone()[0] == 7
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname LIKE 'tb\\_%'").fetchone()[0] == 8
 
 
 def test_schema_sql_applies_again_to_a_second_database_on_the_same_cluster(make_db, saas_sql):
@@ -70,7 +70,7 @@ def test_runtime_toml_maps_claims_to_the_settings_the_policies_read(saas_sql):
     assert [(o["table"], o["event"], o["subject"]) for o in data["observers"]] == [
         ("app.tb_project", "INSERT", "saas.project.created"),
         ("app.tb_project", "DELETE", "saas.project.deleted"),
-        ("app.tb_membership", "INSERT", "saas.member.invited"),
+        ("app.tb_invitation", "INSERT", "saas.member.invited"),
     ]
 
 

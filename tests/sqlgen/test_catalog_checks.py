@@ -7,9 +7,9 @@ import re
 import pytest
 
 EXPOSED = ("app", "app_private")
-# Tables the helpers read as the owner: not FORCEd, by design (rls.md (a)).
-IDENTITY_TABLES = {"tb_organization", "tb_user", "tb_membership"}
-# SECURITY DEFINER is allowed only in app_private (the context helpers).
+# Read and deleted by the relay as the owner; the API role has no privilege on it at all.
+OUTBOX = "tb_outbox_event"
+# SECURITY DEFINER is allowed only in app_private (the context helpers and observers).
 DEFINER_SCHEMA = "app_private"
 
 
@@ -18,26 +18,27 @@ def catalog(saas_fresh):
     return saas_fresh.admin
 
 
-def test_1_every_table_has_rls_and_a_policy_and_tenant_tables_are_forced(catalog):
+def test_1_every_table_has_rls_and_a_policy_and_is_forced(catalog):
+    """The identity tables too: the definer helpers read them as a narrow role with its own
+    policy, not as the owner, so nothing needs the owner's exemption from RLS."""
     rows = catalog("""
         SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
-               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
-               EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'fk_organization')
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (%s)""", (list(EXPOSED),))
-    assert len(rows) == 7
-    for schema, table, enabled, forced, policies, tenant in rows:
+    assert len(rows) == 8
+    for schema, table, enabled, forced, policies in rows:
         assert enabled, table
         assert policies >= 1, table
-        if schema == "app" and tenant and table not in IDENTITY_TABLES:
-            assert forced, table
+        assert forced or table == OUTBOX, table
 
 
 def test_2_views_are_security_invoker_and_no_matview_is_granted(catalog):
     rows = catalog("""
         SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'v' AND n.nspname = ANY (%s)""", (list(EXPOSED),))
-    assert {r[0] for r in rows} == {"v_organization", "v_user", "v_membership", "v_project", "v_task", "v_activity"}
+    assert {r[0] for r in rows} == {"v_organization", "v_user", "v_membership", "v_project", "v_task", "v_activity",
+                                    "v_invitation"}
     for name, options in rows:
         assert "security_invoker=true" in (options or []), name
     assert catalog("""
@@ -75,7 +76,7 @@ def test_4_policy_expressions_have_the_safe_shape(catalog):
             # A function call with a column argument would run once per row.
             assert not re.search(r"\w+\.\w+\((?!\))", text), (name, text)
     for table, name, permissive, using, check, guarded in rows:
-        if permissive and check == "true":
+        if permissive and check == "true" and table != "tb_activity":  # the observer's own insert
             assert guarded, f"{table}.{name}: permissive WITH CHECK (true) without a restrictive guard"
 
 
@@ -105,7 +106,7 @@ def test_5_api_role_is_powerless_outside_rls(catalog):
     assert catalog("SELECT has_database_privilege('public', current_database(), 'TEMPORARY')") == [(False,)]
 
 
-def test_objects_are_owned_by_the_owner_role_not_a_superuser(catalog):
+def test_objects_are_owned_by_the_owner_role_and_definers_by_narrow_roles(catalog):
     owners = catalog("""
         SELECT DISTINCT r.rolname FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_roles r ON r.oid = c.relowner
@@ -113,8 +114,16 @@ def test_objects_are_owned_by_the_owner_role_not_a_superuser(catalog):
         UNION
         SELECT DISTINCT r.rolname FROM pg_proc p
         JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
-        WHERE n.nspname = ANY (%s)""", (list(EXPOSED), list(EXPOSED)))
+        WHERE n.nspname = ANY (%s) AND NOT p.prosecdef""", (list(EXPOSED), list(EXPOSED)))
     assert owners == [("app_owner",)]
+    definers = catalog("""
+        SELECT p.proname, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
+        WHERE n.nspname = ANY (%s) AND p.prosecdef""", (list(EXPOSED),))
+    assert definers
+    for name, owner, superuser, bypass, login in definers:
+        expected = "app_observer" if name.startswith("fn_observe_") else "app_context"
+        assert (owner, superuser, bypass, login) == (expected, False, False, False), name
 
 
 def test_every_foreign_key_and_tenant_column_is_indexed(catalog):

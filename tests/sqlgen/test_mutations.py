@@ -70,7 +70,7 @@ def test_functions_pin_search_path_and_run_as_invoker(saas):
     assert {r[0] for r in rows} == {"fn_create_project", "fn_update_project", "fn_delete_project", "fn_create_task"}
     for name, secdef, config in rows:
         assert secdef is False, name
-        assert config == ["search_path=\"\""], name
+        assert config == ["search_path=pg_catalog, pg_temp"], name
 
 
 def test_a_temp_table_cannot_shadow_a_relation_a_function_uses(saas_fresh):
@@ -79,7 +79,8 @@ def test_a_temp_table_cannot_shadow_a_relation_a_function_uses(saas_fresh):
     with saas.request(ALICE, ACME) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="temporary"):
             conn.execute("CREATE TEMP TABLE tb_organization (pk_organization bigint, id uuid)")
-    # Even when someone grants TEMP back, search_path = '' keeps functions on app.*.
+    # Even when someone grants TEMP back, the pinned search_path keeps functions on app.*
+    # (relations are schema-qualified; types: see test_isolation.py, temp types and domains).
     saas.admin("DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO app_user', current_database()); END $$")
     with saas.request(ALICE, ACME) as conn:
         for table in ("tb_organization", "tb_project", "tb_membership", "v_project"):
@@ -153,10 +154,13 @@ def test_the_api_role_cannot_read_or_forge_foreign_events(saas):
     with saas.request(ALICE, ACME) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM app_private.tb_outbox_event").fetchall()
-    with saas.request(ALICE, ACME) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            conn.execute("INSERT INTO app_private.tb_outbox_event (subject, entity, entity_id, operation, tenant_id) "
-                         "VALUES ('x', 'Project', gen_random_uuid(), 'INSERT', %s)", (GLOBEX,))
+    # Events come from the triggers only: no tenant, its own tenant or another, no context at all.
+    for user, tenant, event_tenant in ((ALICE, ACME, GLOBEX), (ALICE, ACME, ACME), (ALICE, ACME, None),
+                                       (None, None, None)):
+        with saas.request(user, tenant) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                conn.execute("INSERT INTO app_private.tb_outbox_event (subject, entity, entity_id, operation, tenant_id) "
+                             "VALUES ('x', 'Project', gen_random_uuid(), 'DELETE', %s)", (event_tenant,))
 
 
 def test_observers_notify_on_commit(saas):

@@ -188,7 +188,36 @@ class _Builder:
             has_identifier="identifier" in names, uniques=uniques, indexes=indexes,
             activity_log=bool(cdef.options.get("activity_log", False)),
             renamed_from=cdef.options.get("renamed_from"),
+            writes=self._declared_writes(cdef),
         )
+
+    def _declared_writes(self, cdef: ClassDef) -> tuple[tuple[str, str | None], ...]:
+        """``writes={"INSERT": "admin", "DELETE": None}``: commands hand-written functions run."""
+        raw = cdef.options.get("writes")
+        if raw is None:
+            return ()
+        roles = tuple(self.tenancy.roles) if self.tenancy else ()
+        items = raw.items() if isinstance(raw, dict) else ((c, None) for c in raw) \
+            if isinstance(raw, (list, tuple, set, frozenset)) else None
+        if items is None:
+            self.report("FSC221", f"writes of '{cdef.name}' must be a dict of command to role",
+                        cdef.location, hint='Write writes={"INSERT": "admin", "DELETE": None}.')
+            return ()
+        writes = {}
+        for command, role in items:
+            command = str(command).upper()
+            if command not in ("INSERT", "UPDATE", "DELETE"):
+                self.report("FSC221", f"writes of '{cdef.name}' names unknown command '{command}'",
+                            cdef.location, hint="Use INSERT, UPDATE or DELETE.")
+                continue
+            role = role.value if isinstance(role, Enum) else role
+            if role is not None and role is not True and role not in roles:
+                self.report("FSC221", f"writes of '{cdef.name}' requires unknown role {role!r}",
+                            cdef.location, hint=_suggest(str(role), set(roles), "Use a role of tenancy(roles=…), "
+                                                         "or None for any member."))
+                continue
+            writes[command] = None if role is True else role
+        return tuple(sorted(writes.items()))
 
     def _tenant_field(self, cdef: ClassDef, fields: tuple[Field, ...]) -> str | None:
         tenant = cdef.options.get("tenant")

@@ -94,6 +94,9 @@ class EntityInfo(_Frozen):
     indexes: tuple[tuple[str, ...], ...] = ()
     activity_log: bool = False
     renamed_from: str | None = None
+    # Writes hand-written db/ functions make as the API role: {"INSERT": "admin", "DELETE": None}
+    # (None: any member). Generated mutations declare their own; nothing else is granted.
+    writes: tuple[tuple[str, str | None], ...] = ()
 
 
 class ObjectType(_Frozen):

@@ -17,6 +17,12 @@ from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
 __all__ = ["environment", "render_template"]
 
+# Every generated function runs with this search_path. pg_catalog first, so no built-in type,
+# function or operator can be shadowed; pg_temp named explicitly LAST, because a search_path
+# that leaves pg_temp out (even '') searches it FIRST for relation and type names: a member
+# granted TEMP could create a domain "pg_temp.uuid" whose CHECK runs inside a definer function.
+PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
+
 _SOURCE_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
@@ -40,6 +46,7 @@ def environment() -> Environment:
     env.filters["ident"] = quote_ident
     env.filters["literal"] = quote_literal
     env.filters["qualified"] = lambda name, schema: qualified(schema, name)
+    env.globals["pinned_search_path"] = PINNED_SEARCH_PATH
     return env
 
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from fraisec.ir import naming
 from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, ObjectType, Observer
 from fraisec.ir.scalars import sql_type_for
-from fraisec.render.model import Model, ident, object_name
+from fraisec.render.model import COMMANDS, Model, ident, object_name
 from fraisec.render.objects import RlsTable, default_sql, entity_order, granted_commands
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
-    "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "grants", "helpers_context",
+    "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "context_helper_signatures", "grants",
+    "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
 
@@ -29,13 +30,15 @@ def _setting(name: str) -> str:
 
 def helpers_context(model: Model) -> dict[str, object]:
     tenancy = model.schema.tenancy
-    claim = tenancy.user_claim if tenancy else "sub"
-    claimed_user = (f"COALESCE({_setting(USER_SETTING)}, "
-                    f"{_setting('request.jwt.claims')}::jsonb ->> {quote_literal(claim)})::uuid")
+    # One source of identity per request: the settings fraiseql.toml's [session_variables] sets
+    # with set_config(…, true) on every request. The claims JSON is not consulted, so a value
+    # left in another setting on a pooled connection cannot stand in for the request's user.
+    claimed_user = f"{_setting(USER_SETTING)}::uuid"
     ref = lambda e: {"table": model.table(e), "pk": e.entity.pk_column} if e is not None else None  # noqa: E731
     membership = model.membership
     return {
         "claimed_user": claimed_user,
+        "tenant_uuid": model.root is not None and model.has_observers,
         "claimed_tenant": f"{_setting(tenancy.setting)}::uuid" if tenancy else "NULL",
         "root": ref(model.root),
         "user": ref(model.user),
@@ -48,8 +51,8 @@ def helpers_context(model: Model) -> dict[str, object]:
     }
 
 
-def helper_signatures(model: Model) -> list[str]:
-    """Every helper function, as GRANT/REVOKE name them."""
+def context_helper_signatures(model: Model) -> list[str]:
+    """The SECURITY DEFINER context helpers (owned by the context role), as GRANT names them."""
     names = []
     if model.user is not None:
         names += ["fn_current_user_pk", "fn_current_user_id"]
@@ -59,11 +62,20 @@ def helper_signatures(model: Model) -> list[str]:
         names += ["fn_current_user_tenant_pks", "fn_current_tenant_user_pks"]
     elif model.root is not None:
         names += ["fn_current_tenant_pk", "fn_current_tenant_id"]
-    signatures = [f"{qualified(model.private, n)}()" for n in names]
+    return [f"{qualified(model.private, n)}()" for n in names]
+
+
+def tenant_uuid_signature(model: Model) -> str | None:
+    """The observers' lookup of a changed row's tenant uuid (callable by the observer role only)."""
+    if model.root is None or not model.has_observers:
+        return None
+    return f"{qualified(model.private, 'fn_tenant_uuid')}(bigint)"
+
+
+def result_signatures(model: Model) -> list[str]:
     app = ident(model.app)
-    signatures.append(f"{qualified(model.private, 'fn_mutation_success')}(text, integer, text, uuid, text, jsonb, text[])")
-    signatures.append(f"{qualified(model.private, 'fn_mutation_failure')}({app}.mutation_error_class, text, integer, text, text)")
-    return signatures
+    return [f"{qualified(model.private, 'fn_mutation_success')}(text, integer, text, uuid, text, jsonb, text[])",
+            f"{qualified(model.private, 'fn_mutation_failure')}({app}.mutation_error_class, text, integer, text, text)"]
 
 
 # -- mutations ------------------------------------------------------------------------------
@@ -258,8 +270,7 @@ class Outbox:
     pk: str
     index: str
     policy: str
-    role: str
-    tenant_check: str
+    role: str  # the observer role: the only one that may append
 
 
 @dataclass(frozen=True)
@@ -288,11 +299,9 @@ def outbox(model: Model) -> Outbox | None:
     if not model.schema.observers:
         return None
     table = naming.table_name(OUTBOX_ENTITY)
-    check = ("tenant_id IS NULL OR tenant_id = " + model.helper("fn_current_tenant_id")
-             if model.root is not None else "true")
     return Outbox(qualified(model.private, table), naming.pk_column(OUTBOX_ENTITY),
                   object_name("ix", table, "created_at"), object_name("rls", table, "insert"),
-                  model.api_role, check)
+                  model.observer_role)
 
 
 def observer_functions(model: Model) -> list[ObserverFn]:
@@ -306,8 +315,8 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
     root = model.root
     tenant_id = "NULL"
     if tc and root is not None:
-        tenant_id = (f"(SELECT t.id FROM {model.table(root)} t "
-                     f"WHERE t.{ident(root.entity.pk_column)} = {row}.{ident(tc)})")
+        # From the changed row, whatever the request could see (a job has no context at all).
+        tenant_id = f"{qualified(model.private, 'fn_tenant_uuid')}({row}.{ident(tc)})"
     activity_entity = next((e for e in model.schema.entities if e.entity.activity_log), None)
     activity_table, activity, actor, actor_required = None, (), None, False
     if observer.activity and activity_entity is not None:
@@ -362,23 +371,69 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
 
 @dataclass(frozen=True)
 class Grants:
-    """Least privilege for the API role: what its policies allow, the views, its functions.
-    Never TRUNCATE, REFERENCES or TRIGGER (TRUNCATE ignores RLS). Every function is revoked
-    from PUBLIC; trigger functions are executable by nobody else (triggers need no grant)."""
+    """Least privilege. The API role: SELECT where it has a read policy, INSERT and UPDATE on
+    exactly the columns the generated mutations write (a table-level grant only for a
+    ``writes=`` declaration), DELETE where declared; never TRUNCATE, REFERENCES or TRIGGER
+    (TRUNCATE ignores RLS). The context role: the identity columns its helpers read. The
+    observer role: what the API role reads, plus appending to the outbox and the activity log.
+    Every function is revoked from PUBLIC; trigger functions are executable by nobody else
+    (triggers need no grant). ``owners``: the privileged functions' owners, set last."""
 
     template = "objects/grants.sql.j2"
-    role: str
-    relations: tuple[tuple[str, str], ...]  # (privileges, qualified relation)
-    functions: tuple[tuple[str, bool], ...]  # (signature, granted to the API role)
+    relations: tuple[tuple[str, str, str], ...]  # (privileges, qualified relation, role)
+    functions: tuple[tuple[str, tuple[str, ...]], ...]  # (signature, roles granted EXECUTE)
+    owners: tuple[tuple[str, str], ...]  # (function signature, owner)
 
 
 def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
            observers: list[ObserverFn]) -> Grants:
-    relations = [(", ".join(granted_commands(t)), t.table) for t in rls if granted_commands(t)]
-    relations += [("SELECT", qualified(model.app, e.entity.view)) for e in entity_order(model)]
-    box = outbox(model)
-    if box is not None:
-        relations.append(("INSERT", box.table))
-    callable_ = helper_signatures(model) + [f.signature for f in functions]
-    signatures = [(s, True) for s in callable_] + [(f"{o.name}()", False) for o in observers]
-    return Grants(model.api_role, tuple(relations), tuple(signatures))
+    api, observer, context = model.api_role, model.observer_role, model.context_role
+    written = _written_columns(model, functions)
+    relations: list[tuple[str, str, str]] = []
+    for t in rls:
+        privileges = [_privilege(c, written.get((t.table, c))) for c in granted_commands(t)]
+        if privileges:
+            relations.append((", ".join(privileges), t.table, api))
+    views = [qualified(model.app, e.entity.view) for e in entity_order(model)]
+    relations += [("SELECT", v, api) for v in views]
+    if model.has_observers:
+        relations += [("SELECT", t.table, observer) for t in rls if "SELECT" in granted_commands(t)]
+        relations += [("SELECT", v, observer) for v in views]
+        relations += [("INSERT", model.table(e), observer) for e in model.schema.entities
+                      if e.entity is not None and e.entity.activity_log]
+        box = outbox(model)
+        relations.append(("INSERT", box.table, observer))
+    relations += [(f"SELECT ({', '.join(ident(c) for c in t.context_columns)})", t.table, context)
+                  for t in rls if t.context_columns]
+    readers = model.reader_roles
+    callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
+    callable_ += [(f.signature, (api,)) for f in functions]
+    tenant_uuid = tenant_uuid_signature(model)
+    if tenant_uuid:
+        callable_.append((tenant_uuid, (observer,)))
+    signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
+    owners = [(s, context) for s in context_helper_signatures(model)]
+    owners += [(tenant_uuid, context)] if tenant_uuid else []
+    owners += [(f"{o.name}()", observer) for o in observers]
+    return Grants(tuple(relations), tuple(signatures), tuple(owners))
+
+
+def _privilege(command: str, columns: set[str] | None) -> str:
+    """``INSERT (a, b)``: column privileges where only generated mutations write the table."""
+    if command in ("INSERT", "UPDATE") and columns:
+        return f"{command} ({', '.join(ident(c) for c in sorted(columns))})"
+    return command
+
+
+def _written_columns(model: Model, functions: list[MutationFn]) -> dict[tuple[str, str], set[str] | None]:
+    """(table, command) -> the columns generated mutations write; None when a ``writes=``
+    declaration (a hand-written function, columns unknown) needs the whole table."""
+    written: dict[tuple[str, str], set[str] | None] = {}
+    for f in functions:
+        written.setdefault((f.table, COMMANDS[f.operation]), set()).update(c for c, _ in f.assignments)
+    for e in model.schema.entities:
+        if e.entity is None:
+            continue
+        for command, _role in e.entity.writes:
+            written[(model.table(e), command)] = None
+    return written

@@ -56,6 +56,32 @@ class Model:
     def owner_role(self) -> str:
         return self.schema.settings.owner_role
 
+    def _internal_role(self, purpose: str) -> str:
+        owner = self.owner_role
+        base = owner[: -len("_owner")] if owner.endswith("_owner") and owner != "_owner" else owner
+        return f"{base}_{purpose}"
+
+    @property
+    def context_role(self) -> str:
+        """Owns the SECURITY DEFINER context helpers: column SELECT on the identity tables and a
+        policy of its own there, nothing else. Not the owner, so every table can be FORCEd."""
+        return self._internal_role("context")
+
+    @property
+    def observer_role(self) -> str:
+        """Owns the observer triggers: reads what the request's API role reads (the same
+        policies) and alone appends to the outbox and the activity log."""
+        return self._internal_role("observer")
+
+    @property
+    def has_observers(self) -> bool:
+        return bool(self.schema.observers)
+
+    @property
+    def reader_roles(self) -> tuple[str, ...]:
+        """The roles the read policies (the tenant guard, SELECT) apply to."""
+        return (self.api_role, self.observer_role) if self.has_observers else (self.api_role,)
+
     def table(self, entity: ObjectType) -> str:
         """The schema-qualified, quoted table name."""
         return qualified(self.app, entity.entity.table)
@@ -145,6 +171,30 @@ class Model:
         roles = ", ".join(quote_literal(r) for r in self.allowed_roles(required))
         return f"{self.helper('fn_current_tenant_role')} = ANY (ARRAY[{roles}])"
 
+    def role_ceiling(self, column: str) -> str:
+        """The row's role is the caller's own or weaker: nobody grants a role above their own
+        (roles are strongest first, so a weaker role has a higher position)."""
+        roles = "ARRAY[" + ", ".join(quote_literal(r) for r in self.schema.tenancy.roles) + "]"
+        return (f"COALESCE(array_position({roles}, {quote_ident(column)}::text) >= "
+                f"array_position({roles}, {self.helper('fn_current_tenant_role')}), false)")
+
+    def role_columns(self, entity: ObjectType) -> list[str]:
+        """Columns holding a tenancy role: the membership's role field and any field of the same
+        enum type (an invitation's role). Their writes get the role ceiling."""
+        membership, column = self.membership, self.role_column
+        if membership is None or column is None:
+            return []
+        role_field = membership.field(self.schema.tenancy.role_field)
+        found = []
+        for f in entity.fields:
+            if not f.column or f.relation:
+                continue
+            if (entity.name == membership.name and f.column == column) or (
+                    role_field.type.kind is Kind.ENUM and f.type.kind is Kind.ENUM
+                    and f.type.name == role_field.type.name and not f.type.is_list):
+                found.append(f.column)
+        return found
+
     # -- mutations --------------------------------------------------------------------------
     def generated_mutations(self, entity: ObjectType) -> list[Mutation]:
         return [m for m in self.schema.mutations if m.generated and m.entity == entity.name]
@@ -156,11 +206,13 @@ class Model:
         Otherwise the weakest ``requires_role`` among them, when the database can check roles.
         """
         mutations = [m for m in self.generated_mutations(entity) if COMMANDS.get(m.operation or "") == command]
-        if not mutations:
+        required = [m.requires_role for m in mutations]
+        required += [role for c, role in entity.entity.writes if c == command]
+        if not required:
             return None
-        if any(m.requires_role is None for m in mutations) or self.role_column is None:
+        if any(r is None for r in required) or self.role_column is None:
             return "true"
-        weakest = max((m.requires_role for m in mutations), key=lambda r: len(self.allowed_roles(r)))
+        weakest = max(required, key=lambda r: len(self.allowed_roles(r)))
         return self.role_rule(weakest)
 
     # -- enums ------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Policy:
     restrictive: bool
     using: str | None
     check: str | None
+    roles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ class RlsTable:
     table: str
     force: bool
     policies: tuple[Policy, ...]
-    role: str
+    api_role: str
+    # Column SELECT for the context helpers' role, on the identity tables only.
+    context_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,60 +273,115 @@ def rls_tables(model: Model) -> list[RlsTable]:
     return [_rls(model, e) for e in entity_order(model)]
 
 
-def _policy(table: str, purpose: str, command: str, *, using: str | None = None,
+def _policy(table: str, purpose: str, command: str, roles: tuple[str, ...], *, using: str | None = None,
             check: str | None = None, restrictive: bool = False) -> Policy:
-    return Policy(object_name("rls", table, purpose), command, restrictive, using, check)
+    return Policy(object_name("rls", table, purpose), command, restrictive, using, check, roles)
 
 
 def _rls(model: Model, entity: ObjectType) -> RlsTable:
+    """Every table is ENABLEd and FORCEd: no role, the owner included, reads or writes it
+    without a policy naming that role. The API role writes only what a generated mutation or
+    a ``writes=`` declaration runs; the context role reads the identity columns; the observer
+    role reads as the request does and appends the activity log."""
     kind = model.table_class(entity)
     table = entity.entity.table
-    policies = list(_guard(model, entity, kind))
-    policies.append(_policy(table, "select", "SELECT", using=_read_rule(model, entity)))
+    readers, api = model.reader_roles, (model.api_role,)
+    policies = list(_guard(model, entity, kind, readers))
+    policies.append(_policy(table, "select", "SELECT", readers, using=_read_rule(model, entity)))
+    references = _reference_rule(model, entity)
     for command in ("INSERT", "UPDATE", "DELETE"):
-        rule = _write_rule(model, entity, kind, command)
+        rule = _write_rule(model, entity, command)
         if rule is None:
             continue
-        policies.append(_command_policy(table, command.lower(), command, rule, restrictive=False))
+        policies.append(_command_policy(table, command.lower(), command, api, rule, restrictive=False))
+        if command != "DELETE" and references is not None:
+            # A tenant row may name only users the caller can already see: a bigint foreign key
+            # to a shared table would otherwise reach (and reveal) every user of every tenant.
+            policies.append(_command_policy(table, f"{command.lower()}_references", command, api,
+                                            references, restrictive=True, check_only=True))
+        for column in model.role_columns(entity):
+            policies.append(_command_policy(table, f"{command.lower()}_{column}_ceiling", command, api,
+                                            model.role_ceiling(column), restrictive=True))
         if kind == "global" and model.root is not None:
             # Shared rows have no tenant to guard; writing them still takes a verified context,
             # and no permissive rule stands without a restrictive one.
             context = f"{model.helper('fn_current_tenant_pk')} IS NOT NULL"
-            policies.append(_command_policy(table, f"{command.lower()}_guard", command, context, restrictive=True))
-    force = kind == "tenant" and not model.is_identity_table(entity)
-    return RlsTable(model.table(entity), force, tuple(policies), model.api_role)
+            policies.append(_command_policy(table, f"{command.lower()}_guard", command, api, context, restrictive=True))
+    if entity.entity.activity_log and model.has_observers:
+        # Append-only, and only by the observer triggers: the API role cannot forge an entry.
+        policies.append(_command_policy(table, "observer_insert", "INSERT", (model.observer_role,), "true",
+                                        restrictive=False))
+    context_columns = _context_columns(model, entity, kind)
+    if context_columns:
+        policies.append(_policy(table, "context_select", "SELECT", (model.context_role,), using="true"))
+    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns)
 
 
-def _command_policy(table: str, purpose: str, command: str, rule: str, *, restrictive: bool) -> Policy:
+def _command_policy(table: str, purpose: str, command: str, roles: tuple[str, ...], rule: str, *,
+                    restrictive: bool, check_only: bool = False) -> Policy:
     """A per-command policy: INSERT checks new rows, DELETE old rows, UPDATE both."""
     using = rule if command in ("UPDATE", "DELETE") else None
+    if check_only and command == "UPDATE":
+        using = "true"
     check = rule if command in ("INSERT", "UPDATE") else None
-    return _policy(table, purpose, command, using=using, check=check, restrictive=restrictive)
+    return _policy(table, purpose, command, roles, using=using, check=check, restrictive=restrictive)
 
 
-def _guard(model: Model, entity: ObjectType, kind: str) -> list[Policy]:
+def _context_columns(model: Model, entity: ObjectType, kind: str) -> tuple[str, ...]:
+    """The columns the context helpers read: ids and keys of the tenant, user and membership."""
+    if model.schema.tenancy is None or kind not in ("root", "user", "membership", "tenant"):
+        return ()
+    if kind == "tenant" and (model.membership is None or entity.name != model.membership.name):
+        return ()
+    if kind == "membership" or (model.membership is not None and entity.name == model.membership.name):
+        columns = [model.membership_column(entity, model.root.name),
+                   model.membership_column(entity, model.user.name), model.role_column]
+    else:
+        columns = [entity.entity.pk_column, "id"]
+    return tuple(c for c in columns if c)
+
+
+def _reference_rule(model: Model, entity: ObjectType) -> str | None:
+    """Written references to the user entity must name a user the caller can see."""
+    user = model.user
+    if user is None or model.table_class(entity) not in ("tenant", "membership"):
+        return None
+    columns = [f.column for f in entity.fields if f.relation == user.name and f.column]
+    if not columns:
+        return None
+    me = model.helper("fn_current_user_pk")
+    visible = model.helper_set("fn_current_tenant_user_pks") if model.membership is not None else None
+    rules = []
+    for column in columns:
+        c = ident(column)
+        rule = f"{c} = {me}" + (f" OR {c} = ANY ({visible})" if visible else "")
+        rules.append(f"({c} IS NULL OR {rule})")
+    return " AND ".join(rules)
+
+
+def _guard(model: Model, entity: ObjectType, kind: str, roles: tuple[str, ...]) -> list[Policy]:
     """The RESTRICTIVE policy that keeps a request inside what it may see. It is AND'ed with
     every permissive policy, so a later or hand-written permissive policy cannot cross it."""
     table, pk = entity.entity.table, ident(entity.entity.pk_column)
     has_membership = model.membership is not None
     if kind == "tenant":
         rule = f"{ident(model.tenant_column(entity))} = {model.helper('fn_current_tenant_pk')}"
-        return [_policy(table, "tenant_guard", "ALL", using=rule, check=rule, restrictive=True)]
+        return [_policy(table, "tenant_guard", "ALL", roles, using=rule, check=rule, restrictive=True)]
     if kind == "root":
         mine = (f"{pk} = ANY ({model.helper_set('fn_current_user_tenant_pks')})" if has_membership
                 else f"{pk} = {model.helper('fn_current_tenant_pk')}")
         current = f"{pk} = {model.helper('fn_current_tenant_pk')}"
-        return [_policy(table, "tenant_guard", "ALL", using=mine, check=current, restrictive=True)]
+        return [_policy(table, "tenant_guard", "ALL", roles, using=mine, check=current, restrictive=True)]
     if kind == "membership":  # every organization the user belongs to; writes in the current one
         tc = ident(model.tenant_column(entity))
         mine = f"{tc} = ANY ({model.helper_set('fn_current_user_tenant_pks')})"
         current = f"{tc} = {model.helper('fn_current_tenant_pk')}"
-        return [_policy(table, "tenant_guard", "ALL", using=mine, check=current, restrictive=True)]
+        return [_policy(table, "tenant_guard", "ALL", roles, using=mine, check=current, restrictive=True)]
     if kind == "user":
         me = f"{pk} = {model.helper('fn_current_user_pk')}"
         visible = (f"({me} OR {pk} = ANY ({model.helper_set('fn_current_tenant_user_pks')}))"
                    if has_membership else me)
-        return [_policy(table, "user_guard", "ALL", using=visible, check=me, restrictive=True)]
+        return [_policy(table, "user_guard", "ALL", roles, using=visible, check=me, restrictive=True)]
     return []
 
 
@@ -335,25 +393,17 @@ def _read_rule(model: Model, entity: ObjectType) -> str:
     return "true"
 
 
-def _write_rule(model: Model, entity: ObjectType, kind: str, command: str) -> str | None:
-    """The permissive rule for a write command, or None when the command is not granted."""
-    rule = model.command_rule(entity, command)
-    if entity.entity.activity_log and command != "INSERT":
-        return None  # append-only: observers insert, nothing updates or deletes
-    if kind not in ("tenant", "membership"):
-        return rule  # root, user and global tables are written only by generated mutations
-    if rule is not None:
-        return rule
-    if kind == "membership" or (model.membership is not None and entity.name == model.membership.name):
-        # Memberships decide who is an admin: without a generated mutation saying otherwise,
-        # only the roles above the weakest may write them (hand-written invitations).
-        roles = list(model.schema.tenancy.roles)
-        return model.role_rule(roles[-2]) if len(roles) > 1 and model.role_column else "true"
-    return "true"
+def _write_rule(model: Model, entity: ObjectType, command: str) -> str | None:
+    """The permissive rule for a write command, or None when the command is not granted: only
+    what a generated mutation runs or ``writes=`` declares (least privilege)."""
+    if entity.entity.activity_log:
+        return None  # append-only, written by the observer role alone
+    return model.command_rule(entity, command)
 
 
 def granted_commands(rls: RlsTable) -> list[str]:
-    commands = {p.command for p in rls.policies if not p.restrictive}
+    """The commands the API role has a permissive policy for."""
+    commands = {p.command for p in rls.policies if not p.restrictive and rls.api_role in p.roles}
     return [c for c in ("SELECT", "INSERT", "UPDATE", "DELETE") if c in commands]
 
 

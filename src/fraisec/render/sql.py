@@ -32,13 +32,16 @@ def _objects(items: list[Any], key: str, names: dict[str, str]) -> list[str]:
 def render_schema_sql(schema: Schema) -> str:
     """The whole schema.sql: applies with ``psql -1 -v ON_ERROR_STOP=1`` to an empty database."""
     model = Model(schema)
-    names = {"app": model.app, "private": model.private, "api": model.api_role, "owner": model.owner_role}
+    names = {"app": model.app, "private": model.private, "api": model.api_role, "owner": model.owner_role,
+             "context": model.context_role if functions.context_helper_signatures(model) else None,
+             "observer": model.observer_role if model.has_observers else None}
     tenant_setting = schema.tenancy.setting if schema.tenancy else "app.tenant_id"
     source = PurePath(schema.module_file).name if schema.module_file else None
     rls = objects.rls_tables(model)
     mutations = functions.mutation_functions(model)
     observers = functions.observer_functions(model)
     box = functions.outbox(model)
+    grants = functions.grants(model, rls, mutations, observers)
     sections = [
         render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting, **names),
         _section("Schemas", [render_template("objects/schemas.sql.j2", **names)]),
@@ -53,8 +56,10 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Mutation functions", _objects(mutations, "f", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
-        _section("Grants", _objects([functions.grants(model, rls, mutations, observers)], "g", names)),
+        _section("Grants", _objects([grants], "g", names)),
         "RESET ROLE;\n",
+        _section("Owners of the privileged functions", [render_template(
+            "objects/owners.sql.j2", g=grants, **names)] if grants.owners else []),
     ]
     return "\n".join(s for s in sections if s)
 

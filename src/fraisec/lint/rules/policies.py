@@ -94,18 +94,31 @@ def _function_reads(model: LintModel, fn, as_owner: bool, bypass: bool,
     """Tables a function reads *with row security applied* (see policy_recursion)."""
     if fn.name in seen:
         return set()
+    owner = None
     if model.is_definer(fn):
-        as_owner, bypass = True, model.owner_bypasses_rls(fn)
+        as_owner, bypass, owner = True, model.owner_bypasses_rls(fn), model.function_owner(fn)
     out: set[str] = set()
     for ref in fn.reads:
         for base in model.base_tables(ref.name):
             forced = model.rls_state(base)[1] is not None
-            if not as_owner or (forced and not bypass):
+            if not as_owner or (forced and not bypass and not _inert_for(model, base, owner)):
                 out.add(base)
     for name in fn.calls:
         for callee in model.function_by_name.get(name, []):
             out |= _function_reads(model, callee, as_owner, bypass, seen | {fn.name})
     return out
+
+
+def _inert_for(model: LintModel, table: str, role: str | None) -> bool:
+    """A definer owned by ``role`` reads a FORCEd ``table`` without re-entering anything: every
+    policy there that applies to the role reads no relation and calls no function (a narrow
+    helper role with its own ``USING (true)`` policy, as fraisec generates)."""
+    if role is None:
+        return False
+    applying = [p for p in model.policies if p.table == table
+                and (role.lower() in p.roles or "public" in p.roles)]
+    return all(not list(relations_in(e)) and not list(calls_in(e))
+               for p in applying for e in (p.using, p.check) if e is not None)
 
 
 def _reach(edges: dict[str, set[str]], table: str) -> set[str]:
