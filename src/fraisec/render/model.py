@@ -10,10 +10,9 @@ generated SQL"):
   memberships of every organization they belong to.
 * ``global``: neither; shared reference data, readable by every request.
 
-The membership entity is ``tenant`` when it has a tenant field, but it is never FORCEd: the
-SECURITY DEFINER context helpers read it as the owner, and FORCE would make every helper call
-re-enter its own policy ("stack depth limit exceeded", rls.md (a)). The same holds for the
-root and user tables, which the helpers also read.
+Every class is FORCEd. The SECURITY DEFINER context helpers read the root, user and membership
+tables as the context role, whose own policy there calls nothing, so no helper call re-enters a
+policy ("stack depth limit exceeded", rls.md (a)) and no path runs as the owner.
 """
 
 from __future__ import annotations
@@ -121,12 +120,6 @@ class Model:
         if kind == "membership":
             return self.membership_column(entity, self.root.name)
         return None
-
-    def is_identity_table(self, entity: ObjectType) -> bool:
-        """Read by the SECURITY DEFINER helpers, so never FORCEd (see module docstring)."""
-        tenancy = self.schema.tenancy
-        return tenancy is not None and entity.name in (
-            tenancy.tenant_entity, tenancy.user_entity, tenancy.membership_entity)
 
     # -- tenancy helpers --------------------------------------------------------------------
     @property
