@@ -167,6 +167,9 @@ CODES: dict[str, str] = {
     "FSC219": "query view data lacks keys for the type's fields",
     "FSC220": "query view lacks an inject column",
     "FSC221": "invalid writes declaration",
+    "FSC222": "maintained field misdeclared",
+    "FSC223": "soft delete misdeclared",
+    "FSC224": "aggregate field misdeclared",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -16,10 +16,10 @@ from fraisec.authoring.decorators import (
     type,
     union,
 )
-from fraisec.authoring.fields import computed, field, now, sql
+from fraisec.authoring.fields import computed, count, current_user, field, now, sql, sum
 
 __all__ = [
-    "computed", "config", "entity", "enum", "error_type", "field", "input", "interface",
-    "mutation", "now", "observer", "query", "scalar", "sql", "subscription", "tenancy", "type",
+    "computed", "config", "count", "current_user", "entity", "enum", "error_type", "field", "input", "interface",
+    "mutation", "now", "observer", "query", "scalar", "sql", "subscription", "sum", "tenancy", "type",
     "union",
 ]

@@ -43,7 +43,7 @@ TYPE_OPTIONS = frozenset({
     "embedded", "relationships", "subscription_policy", "description",
 })
 ENTITY_OPTIONS = (TYPE_OPTIONS - {"sql_source"}) | frozenset({
-    "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes",
+    "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete",
 })
 QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",

@@ -15,7 +15,10 @@ from typing import Any
 from fraisec.authoring.registry import current_registry
 from fraisec.diagnostics import Location, did_you_mean, error
 
-__all__ = ["FieldSpec", "MISSING", "SqlDefault", "computed", "field", "now", "sql"]
+__all__ = [
+    "CurrentUser", "FieldSpec", "MISSING", "SqlDefault", "computed", "count", "current_user", "field",
+    "now", "sql", "sum",
+]
 
 
 class _Missing:
@@ -31,11 +34,27 @@ class SqlDefault:
     """A column default written in SQL (``now()``, ``gen_random_uuid()``, …)."""
 
     expression: str
+    on_update: bool = False  # ``now(on_update=True)``: also set on every UPDATE, by a trigger
 
 
-def now() -> SqlDefault:
-    """Default a timestamp column to the transaction time."""
-    return SqlDefault("now()")
+@dataclass(frozen=True)
+class CurrentUser:
+    """A relation to the user entity filled from the request's user, never from an argument."""
+
+    on_update: bool = False
+
+
+def now(on_update: bool = False) -> SqlDefault:
+    """Default a timestamp column to the transaction time; ``on_update=True`` also sets it on
+    every UPDATE (a trigger, so hand-written writes keep it current too)."""
+    return SqlDefault("now()", on_update=bool(on_update))
+
+
+def current_user(on_update: bool = False) -> CurrentUser:
+    """``author: User = fq.current_user()``: the calling user, set by a trigger on INSERT (and,
+    with ``on_update=True``, on every UPDATE: ``updated_by``). Never an argument, never writable
+    by the API role, so nobody can attribute a row to someone else."""
+    return CurrentUser(on_update=bool(on_update))
 
 
 def sql(expression: str) -> SqlDefault:
@@ -49,7 +68,7 @@ SDK_FIELD_OPTIONS = frozenset({
     "provides", "shareable", "inaccessible", "override_from", "vector_config", "vector_distance",
 })
 FRAISEC_FIELD_OPTIONS = frozenset({
-    "unique", "index", "default", "renamed_from", "on_delete", "sql_type", "expression",
+    "unique", "index", "default", "renamed_from", "on_delete", "sql_type", "expression", "aggregate",
 })
 FIELD_OPTIONS = SDK_FIELD_OPTIONS | FRAISEC_FIELD_OPTIONS
 
@@ -94,6 +113,28 @@ def computed(expression: str, **options: Any) -> Any:
     """
     spec = field(**options)
     return FieldSpec({**spec.options, "expression": expression, "computed": True}, spec.location)
+
+
+def count(entity: Any, via: str | None = None, **options: Any) -> Any:
+    """A read-only count of the rows of ``entity`` that point at this one (by its relation field
+    ``via``, which may be left out when there is only one), e.g. ``comment_count: int =
+    fq.count("Comment")``. Computed in the view under the caller's RLS; deleted rows of a
+    soft-delete entity are not counted."""
+    return _aggregate("count", entity, None, via, options)
+
+
+def sum(entity: Any, field: str, via: str | None = None, **options: Any) -> Any:  # noqa: A001 - fq.sum
+    """A read-only sum of ``field`` over the rows of ``entity`` that point at this one (0 when
+    none), with the same rules as ``count``."""
+    return _aggregate("sum", entity, field, via, options)
+
+
+def _aggregate(kind: str, entity: Any, field_name: str | None, via: str | None,
+               options: dict[str, Any]) -> Any:
+    spec = field(**options)
+    target = getattr(entity, "__name__", entity)
+    return FieldSpec({**spec.options, "aggregate": (kind, str(target), field_name, via), "computed": True},
+                     _caller_location(3))
 
 
 def _caller_location(depth: int = 2) -> Location | None:

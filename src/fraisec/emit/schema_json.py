@@ -86,6 +86,9 @@ def _inject(params: tuple[InjectParam, ...]) -> dict[str, Any]:
     return {p.name: {"source": p.source, "claim": p.claim} for p in params}
 
 
+_RUNTIME_OPERATIONS = {"RESTORE": "UPDATE", "PURGE": "DELETE"}
+
+
 def _operation(op: Query | Mutation) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": op.graphql_name, "return_type": op.return_type.name,
@@ -109,7 +112,9 @@ def _query(q: Query) -> dict[str, Any]:
 def _mutation(m: Mutation) -> dict[str, Any]:
     data = _operation(m)
     if m.operation is not None:
-        data["operation"] = m.operation
+        # The runtime knows CREATE/INSERT/UPDATE/DELETE/CUSTOM: a RESTORE is an UPDATE to it,
+        # a PURGE a DELETE (fraisec's own operations only choose the generated SQL).
+        data["operation"] = _RUNTIME_OPERATIONS.get(m.operation, m.operation)
     if m.requires_role is not None:
         data["requires_role"] = m.requires_role
     return data

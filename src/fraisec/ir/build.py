@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Iterable
 
 from fraisec.authoring.definitions import ClassDef, OperationDef, RawSchema
-from fraisec.authoring.fields import MISSING, FieldSpec, SqlDefault
+from fraisec.authoring.fields import MISSING, CurrentUser, FieldSpec, SqlDefault
 from fraisec.diagnostics import Diagnostic, Location, Related, did_you_mean, error
 from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
@@ -37,8 +37,11 @@ _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "inva
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
 _TYPE_SDK_KEYS = ("implements", "requires_role", "relay")
-_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "CUSTOM")
-_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE")
+_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "RESTORE", "PURGE", "CUSTOM")
+_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "RESTORE", "PURGE")
+# The UPDATE argument listing the nullable fields to set to NULL (NULL itself means "unchanged").
+CLEAR_ARGUMENT = "clear"
+SOFT_DELETE_FIELD = "deleted_at"
 _SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _INJECT = re.compile(r"^(jwt|jwt_optional):([A-Za-z_][A-Za-z0-9_.]*)$")
 
@@ -82,6 +85,7 @@ class _Builder:
             else:
                 interfaces.append(Interface(name=cdef.name, fields=self._fields(cdef),
                                             description=_doc(cdef.cls, cdef.options), location=_loc(cdef.location)))
+        types = self._resolve_aggregates(types)
         schema = Schema(
             module_file=module_file,
             types=tuple(types),
@@ -100,6 +104,48 @@ class _Builder:
         return schema.model_copy(update={"queries": tuple(q for q in queries if q),
                                          "mutations": tuple(m for m in mutations if m),
                                          "observers": tuple(observers)})
+
+    def _resolve_aggregates(self, types: list[ObjectType]) -> list[ObjectType]:
+        """fq.count/fq.sum name another entity: find the relation back to this one (FSC224)."""
+        by_name = {t.name: t for t in types if t.entity is not None}
+        result = []
+        for t in types:
+            fields = []
+            for f in t.fields:
+                if f.aggregate is not None:
+                    f = self._aggregate_field(t, f, by_name)
+                if f is not None:
+                    fields.append(f)
+            result.append(t.model_copy(update={"fields": tuple(fields)}))
+        return result
+
+    def _aggregate_field(self, owner: ObjectType, f: Field, by_name: dict[str, ObjectType]) -> Field | None:
+        kind, target_name, summed, via = f.aggregate
+        what = f"fq.{kind}() of '{owner.name}.{f.name}'"
+        target = by_name.get(target_name)
+        if owner.entity is None or target is None:
+            self.report("FSC224", f"{what} counts '{target_name}', which is not an @entity" if target is None
+                        else f"{what} is on '{owner.name}', which is not an @entity", f.location,
+                        hint=_suggest(target_name, set(by_name), "Name an entity class."))
+            return None
+        links = [g for g in target.fields if g.relation == owner.name and (via is None or g.name == via)]
+        if len(links) != 1:
+            self.report("FSC224", f"{what}: '{target_name}' has {'no' if not links else 'several'} relation "
+                        f"field{'s' if links else ''} to '{owner.name}'" + (f" named '{via}'" if via else ""),
+                        f.location, hint="Pass via=\"<relation field>\" naming the one to follow.")
+            return None
+        if summed is not None:
+            column = target.field(summed)
+            if column is None or not column.column or column.relation or column.sql_type not in _NUMERIC:
+                self.report("FSC224", f"{what} sums '{target_name}.{summed}', which is not a numeric column",
+                            f.location, hint=_suggest(summed, {g.name for g in target.fields if g.column},
+                                                      "Name an int, float or Decimal field."))
+                return None
+        if f.type.name not in ("Int", "Float", "Decimal") or f.type.is_list:
+            self.report("FSC224", f"{what} must be typed int, float or Decimal, not {f.type.graphql}",
+                        f.location, hint="e.g. `comment_count: int = fq.count(\"Comment\")`.")
+            return None
+        return f.model_copy(update={"aggregate": (kind, target_name, summed, links[0].name), "column": None})
 
     # -- names ------------------------------------------------------------------------------
     def _index_names(self) -> None:
@@ -163,6 +209,8 @@ class _Builder:
     # -- classes ----------------------------------------------------------------------------
     def _object_type(self, cdef: ClassDef, settings: Settings) -> ObjectType:
         fields = self._fields(cdef, entity=cdef.kind == "entity", settings=settings)
+        if cdef.kind == "entity" and cdef.options.get("soft_delete"):
+            fields = self._soft_delete_field(cdef, fields)
         sdk = {k: cdef.options[k] for k in _TYPE_SDK_KEYS if k in cdef.options}
         source = cdef.options.get("sql_source")
         if source is not None:
@@ -175,6 +223,21 @@ class _Builder:
             description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
             entity=info, sdk=sdk, location=_loc(cdef.location),
         )
+
+    def _soft_delete_field(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        """``soft_delete=True`` adds ``deleted_at: DateTime | None`` unless the entity declares it."""
+        existing = next((f for f in fields if f.name == SOFT_DELETE_FIELD), None)
+        if existing is None:
+            return (*fields, Field(
+                name=SOFT_DELETE_FIELD, graphql_name=naming.camel(SOFT_DELETE_FIELD),
+                type=TypeRef(name="DateTime", kind=Kind.SCALAR, nullable=True), column=SOFT_DELETE_FIELD,
+                sql_type=sql_type_for("DateTime"), description="When the row was deleted (NULL: live).",
+                location=_loc(cdef.location)))
+        if existing.type.name != "DateTime" or not existing.type.nullable or existing.column is None:
+            self.report("FSC223", f"'{cdef.name}.{SOFT_DELETE_FIELD}' must be `DateTime | None` on a "
+                        "soft_delete entity", existing.location,
+                        hint=f"Declare `{SOFT_DELETE_FIELD}: DateTime | None = None`, or leave it out.")
+        return fields
 
     def _entity_info(self, cdef: ClassDef, fields: tuple[Field, ...]) -> EntityInfo:
         names = {f.name for f in fields}
@@ -189,6 +252,7 @@ class _Builder:
             activity_log=bool(cdef.options.get("activity_log", False)),
             renamed_from=cdef.options.get("renamed_from"),
             writes=self._declared_writes(cdef),
+            soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
         )
 
     def _declared_writes(self, cdef: ClassDef) -> tuple[tuple[str, str | None], ...]:
@@ -292,14 +356,19 @@ class _Builder:
         if for_input and value is not MISSING:
             data.update(has_default=True, default_value=_plain(value))
         if not for_input:
+            data["aggregate"] = options.get("aggregate")
             data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
                         expression=options.get("expression"), renamed_from=options.get("renamed_from"),
                         on_delete=options.get("on_delete"))
             data["column_default"] = self._column_default(name, ref, value, location)
+            if isinstance(value, CurrentUser):
+                data.update(maintain="user", maintain_on_update=value.on_update)
+            elif isinstance(value, SqlDefault) and value.on_update:
+                data.update(maintain="now", maintain_on_update=True)
         return Field(**data)
 
     def _column_default(self, name: str, ref: TypeRef, value: Any, location: Location) -> Default | None:
-        if value is MISSING:
+        if value is MISSING or isinstance(value, CurrentUser):
             return None
         if isinstance(value, SqlDefault):
             return Default(kind="sql", value=value.expression)
@@ -318,7 +387,7 @@ class _Builder:
 
     def _entity_field(self, cdef: ClassDef, field: Field, location: Location) -> Field | None:
         ref = field.type
-        if field.expression is not None:
+        if field.expression is not None or field.aggregate is not None:
             return field.model_copy(update={"column": None})
         if field.name == "id":
             if ref.name not in ("ID", "UUID") or ref.is_list:
@@ -330,8 +399,21 @@ class _Builder:
                 self.report("FSC209", f"on_delete={field.on_delete!r} of '{cdef.name}.{field.name}' is not a "
                             "foreign key action", location,
                             hint=f"Use one of {', '.join(ON_DELETE_ACTIONS)}.")
+            if field.maintain == "user" and (self.tenancy is None or ref.name != self.tenancy.user_entity):
+                self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.current_user() but is not a relation "
+                            "to the tenancy's user entity", location,
+                            hint="Annotate it with the user entity (`author: User = fq.current_user()`), "
+                                 "and declare fq.tenancy(user=\"User\").")
             return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": "bigint",
                                             "relation": ref.name})
+        if field.maintain == "user":
+            self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.current_user() but is not a relation "
+                        "to the user entity", location,
+                        hint="Annotate it with the user entity: `author: User = fq.current_user()`.")
+            return None
+        if field.maintain == "now" and ref.name not in ("DateTime", "Date"):
+            self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.now(on_update=True) but is typed "
+                        f"{ref.graphql}", location, hint="Type it DateTime.")
         if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
             sql_type = "text" if ref.kind is Kind.ENUM else sql_type_for(ref.name)
             return field.model_copy(update={"column": field.name, "sql_type": sql_type})
@@ -497,14 +579,43 @@ class _Builder:
                             entity=target.name if generated else None, sdk=sdk)
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
+            mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target)})
         return mutation
+
+    def _clearable(self, mutation: Mutation, entity: ObjectType) -> tuple[str, ...]:
+        """The nullable fields an UPDATE's ``clear`` argument may set to NULL: those it writes."""
+        arg = next((a for a in mutation.arguments if a.name == CLEAR_ARGUMENT), None)
+        if arg is None:
+            return ()
+        if mutation.operation != "UPDATE" or not (arg.type.is_list and arg.type.name == "String"):
+            self.report("FSC205", f"argument '{CLEAR_ARGUMENT}' of mutation '{mutation.name}' is the clear "
+                        "list of an UPDATE: `clear: list[str] | None = None`", mutation.location,
+                        hint="Declare it on an UPDATE mutation, typed list[str] | None, or rename it.")
+            return ()
+        written = set(mutation.argument_fields.values())
+        clearable = tuple(f.name for f in entity.fields
+                          if f.name in written and f.column and f.type.nullable and f.maintain is None)
+        if not clearable:
+            self.report("FSC205", f"mutation '{mutation.name}' declares '{CLEAR_ARGUMENT}' but writes no "
+                        "optional field", mutation.location,
+                        hint="Only optional (`X | None`) fields the mutation writes can be cleared.")
+        return clearable
 
     def _argument_fields(self, mutation: Mutation, entity: ObjectType) -> dict[str, str]:
         """Which entity field each argument of a generated mutation writes (FSC205 otherwise)."""
         mapping: dict[str, str] = {}
         tenant_field = entity.entity.tenant_field if entity.entity else None
         for arg in mutation.arguments:
+            if arg.name == CLEAR_ARGUMENT and mutation.operation == "UPDATE":
+                continue  # the clear list: see _clearable
             target = _argument_target(arg, entity, self.tenancy, tenant_field)
+            written = entity.field(target) if target else None
+            if written is not None and written.maintain is not None:
+                self.report("FSC222", f"argument '{arg.name}' of mutation '{mutation.name}' writes "
+                            f"'{entity.name}.{written.name}', which is maintained "
+                            f"({'the current user' if written.maintain == 'user' else 'the time'})",
+                            mutation.location, hint="Remove the argument: the database sets the field.")
+                continue
             if target is None:
                 self.report("FSC205", f"argument '{arg.name}' of mutation '{mutation.name}' matches no field "
                             f"of entity '{entity.name}'", mutation.location,
@@ -519,16 +630,21 @@ class _Builder:
     def _check_operation_shape(self, mutation: Mutation, entity: ObjectType, mapping: dict[str, str],
                                tenant_field: str | None) -> None:
         op = mutation.operation
-        if op in ("UPDATE", "DELETE") and mapping.get("id") != "id":
+        if op in ("UPDATE", "DELETE", "RESTORE", "PURGE") and mapping.get("id") != "id":
             self.report("FSC205", f"{op} mutation '{mutation.name}' needs an `id: ID` argument",
                         mutation.location, hint="The row to change is found by its public uuid.")
-        if op == "DELETE" and set(mapping) - {"id"}:
-            self.report("FSC205", f"DELETE mutation '{mutation.name}' takes only `id`", mutation.location,
+        if op in ("DELETE", "RESTORE", "PURGE") and set(mapping) - {"id"}:
+            self.report("FSC205", f"{op} mutation '{mutation.name}' takes only `id`", mutation.location,
                         hint="Remove the other arguments.")
+        if op in ("RESTORE", "PURGE") and not entity.entity.soft_delete:
+            self.report("FSC223", f"{op} mutation '{mutation.name}' needs a soft-delete entity, and "
+                        f"'{entity.name}' is not one", mutation.location,
+                        hint=f"Declare @fq.entity(soft_delete=True) on {entity.name}, or use DELETE.")
         if op in ("CREATE", "INSERT"):
             written = set(mapping.values()) | ({tenant_field} if tenant_field else set())
             for f in entity.fields:
-                required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None)
+                required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None
+                            and f.maintain is None)
                 if required and f.name not in written:
                     self.report("FSC205", f"CREATE mutation '{mutation.name}' does not provide required "
                                 f"field '{entity.name}.{f.name}'", mutation.location,
@@ -568,6 +684,7 @@ class _Builder:
 
 
 # Every scalar name an annotation may use, for "Did you mean …?" on an unknown name.
+_NUMERIC = {"integer", "bigint", "smallint", "double precision", "real", "numeric"}
 _SCALAR_NAMES = set(scalar_names.__all__) | {t.__name__ for t in BUILTIN_SCALARS}
 
 

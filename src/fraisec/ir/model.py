@@ -78,6 +78,12 @@ class Field(_Frozen):
     renamed_from: str | None = None
     relation: str | None = None  # target entity name when the field is a foreign key
     on_delete: str | None = None
+    # Maintained by a trigger, never written by arguments: "now" (fq.now(on_update=True)) or
+    # "user" (fq.current_user()); on_update: set on every UPDATE too, else only on INSERT.
+    maintain: Literal["now", "user"] | None = None
+    maintain_on_update: bool = False
+    # fq.count / fq.sum: (kind, entity counted, field summed or None, its relation field to here)
+    aggregate: tuple[str, str, str | None, str | None] | None = None  # via resolved by build
     sdk: dict[str, Any] = {}  # SDK keys emitted as-is (requires_scope, on_deny, deprecated, …)
 
 
@@ -97,6 +103,9 @@ class EntityInfo(_Frozen):
     # Writes hand-written db/ functions make as the API role: {"INSERT": "admin", "DELETE": None}
     # (None: any member). Generated mutations declare their own; nothing else is granted.
     writes: tuple[tuple[str, str | None], ...] = ()
+    # Soft delete: the field holding the deletion time (``deleted_at``); views show live rows,
+    # DELETE mutations set it, RESTORE clears it, PURGE deletes the row.
+    soft_delete: str | None = None
 
 
 class ObjectType(_Frozen):
@@ -183,7 +192,7 @@ class Mutation(_Frozen):
     return_type: TypeRef
     arguments: tuple[Argument, ...]
     sql_source: str  # the function the runtime calls
-    operation: str | None = None  # CREATE | INSERT | UPDATE | DELETE | CUSTOM
+    operation: str | None = None  # CREATE | INSERT | UPDATE | DELETE | RESTORE | PURGE | CUSTOM
     inject: tuple[InjectParam, ...] = ()
     description: str | None = None
     rest_path: str | None = None
@@ -193,6 +202,9 @@ class Mutation(_Frozen):
     entity: str | None = None  # the entity a generated mutation writes
     # argument name -> entity field it writes (a relation field takes the target's uuid)
     argument_fields: dict[str, str] = {}
+    # An UPDATE's ``clear: list[str] | None = None`` argument: the nullable fields it may set to
+    # NULL (a NULL argument means "unchanged"); empty when the mutation declares no such argument.
+    clearable: tuple[str, ...] = ()
     sdk: dict[str, Any] = {}
     location: Location | None = None
 

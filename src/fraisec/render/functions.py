@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from fraisec.ir import naming
 from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, ObjectType, Observer
 from fraisec.ir.scalars import sql_type_for
-from fraisec.render.model import COMMANDS, Model, ident, object_name
-from fraisec.render.objects import RlsTable, default_sql, entity_order, granted_commands
+from fraisec.render.model import Model, ident, mutation_command, object_name
+from fraisec.render.objects import (
+    RlsTable, default_sql, entity_order, granted_commands, soft_delete_column, trash_view_name,
+)
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
-    "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "context_helper_signatures", "grants",
+    "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "context_helper_signatures", "grants",
+    "maintain_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
@@ -94,6 +97,7 @@ class Lookup:
     table: str
     pk: str
     label: str
+    live_only: str = ""  # soft delete: a deleted row is "not found"
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,8 @@ class MutationFn:
     template = "objects/mutation.sql.j2"
     name: str
     graphql_name: str
-    operation: str  # CREATE | UPDATE | DELETE
+    operation: str  # CREATE | UPDATE | DELETE | RESTORE | PURGE
+    command: str  # the SQL command it runs: a soft DELETE and a RESTORE are UPDATEs
     entity_type: str
     table: str
     view: str
@@ -116,6 +121,12 @@ class MutationFn:
     status: str
     http_status: int
     message: str
+    # Soft delete: the row filter (live rows; deleted ones for RESTORE) and where the entity is
+    # read back from for the response (the trash view for deleted rows).
+    row_filter: str = ""
+    read_views: tuple[str, ...] = ()
+    clear_param: str | None = None  # the UPDATE's clear list parameter
+    clearable: tuple[str, ...] = ()  # field names it may clear
 
     @property
     def signature(self) -> str:
@@ -185,29 +196,43 @@ def _arg_default(arg: Argument) -> str:
     return quote_literal(value) if value is None or isinstance(value, (str, int, float, bool)) else "NULL"
 
 
-_OUTCOMES = {"CREATE": ("created", 201), "UPDATE": ("updated", 200), "DELETE": ("deleted", 200)}
+_OUTCOMES = {"CREATE": ("created", 201), "UPDATE": ("updated", 200), "DELETE": ("deleted", 200),
+             "RESTORE": ("restored", 200), "PURGE": ("purged", 200)}
 
 
 def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     entity = model.entity(mutation.entity)
     operation = {"INSERT": "CREATE"}.get(mutation.operation, mutation.operation)
     params, writes = _params(model, mutation, entity)
-    lookups, assignments, written = _writes(model, entity, operation, writes)
+    clear = _param_name("clear") if mutation.clearable else None
+    lookups, assignments, written = _writes(model, entity, operation, writes, clear, mutation.clearable)
     role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
     status, http = _OUTCOMES[operation]
+    deleted = soft_delete_column(entity)
+    view = qualified(model.app, entity.entity.view)
+    row_filter, read_views = "", (view,)
+    if deleted:
+        live = "NOT NULL" if operation == "RESTORE" else "NULL"
+        row_filter = "" if operation == "PURGE" else f" AND r.{ident(deleted)} IS {live}"
+        trash = qualified(model.app, trash_view_name(entity))
+        read_views = (view, trash) if operation == "PURGE" else (view,)
+        if operation in ("DELETE", "RESTORE"):
+            assignments = [(deleted, "now()" if operation == "DELETE" else "NULL")]
     return MutationFn(
         name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
-        operation=operation, entity_type=entity.name, table=model.table(entity),
-        view=qualified(model.app, entity.entity.view), params=tuple(params),
+        operation=operation, command=mutation_command(entity, mutation.operation) or "UPDATE",
+        entity_type=entity.name, table=model.table(entity), view=view, params=tuple(params),
         tenant_scoped=bool(entity.entity.tenant_field), role_rule=role_rule,
         requires_role=mutation.requires_role, lookups=tuple(lookups), assignments=tuple(assignments),
         id_param=next((p for p, f in writes.items() if f == "id"), None),
-        updated_fields=_updated_fields(operation, written), status=status, http_status=http,
-        message=f"{entity.name} {status}",
+        updated_fields=_updated_fields(operation, written, clear), status=status, http_status=http,
+        message=f"{entity.name} {status}", row_filter=row_filter, read_views=read_views,
+        clear_param=clear, clearable=mutation.clearable,
     )
 
 
-def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, str]
+def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, str],
+            clear: str | None = None, clearable: tuple[str, ...] = ()
             ) -> tuple[list[Lookup], list[tuple[str, str]], list[tuple[str, str]]]:
     """Relation lookups, (column, value) assignments and the (field, parameter) pairs written."""
     tenant_field = entity.entity.tenant_field
@@ -226,13 +251,13 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
             value = lookup.var
             if operation == "CREATE" and field_name == tenant_field:
                 value = f"COALESCE({value}, v_tenant)"
-            assignments.append((field.column, _keep_on_update(operation, value, field)))
+            assignments.append((field.column, _keep_on_update(operation, value, field, clear, clearable)))
         else:
             value = ident(param)
             default = default_sql(field.column_default)
             if operation == "CREATE" and default is not None:
                 value = f"COALESCE({value}, {default})"  # NULL means "the column's default"
-            assignments.append((field.column, _keep_on_update(operation, value, field)))
+            assignments.append((field.column, _keep_on_update(operation, value, field, clear, clearable)))
         written.append((field_name, param))
     if operation == "CREATE" and tenant_field and tenant_field not in {f for f, _ in written}:
         assignments.insert(0, (entity.field(tenant_field).column, "v_tenant"))
@@ -244,21 +269,83 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
 
 def _lookup(model: Model, field: Field, param: str) -> Lookup:
     target = model.entity(field.relation)
-    return Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name)
+    deleted = soft_delete_column(target)
+    return Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
+                  f" AND r.{ident(deleted)} IS NULL" if deleted else "")
 
 
-def _keep_on_update(operation: str, value: str, field: Field) -> str:
-    """On UPDATE a NULL argument leaves the column as it is."""
-    return f"COALESCE({value}, r.{ident(field.column)})" if operation == "UPDATE" else value
+def _keep_on_update(operation: str, value: str, field: Field, clear: str | None = None,
+                    clearable: tuple[str, ...] = ()) -> str:
+    """On UPDATE a NULL argument leaves the column as it is; a field named in the clear list
+    becomes NULL."""
+    if operation != "UPDATE":
+        return value
+    kept = f"COALESCE({value}, r.{ident(field.column)})"
+    if clear and field.name in clearable:
+        return f"CASE WHEN {quote_literal(field.name)} = ANY ({ident(clear)}) THEN NULL ELSE {kept} END"
+    return kept
 
 
-def _updated_fields(operation: str, written: list[tuple[str, str]]) -> str:
-    if operation == "DELETE" or not written:
+def _updated_fields(operation: str, written: list[tuple[str, str]], clear: str | None = None) -> str:
+    if operation in ("DELETE", "RESTORE", "PURGE") or not written:
         return "NULL"
     if operation == "CREATE":
         return "ARRAY[" + ", ".join(quote_literal(f) for f, _ in written) + "]"
-    cases = ", ".join(f"CASE WHEN {ident(p)} IS NOT NULL THEN {quote_literal(f)} END" for f, p in written)
+    def given(f: str, p: str) -> str:
+        cleared = f" OR {quote_literal(f)} = ANY ({ident(clear)})" if clear else ""
+        return f"CASE WHEN {ident(p)} IS NOT NULL{cleared} THEN {quote_literal(f)} END"
+    cases = ", ".join(given(f, p) for f, p in written)
     return f"array_remove(ARRAY[{cases}]::text[], NULL)"
+
+
+# -- maintained columns -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MaintainFn:
+    """A BEFORE INSERT OR UPDATE trigger that sets what no argument may: ``updated_at``, the
+    creating and updating user. A trigger, not the generated functions, so writes by
+    hand-written functions are covered too; the API role holds no grant on these columns."""
+
+    template = "objects/maintain.sql.j2"
+    name: str
+    trigger: str
+    table: str
+    entity: str
+    user_pk: str | None  # SQL for the calling user's pk, when a user column is maintained
+    on_insert: tuple[tuple[str, str], ...]  # (column, value) set on INSERT
+    on_update: tuple[tuple[str, str], ...]  # (column, value) set on UPDATE
+    frozen: tuple[str, ...]  # set on INSERT only: an UPDATE keeps the old value
+
+
+def maintain_functions(model: Model) -> list[MaintainFn]:
+    return [fn for e in entity_order(model) if (fn := _maintain(model, e)) is not None]
+
+
+def _maintain(model: Model, entity: ObjectType) -> MaintainFn | None:
+    fields = [f for f in entity.fields if f.maintain and f.column]
+    if not fields:
+        return None
+    on_insert, on_update, frozen = [], [], []
+    user = any(f.maintain == "user" for f in fields)
+    for f in fields:
+        column = f.column
+        if f.maintain == "user":
+            # A request's user always wins; a change without one (a job) keeps what it wrote.
+            value = f"COALESCE(v_user, NEW.{ident(column)})"
+            on_insert.append((column, value))
+            if f.maintain_on_update:
+                on_update.append((column, value))
+            else:
+                frozen.append(column)  # the creator never changes
+        else:
+            on_update.append((column, "now()"))
+    name = entity.entity.table.removeprefix("tb_")
+    return MaintainFn(
+        name=qualified(model.private, f"fn_maintain_{name}"), trigger=object_name("tr", name, "maintain"),
+        table=model.table(entity), entity=entity.name,
+        user_pk=model.helper("fn_current_user_pk") if user else None,
+        on_insert=tuple(on_insert), on_update=tuple(on_update), frozen=tuple(frozen),
+    )
 
 
 # -- observers ------------------------------------------------------------------------------
@@ -285,6 +372,7 @@ class ObserverFn:
     subject: str
     entity: str
     view: str
+    trash_view: str | None  # soft delete: a deleted row's data comes from the trash view
     tenant_id: str  # SQL for the tenant's uuid, or NULL
     outbox: str
     channel: str
@@ -332,6 +420,7 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         table=model.table(entity), timing="BEFORE" if observer.event == "DELETE" else "AFTER",
         event=observer.event, row=row, subject=observer.subject, entity=entity.name,
         view=qualified(model.app, entity.entity.view), tenant_id=tenant_id,
+        trash_view=qualified(model.app, trash_view_name(entity)) if entity.entity.soft_delete else None,
         outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
         activity_table=activity_table, activity=activity, actor=actor, actor_required=actor_required,
         internal=(entity.entity.pk_column, *(f.column for f in entity.fields if f.relation)),
@@ -350,7 +439,9 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
         tenant = f"{row}.{ident(tc)}" if tc else model.helper("fn_current_tenant_pk")
         values.append((log.field(log.entity.tenant_field).column, tenant))
     metadata = f"jsonb_build_object('subject', {quote_literal(observer.subject)})"
+    internal = (observed.entity.pk_column, *(f.column for f in observed.fields if f.relation))
     known = {
+        "changes": _changes(observer.event, internal),
         "actor_id": "v_actor" if model.user is not None else "NULL",
         "entity_type": quote_literal(observed.name),
         "entity_id": f"{row}.id",
@@ -360,11 +451,27 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
     for f in log.fields:
         if not f.column or f.relation:
             continue
-        if f.name in known:
+        if f.name == "changes":
+            values.append((f.column, known["changes"] if f.sql_type == "jsonb" else f"{known['changes']}::text"))
+        elif f.name in known:
             values.append((f.column, known[f.name]))
         elif f.name == "metadata":
             values.append((f.column, metadata if f.sql_type == "jsonb" else f"{metadata}::text"))
     return values
+
+
+def _changes(event: str, internal: tuple[str, ...]) -> str:
+    """The audit trail's ``{field: {"old": …, "new": …}}``: the fields an UPDATE changed, every
+    field of an inserted or deleted row. Internal keys (pk, fk bigints) are left out, as in the
+    events' data."""
+    hidden = "ARRAY[" + ", ".join(quote_literal(c) for c in internal) + "]::text[]"
+    if event == "UPDATE":
+        return ("(SELECT jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)) "
+                "FROM jsonb_each(to_jsonb(NEW)) n JOIN jsonb_each(to_jsonb(OLD)) o ON o.key = n.key "
+                f"WHERE n.value IS DISTINCT FROM o.value AND n.key <> ALL ({hidden}))")
+    row, old, new = ("OLD", "e.value", "NULL") if event == "DELETE" else ("NEW", "NULL", "e.value")
+    return (f"(SELECT jsonb_object_agg(e.key, jsonb_build_object('old', {old}, 'new', {new})) "
+            f"FROM jsonb_each(to_jsonb({row})) e WHERE e.key <> ALL ({hidden}))")
 
 
 # -- grants ---------------------------------------------------------------------------------
@@ -394,7 +501,8 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
         privileges = [_privilege(c, written.get((t.table, c))) for c in granted_commands(t)]
         if privileges:
             relations.append((", ".join(privileges), t.table, api))
-    views = [qualified(model.app, e.entity.view) for e in entity_order(model)]
+    views = [qualified(model.app, name) for e in entity_order(model)
+             for name in (e.entity.view, *([trash_view_name(e)] if e.entity.soft_delete else []))]
     relations += [("SELECT", v, api) for v in views]
     if model.has_observers:
         relations += [("SELECT", t.table, observer) for t in rls if "SELECT" in granted_commands(t)]
@@ -412,6 +520,7 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
     signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
+    signatures += [(f"{m.name}()", ()) for m in maintain_functions(model)]
     owners = [(s, context) for s in context_helper_signatures(model)]
     owners += [(tenant_uuid, context)] if tenant_uuid else []
     owners += [(f"{o.name}()", observer) for o in observers]
@@ -430,7 +539,7 @@ def _written_columns(model: Model, functions: list[MutationFn]) -> dict[tuple[st
     declaration (a hand-written function, columns unknown) needs the whole table."""
     written: dict[tuple[str, str], set[str] | None] = {}
     for f in functions:
-        written.setdefault((f.table, COMMANDS[f.operation]), set()).update(c for c, _ in f.assignments)
+        written.setdefault((f.table, f.command), set()).update(c for c, _ in f.assignments)
     for e in model.schema.entities:
         if e.entity is None:
             continue

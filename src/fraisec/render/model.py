@@ -24,12 +24,21 @@ from fraisec.ir import naming
 from fraisec.ir.model import Field, Kind, Mutation, ObjectType, Schema
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
-__all__ = ["Model", "TableClass", "COMMANDS"]
+__all__ = ["Model", "TableClass", "COMMANDS", "mutation_command"]
 
 TableClass = Literal["tenant", "root", "user", "membership", "global"]
 
 # Mutation operation -> the SQL command it runs.
-COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
+COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE",
+            "RESTORE": "UPDATE", "PURGE": "DELETE"}
+
+
+def mutation_command(entity: ObjectType, operation: str | None) -> str | None:
+    """The SQL command a generated mutation runs: on a soft-delete entity DELETE is an UPDATE
+    of ``deleted_at`` (as is RESTORE), and PURGE is the real DELETE."""
+    if operation == "DELETE" and entity.entity is not None and entity.entity.soft_delete:
+        return "UPDATE"
+    return COMMANDS.get(operation or "")
 
 
 @dataclass(frozen=True)
@@ -198,7 +207,7 @@ class Model:
         ``None``: no generated mutation runs the command. ``true``: one runs it without a role.
         Otherwise the weakest ``requires_role`` among them, when the database can check roles.
         """
-        mutations = [m for m in self.generated_mutations(entity) if COMMANDS.get(m.operation or "") == command]
+        mutations = [m for m in self.generated_mutations(entity) if mutation_command(entity, m.operation) == command]
         required = [m.requires_role for m in mutations]
         required += [role for c, role in entity.entity.writes if c == command]
         if not required:

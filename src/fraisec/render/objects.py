@@ -68,6 +68,8 @@ class Index:
     name: str
     table: str
     columns: tuple[str, ...]
+    unique: bool = False
+    where: str | None = None  # a partial index's predicate (SQL built here, never the author's)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class View:
     from_table: str
     joins: tuple[str, ...]
     comment: str | None
+    where: str | None = None  # soft delete: which rows the view shows
 
     @property
     def from_clause(self) -> str:
@@ -179,10 +182,24 @@ def _referenced_by_tenant_child(model: Model, parent: ObjectType) -> bool:
                for child in model.schema.entities for f in child.fields)
 
 
+def _live_only(model: Model, entity: ObjectType, group: tuple[str, ...]) -> bool:
+    """On a soft-delete entity a business key is unique among live rows only (a deleted post
+    must not block a new one with its slug): a partial unique index, not a constraint. The
+    trinity id and the (tenant, pk) target of composite foreign keys stay constraints."""
+    tc = model.tenant_column(entity) if entity.entity.tenant_field else None
+    return bool(entity.entity.soft_delete) and group not in (("id",), (tc, entity.entity.pk_column))
+
+
+def soft_delete_column(entity: ObjectType) -> str | None:
+    name = entity.entity.soft_delete
+    field = entity.field(name) if name else None
+    return field.column if field is not None else None
+
+
 def _constraints(model: Model, entity: ObjectType) -> list[Constraint]:
     table = entity.entity.table
     result = [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})")
-              for g in _unique_groups(model, entity)]
+              for g in _unique_groups(model, entity) if not _live_only(model, entity, g)]
     for f in entity.fields:
         values = model.enum_values(f) if f.column else None
         if values:
@@ -238,7 +255,12 @@ def indexes(model: Model) -> list[Index]:
     for entity in entity_order(model):
         table = entity.entity.table
         tc = entity.entity.tenant_field and model.tenant_column(entity)
-        covered = list(_unique_groups(model, entity))
+        deleted = soft_delete_column(entity)
+        for group in _unique_groups(model, entity):
+            if _live_only(model, entity, group):
+                result.append(Index(object_name("uq", table, *group), model.table(entity), group, unique=True,
+                                    where=f"{ident(deleted)} IS NULL"))
+        covered = [g for g in _unique_groups(model, entity) if not _live_only(model, entity, g)]
         wanted: list[tuple[str, ...]] = []
         if tc:
             wanted.append((tc,))
@@ -422,15 +444,31 @@ class _Joins:
 
 
 def views(model: Model) -> list[View]:
-    return [_view(model, e) for e in entity_order(model)]
+    result = []
+    for entity in entity_order(model):
+        result.append(_view(model, entity))
+        if entity.entity.soft_delete:
+            result.append(_view(model, entity, trash=True))
+    return result
 
 
-def _view(model: Model, entity: ObjectType) -> View:
+def trash_view_name(entity: ObjectType) -> str:
+    """The view of a soft-delete entity's deleted rows, for a declared "trash" query."""
+    return f"{entity.entity.view}_trash"
+
+
+def _view(model: Model, entity: ObjectType, trash: bool = False) -> View:
     joins = _Joins()
     pairs = _object_pairs(model, entity, "r0", 0, joins)
-    extra = _inject_columns(model, entity, joins)
-    return View(qualified(model.app, entity.entity.view), "r0.id", _build_object(pairs, "    "),
-                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), entity.description)
+    extra = _inject_columns(model, entity, joins, trash_view_name(entity) if trash else entity.entity.view)
+    deleted = soft_delete_column(entity)
+    where = None
+    if deleted:
+        where = f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"
+    name = trash_view_name(entity) if trash else entity.entity.view
+    comment = (f"Deleted rows of {entity.name} (soft delete)." if trash else entity.description)
+    return View(qualified(model.app, name), "r0.id", _build_object(pairs, "    "),
+                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), comment, where)
 
 
 def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
@@ -438,7 +476,9 @@ def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
     """(data key, SQL expression) for each field: columns, computed fields, nested relations."""
     pairs = []
     for f in entity.fields:
-        if f.expression is not None:
+        if f.aggregate is not None:
+            pairs.append((f.name, _aggregate(model, entity, f, alias)))
+        elif f.expression is not None:
             pairs.append((f.name, _computed(model, f, alias)))
         elif f.relation:
             if depth >= MAX_NESTING:
@@ -447,6 +487,20 @@ def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,
         elif f.column:
             pairs.append((f.name, f"{alias}.{ident(f.column)}"))
     return pairs
+
+
+def _aggregate(model: Model, owner: ObjectType, f: Field, alias: str) -> str:
+    """fq.count / fq.sum over the rows pointing at this one: read under the caller's RLS (the
+    view is security_invoker), live rows only on a soft-delete entity, 0 when there are none."""
+    kind, target_name, summed, via = f.aggregate
+    target = model.entity(target_name)
+    link = target.field(via)
+    where = f"a.{ident(link.column)} = {alias}.{ident(owner.entity.pk_column)}"
+    deleted = soft_delete_column(target)
+    if deleted:
+        where += f" AND a.{ident(deleted)} IS NULL"
+    value = "count(*)" if kind == "count" else f"COALESCE(sum(a.{ident(target.field(summed).column)}), 0)"
+    return f"(SELECT {value} FROM {model.table(target)} a WHERE {where})"
 
 
 def _computed(model: Model, f: Field, alias: str) -> str:
@@ -459,10 +513,13 @@ def _nested(model: Model, f: Field, alias: str, depth: int, joins: _Joins, optio
     there would drop the rows whose optional parent is absent."""
     target = model.entity(f.relation)
     child = joins.next_alias()
-    optional = optional or f.type.nullable
+    deleted = soft_delete_column(target)
+    # A soft-deleted parent is shown as absent (null), never hiding the row that names it.
+    optional = optional or f.type.nullable or deleted is not None
     kind = "LEFT JOIN" if optional else "JOIN"
     pk = ident(target.entity.pk_column)
-    joins.add(f"{kind} {model.table(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}")
+    live = f" AND {child}.{ident(deleted)} IS NULL" if deleted else ""
+    joins.add(f"{kind} {model.table(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}{live}")
     if depth == 0:
         joins.top[f.name] = child
     inner = _build_object(_object_pairs(model, target, child, depth + 1, joins, optional), "    " * (depth + 2))
@@ -480,11 +537,10 @@ def _build_object(pairs: list[tuple[str, str]], indent: str) -> str:
     return " || ".join(calls) if calls else "'{}'::jsonb"
 
 
-def _inject_columns(model: Model, entity: ObjectType, joins: _Joins) -> list[tuple[str, str]]:
+def _inject_columns(model: Model, entity: ObjectType, joins: _Joins, view: str) -> list[tuple[str, str]]:
     """Native columns for the runtime's ``inject`` filters (``WHERE org_id = <claim>``) on
     queries reading this view: the tenant's uuid for the tenancy claim, else a relation's uuid
     (``<field>_id``) or a column of the same name."""
-    view = entity.entity.view
     names = sorted({p.name for q in model.schema.queries if q.sql_source in (view, f"{model.app}.{view}")
                     for p in q.inject})
     tenancy = model.schema.tenancy

@@ -52,6 +52,7 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Foreign keys", _objects(objects.foreign_keys(model), "k", names)),
         _section("Indexes", _objects(objects.indexes(model), "i", names)),
         _section("Row-level security", _objects(rls, "r", names)),
+        _section("Maintained columns", _objects(functions.maintain_functions(model), "m", names)),
         _section("Views", _objects(objects.views(model), "v", names)),
         _section("Mutation functions", _objects(mutations, "f", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
