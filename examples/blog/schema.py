@@ -101,7 +101,7 @@ class AuditLog:
     entity_type: str
     entity_id: ID
     action: str
-    changes: Json  # {field: {"old": …, "new": …}}
+    changes: Json | None = None  # {field: {"old": …, "new": …}}
     created_at: DateTime = fq.now()
 
 

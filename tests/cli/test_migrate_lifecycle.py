@@ -112,6 +112,9 @@ def test_saas_lifecycle(tmp_path, monkeypatch, make_db):
         WHERE p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace)
         UNION SELECT pg_get_userbyid(n.nspowner)::text, n.nspname::text FROM pg_namespace n
         WHERE n.nspname IN ('app', 'app_private')""")
-    assert {owner for owner, _name in owners} == {"app_owner"}, owners
+    narrow = {name: owner for owner, name in owners if owner != "app_owner"}
+    assert set(narrow.values()) == {"app_context", "app_observer"}, owners  # the definer functions
+    assert all(name.startswith(("fn_current_", "fn_tenant_uuid")) for name, o in narrow.items() if o == "app_context")
+    assert all(name.startswith("fn_observe_") for name, o in narrow.items() if o == "app_observer")
     assert {"app", "tb_tag", "v_tag", "fn_update_project", "v_project", "v_member",
             "fn_invite_member"} <= {name for _owner, name in owners}
