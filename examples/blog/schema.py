@@ -172,6 +172,11 @@ def create_comment(post_id: ID, identifier: str, content: str) -> Comment:
     """Any member comments, as themself."""
 
 
+@fq.subscription(topic="blog.comment.created")
+def comment_created() -> Comment:
+    """New comments, pushed by the runtime from the observers' outbox events."""
+
+
 # --- Observers: outbox events and the audit trail ------------------------------------------
 
 fq.observer(Post, on="INSERT", subject="blog.post.created", activity=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fraisec.ir.model import (
     Argument, EnumType, Field, InjectParam, InputType, Interface, Mutation, ObjectType, Query,
-    Schema, Union,
+    Schema, Subscription, Union,
 )
 
 __all__ = ["emit_schema_json", "schema_dict"]
@@ -32,7 +32,7 @@ def schema_dict(schema: Schema) -> dict[str, Any]:
         "unions": [_union(u) for u in schema.unions],
         "queries": [_query(q) for q in schema.queries],
         "mutations": [_mutation(m) for m in schema.mutations],
-        "subscriptions": [],
+        "subscriptions": [_subscription(s) for s in schema.subscriptions],
         "naming_convention": "camelCase",
     }
 
@@ -102,6 +102,20 @@ def _operation(op: Query | Mutation) -> dict[str, Any]:
     if op.inject:
         data["inject_params"] = _inject(op.inject)
     data.update(op.sdk)
+    return data
+
+
+def _subscription(s: Subscription) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": s.graphql_name, "return_type": s.return_type.name, "returns_list": s.return_type.is_list,
+        "nullable": s.return_type.nullable, "arguments": [_argument(a) for a in s.arguments],
+        "description": s.description, "entity_type": s.entity_type,
+    }
+    if s.topic is not None:
+        data["topic"] = s.topic
+    if s.filter is not None:
+        data["filter"] = s.filter
+    data.update(s.sdk)
     return data
 
 

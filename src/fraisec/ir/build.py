@@ -19,8 +19,8 @@ from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
 from fraisec.ir.model import (
     Argument, Default, EntityInfo, EnumType, Field, InjectParam, InputType, Interface, Kind,
-    ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Tenancy, TypeRef,
-    Union,
+    ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Subscription, Tenancy,
+    TypeRef, Union,
 )
 from fraisec.authoring import scalars as scalar_names
 from fraisec.ir.scalars import BUILTIN_SCALARS, sql_type_for
@@ -101,9 +101,51 @@ class _Builder:
         queries = [self._query(op) for op in self.raw.operations if op.kind == "query"]
         mutations = [self._mutation(op, schema) for op in self.raw.operations if op.kind == "mutation"]
         observers = [o for o in (self._observer(d) for d in self.raw.observers) if o is not None]
+        subscriptions = [self._subscription(op, schema, observers)
+                         for op in self.raw.operations if op.kind == "subscription"]
+        self._refuse_unsupported()
         return schema.model_copy(update={"queries": tuple(q for q in queries if q),
                                          "mutations": tuple(m for m in mutations if m),
+                                         "subscriptions": tuple(s for s in subscriptions if s),
                                          "observers": tuple(observers)})
+
+    def _subscription(self, op: OperationDef, schema: Schema, observers: list[Observer]) -> Subscription | None:
+        common = self._common(op)
+        if common is None:
+            return None
+        options = common.pop("_options")
+        entity_type = str(options.get("entity_type") or common["return_type"].name)
+        entity = schema.type(entity_type)
+        if entity is None or entity.entity is None:
+            self.report("FSC225", f"subscription '{op.name}' follows '{entity_type}', which is not an @entity",
+                        op.location, hint="Set entity_type= (or the return type) to an entity whose "
+                                          "changes the observers publish.")
+            return None
+        if not any(o.entity == entity_type for o in observers):
+            self.report("FSC225", f"subscription '{op.name}' follows '{entity_type}', but no observer "
+                        "publishes its changes", op.location,
+                        hint=f'Add fq.observer({entity_type}, on="INSERT", subject="…") (and UPDATE/DELETE '
+                             "as the subscription needs): its outbox events are what the runtime pushes.")
+        for key in ("inject", "rest_path", "rest_method"):
+            common.pop(key, None)
+        return Subscription(**common, entity_type=entity_type, topic=options.get("topic"),
+                            filter=options.get("filter"),
+                            sdk={k: options[k] for k in ("fields", "deprecated") if options.get(k) is not None})
+
+    def _refuse_unsupported(self) -> None:
+        """SDK options fraisec accepts but would otherwise drop silently: a diagnostic instead."""
+        for cdef in self.raw.classes:
+            if cdef.kind == "entity" and cdef.options.get("crud"):
+                self.report("FSC226", f"@entity '{cdef.name}' has crud=True, which fraisec does not generate",
+                            cdef.location, hint="Declare the mutations you want (operation=\"CREATE\", "
+                                                "\"UPDATE\", \"DELETE\"): each is generated with its RLS and "
+                                                "grants, and nothing else is exposed.")
+        for odef in self.raw.observers:
+            if odef.options.get("condition") is not None:
+                self.report("FSC226", "observer condition= is not supported: the trigger would fire on "
+                            "every change", odef.location,
+                            hint="Remove condition=, and filter the events in the relay (every event "
+                                 "carries the entity's data).")
 
     def _resolve_aggregates(self, types: list[ObjectType]) -> list[ObjectType]:
         """fq.count/fq.sum name another entity: find the relation back to this one (FSC224)."""
@@ -606,7 +648,7 @@ class _Builder:
         mapping: dict[str, str] = {}
         tenant_field = entity.entity.tenant_field if entity.entity else None
         for arg in mutation.arguments:
-            if arg.name == CLEAR_ARGUMENT and mutation.operation == "UPDATE":
+            if arg.name == CLEAR_ARGUMENT and entity.field(CLEAR_ARGUMENT) is None:
                 continue  # the clear list: see _clearable
             target = _argument_target(arg, entity, self.tenancy, tenant_field)
             written = entity.field(target) if target else None

@@ -209,6 +209,22 @@ class Mutation(_Frozen):
     location: Location | None = None
 
 
+class Subscription(_Frozen):
+    """``@fq.subscription``: the runtime pushes the changes of ``entity_type``, which the
+    observers' outbox events carry (one observer on the entity at least, FSC225)."""
+
+    name: str
+    graphql_name: str
+    return_type: TypeRef
+    arguments: tuple[Argument, ...]
+    entity_type: str
+    topic: str | None = None
+    filter: dict[str, Any] | None = None
+    description: str | None = None
+    sdk: dict[str, Any] = {}
+    location: Location | None = None
+
+
 class Observer(_Frozen):
     name: str
     entity: str
@@ -251,6 +267,7 @@ class Schema(_Frozen):
     scalars: tuple[Scalar, ...] = ()
     queries: tuple[Query, ...] = ()
     mutations: tuple[Mutation, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
     observers: tuple[Observer, ...] = ()
     tenancy: Tenancy | None = None
     settings: Settings = Settings()

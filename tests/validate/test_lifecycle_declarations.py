@@ -1,0 +1,121 @@
+"""Declarations for the seeds' applications: each misuse is one diagnostic with its code, and
+nothing the SDK accepts is silently dropped (subscriptions are emitted; crud=True and observer
+conditions are refused)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fraisec.api import load_ir
+from fraisec.emit.schema_json import emit_schema_json
+from tests.helpers import codes, write_schema
+
+BASE = """
+from __future__ import annotations
+import fraisec as fq
+from fraisec.scalars import ID, DateTime
+
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat", roles=("admin", "member"))
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+"""
+
+
+def _load(tmp_path, body: str):
+    return load_ir(str(write_schema(tmp_path, BASE + body)))
+
+
+@pytest.mark.parametrize("body, code", [
+    # writes=: unknown command, unknown role
+    ('\n@fq.entity(tenant=True, writes={"MERGE": None})\nclass Doc:\n    org: Org\n', "FSC221"),
+    ('\n@fq.entity(tenant=True, writes={"INSERT": "admn"})\nclass Doc:\n    org: Org\n', "FSC221"),
+    # maintained fields: current_user on a non-user field, or written by an argument
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str = fq.current_user()\n", "FSC222"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    owner: Org = fq.current_user()\n", "FSC222"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str\n    author: Person = fq.current_user()\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_doc(title: str, author_id: ID) -> Doc: ...\n', "FSC222"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    touched: int = fq.now(on_update=True)\n", "FSC222"),
+    # soft delete: a conflicting deleted_at, RESTORE without soft delete
+    ("\n@fq.entity(tenant=True, soft_delete=True)\nclass Doc:\n    org: Org\n    deleted_at: str\n", "FSC223"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"
+     '\n@fq.mutation(operation="RESTORE")\ndef restore_doc(id: ID) -> Doc: ...\n', "FSC223"),
+    # aggregates: not an entity, no relation back, not numeric
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = fq.count("Nothing")\n', "FSC224"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = fq.count("Person")\n', "FSC224"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str\n'
+     '\n@fq.entity\nclass X:\n    identifier: str\n    total: int = fq.sum("Seat", "role")\n', "FSC224"),
+    # clear list: on a CREATE, or with nothing optional to clear
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_doc(title: str, clear: list[str] | None = None) -> Doc: ...\n',
+     "FSC205"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str\n"
+     '\n@fq.mutation(operation="UPDATE")\ndef update_doc(id: ID, title: str | None = None, '
+     "clear: list[str] | None = None) -> Doc: ...\n", "FSC205"),
+    # nothing accepted and dropped
+    ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"
+     '\nfq.observer(Doc, on="INSERT", subject="d.created", condition="true")\n', "FSC226"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n\n@fq.subscription\ndef doc_changed() -> Doc: ...\n",
+     "FSC225"),
+])
+def test_each_misdeclaration_is_one_diagnostic(tmp_path, body, code):
+    _, diagnostics = _load(tmp_path, body)
+    assert codes(diagnostics) == [code], [str(d) for d in diagnostics]
+
+
+def test_well_declared_lifecycle_has_no_diagnostics_and_subscriptions_are_emitted(tmp_path):
+    schema, diagnostics = _load(tmp_path, """
+@fq.entity(tenant=True, soft_delete=True, writes={"INSERT": "admin"})
+class Doc:
+    org: Org
+    title: str
+    note: str | None = None
+    author: Person = fq.current_user()
+    updated_at: DateTime = fq.now(on_update=True)
+
+@fq.entity
+class Shelf:
+    identifier: str
+    label_count: int = fq.count("Label", via="shelf")
+
+@fq.entity(tenant=True)
+class Label:
+    org: Org
+    shelf: Shelf
+
+@fq.mutation(operation="UPDATE")
+def update_doc(id: ID, note: str | None = None, clear: list[str] | None = None) -> Doc: ...
+
+@fq.mutation(operation="RESTORE")
+def restore_doc(id: ID) -> Doc: ...
+
+@fq.subscription(topic="docs")
+def doc_changed(org_id: ID) -> Doc: ...
+
+fq.observer(Doc, on="UPDATE", subject="d.updated")
+""")
+    assert diagnostics == [], [str(d) for d in diagnostics]
+    update = next(m for m in schema.mutations if m.name == "update_doc")
+    assert update.clearable == ("note",)
+    data = json.loads(emit_schema_json(schema))
+    [subscription] = data["subscriptions"]
+    assert (subscription["name"], subscription["entity_type"], subscription["topic"]) == ("docChanged", "Doc", "docs")
+    assert [a["name"] for a in subscription["arguments"]] == ["orgId"]
+    restore = next(m for m in data["mutations"] if m["name"] == "restoreDoc")
+    assert restore["operation"] == "UPDATE"  # the runtime's vocabulary
+    doc = next(t for t in data["types"] if t["name"] == "Doc")
+    assert "deletedAt" in {f["name"] for f in doc["fields"]}
