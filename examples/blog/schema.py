@@ -64,7 +64,7 @@ class Membership:
     __unique__ = [("tenant", "user")]
 
 
-@fq.entity(tenant=True, soft_delete=True)
+@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"})
 class Post:
     """A blog post. Deleting hides it (and frees its identifier); restoring brings it back."""
 
@@ -78,6 +78,7 @@ class Post:
     comment_count: int = fq.count("Comment")
     created_at: DateTime = fq.now()
     updated_at: DateTime = fq.now(on_update=True)
+    __indexes__ = [fq.index("created_at", desc=True), fq.index("published", "created_at", where="published")]
 
 
 @fq.entity(tenant=True)
@@ -117,6 +118,12 @@ def posts(limit: int = 20, offset: int = 0) -> list[Post]:
 def deleted_posts(limit: int = 20) -> list[Post]:
     """The trash: deleted posts, to restore (editors and admins)."""
     return fq.config(sql_source="v_post_trash")
+
+
+@fq.query
+def search_posts(query: str, limit: int = 20, offset: int = 0) -> list[Post]:
+    """Live posts of the blog matching a web search query, best first (data has _rank and _highlight)."""
+    return fq.config(sql_source="fn_search_post")
 
 
 @fq.query

@@ -1,5 +1,6 @@
 """examples/blog's constructs diff and converge: from a first blog without them (no soft delete,
-no maintained columns, no counts, no audit changes, the author an argument) to the full one,
+no maintained columns, no counts, no audit changes, no search column, no index kinds, the
+author an argument) to the full one,
 `migrate diff` writes a migration that applies to a database holding rows, and `migrate check`
 then reports no drift."""
 
@@ -30,7 +31,10 @@ def _ok(*args):
 def _first_version(text: str) -> str:
     """The blog as a user would have started it: every construct of this issue taken out."""
     replacements = [
-        ("@fq.entity(tenant=True, soft_delete=True)", "@fq.entity(tenant=True)"),
+        ('@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"})',
+         "@fq.entity(tenant=True)"),
+        ('    __indexes__ = [fq.index("created_at", desc=True), fq.index("published", "created_at", where="published")]\n',
+         ""),
         ("    author: User = fq.current_user()\n    title: str", "    author: User\n    title: str"),
         ("    author: User = fq.current_user()\n    content: str", "    author: User\n    content: str"),
         ("    post_count: int = fq.count(\"Post\")  # live posts the caller can see\n", ""),
@@ -46,7 +50,10 @@ def _first_version(text: str) -> str:
     for old, new in replacements:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
-    # The trash query and the soft-delete-only mutations arrive with soft delete.
+    # The search and trash queries and the soft-delete-only mutations arrive with the features.
+    start = text.index("@fq.query\ndef search_posts(")
+    end = text.index("@fq.query\ndef post(")
+    text = text[:start] + text[end:]
     start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, requires_role=\"editor\")")
     end = text.index("@fq.query\ndef post(")
     text = text[:start] + text[end:]
@@ -77,7 +84,7 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     out = _ok("migrate", "diff", "lifecycle")
     assert "0002_lifecycle.sql" in out.output
     text = (root / "migrations" / "0002_lifecycle.sql").read_text()
-    assert "deleted_at" in text and "fn_maintain_post" in text
+    assert "deleted_at" in text and "fn_maintain_post" in text and "search_vector" in text
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
     assert "no changes" in _ok("migrate", "diff", "nothing").output
@@ -88,5 +95,7 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert query(url, "SELECT count(*) FROM app.v_post_trash") == [(1,)]
     query(url, "INSERT INTO app.tb_post (fk_tenant, fk_author, identifier, title) VALUES (1, 1, 'hello', 'Again')")
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE identifier = 'hello'") == [(2,)]
+    # The search column was computed for the rows already there.
+    assert query(url, "SELECT count(*) FROM app.tb_post WHERE search_vector @@ to_tsquery('english', 'hello')") == [(1,)]
     # The audit rows written before have no changes; the new observers fill them.
     assert query(url, "SELECT count(*) FROM app.tb_audit_log WHERE changes IS NULL") == [(1,)]

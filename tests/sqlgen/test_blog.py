@@ -225,3 +225,31 @@ def test_a_tenant_sees_nothing_of_another_through_any_view_or_count(blog):
         # Acme's post by id: not found through any mutation either.
         for call in ("fn_update_post", "fn_delete_post", "fn_restore_post", "fn_purge_post"):
             assert blog.call(conn, call, hello)["status_detail"] == "noop:not_found", call
+
+
+# -- search -----------------------------------------------------------------------------------
+
+def _search(conn, query: str) -> list[dict]:
+    return [r["data"] for r in conn.execute("SELECT data FROM app.fn_search_post(%s)", (query,)).fetchall()]
+
+
+def test_search_ranks_the_callers_live_posts_only(blog):
+    with blog.request(EVE, ACME, commit=True) as conn:
+        blog.call(conn, "fn_create_post", "graphql", "GraphQL on PostgreSQL", "a long body")
+        blog.call(conn, "fn_create_post", "notes", "Notes", "we mention graphql in the body only")
+        gone = blog.call(conn, "fn_create_post", "old-graphql", "Old GraphQL post", "")["entity_id"]
+        blog.call(conn, "fn_delete_post", gone)
+    with blog.request(GUS, GLOBEX, commit=True) as conn:
+        blog.call(conn, "fn_create_post", "their-graphql", "Their GraphQL", "globex only")
+    with blog.request(SAM, ACME) as conn:
+        found = _search(conn, "graphql")
+        # The title match (weight A) ranks above the body match (weight C); the deleted post
+        # and globex's are not found.
+        assert [d["identifier"] for d in found] == ["graphql", "notes"]
+        assert found[0]["_rank"] > found[1]["_rank"]
+        assert "<b>GraphQL</b>" in found[0]["_highlight"]
+        assert _search(conn, "globex") == [] and _search(conn, "old") == []
+    with blog.request(GUS, GLOBEX) as conn:
+        assert [d["identifier"] for d in _search(conn, "graphql")] == ["their-graphql"]
+    with blog.request(None, None) as conn:
+        assert _search(conn, "graphql") == []

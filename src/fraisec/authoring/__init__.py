@@ -5,6 +5,7 @@ from fraisec.authoring.decorators import (
     entity,
     enum,
     error_type,
+    extension,
     input,
     interface,
     mutation,
@@ -16,10 +17,10 @@ from fraisec.authoring.decorators import (
     type,
     union,
 )
-from fraisec.authoring.fields import computed, count, current_user, field, now, sql, sum
+from fraisec.authoring.fields import computed, count, current_user, field, index, now, sql, sum
 
 __all__ = [
-    "computed", "config", "count", "current_user", "entity", "enum", "error_type", "field", "input", "interface",
-    "mutation", "now", "observer", "query", "scalar", "sql", "subscription", "sum", "tenancy", "type",
-    "union",
+    "computed", "config", "count", "current_user", "entity", "enum", "error_type", "extension",
+    "field", "index", "input", "interface", "mutation", "now", "observer", "query", "scalar",
+    "sql", "subscription", "sum", "tenancy", "type", "union",
 ]

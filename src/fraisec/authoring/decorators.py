@@ -30,7 +30,7 @@ from fraisec.authoring.source import DefinitionLines, definition_lines
 from fraisec.diagnostics import Location, did_you_mean, error
 
 __all__ = [
-    "config", "entity", "enum", "error_type", "input", "interface", "mutation", "observer",
+    "config", "entity", "enum", "error_type", "extension", "input", "interface", "mutation", "observer",
     "query", "scalar", "subscription", "tenancy", "type", "union",
 ]
 
@@ -43,7 +43,8 @@ TYPE_OPTIONS = frozenset({
     "embedded", "relationships", "subscription_policy", "description",
 })
 ENTITY_OPTIONS = (TYPE_OPTIONS - {"sql_source"}) | frozenset({
-    "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete",
+    "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete", "search",
+    "search_language",
 })
 QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",
@@ -213,6 +214,12 @@ def tenancy(**options: Any) -> None:
     location = _location(2)
     checked = _check_options("tenancy", options, TENANCY_OPTIONS, location)
     current_registry().raw.tenancy.append(TenancyDef(checked, location))
+
+
+def extension(name: str) -> None:
+    """``fq.extension("pgcrypto")``: created (IF NOT EXISTS) before the generated SQL, so
+    defaults and functions may use it."""
+    current_registry().raw.extensions.append((name, _location(2)))
 
 
 def _at_definition(decorator: Location, lines: DefinitionLines | None) -> Location:

@@ -105,3 +105,4 @@ class RawSchema:
     operations: list[OperationDef] = field(default_factory=list)
     observers: list[ObserverDef] = field(default_factory=list)
     tenancy: list[TenancyDef] = field(default_factory=list)
+    extensions: list[tuple[str, Location]] = field(default_factory=list)

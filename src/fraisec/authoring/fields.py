@@ -16,8 +16,8 @@ from fraisec.authoring.registry import current_registry
 from fraisec.diagnostics import Location, did_you_mean, error
 
 __all__ = [
-    "CurrentUser", "FieldSpec", "MISSING", "SqlDefault", "computed", "count", "current_user", "field",
-    "now", "sql", "sum",
+    "CurrentUser", "FieldSpec", "IndexSpec", "MISSING", "SqlDefault", "computed", "count", "current_user",
+    "field", "index", "now", "sql", "sum",
 ]
 
 
@@ -113,6 +113,30 @@ def computed(expression: str, **options: Any) -> Any:
     """
     spec = field(**options)
     return FieldSpec({**spec.options, "expression": expression, "computed": True}, spec.location)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """``fq.index("created_at", desc=True)`` in ``__indexes__``: an index beyond the default
+    btree (tenant column first on tenant tables, for btree)."""
+
+    fields: tuple[str, ...]
+    desc: tuple[str, ...] = ()
+    using: str = "btree"
+    where: str | None = None  # SQL over the columns, written by the schema's author
+    include: tuple[str, ...] = ()
+    unique: bool = False
+    location: Location | None = None
+
+
+def index(*fields: str, desc: bool | tuple[str, ...] | list[str] = (), using: str = "btree",
+          where: str | None = None, include: tuple[str, ...] | list[str] = (), unique: bool = False) -> IndexSpec:
+    """An index of ``fields``: ``desc=True`` (or the fields to sort descending), ``using="gin"``
+    (or gist, brin, hash), a partial ``where="published"``, ``include=("title",)`` columns,
+    ``unique=True`` (per tenant on tenant tables)."""
+    descending = tuple(fields) if desc is True else tuple(desc or ())
+    return IndexSpec(tuple(fields), descending, str(using).lower(), where, tuple(include), bool(unique),
+                     _caller_location())
 
 
 def count(entity: Any, via: str | None = None, **options: Any) -> Any:

@@ -13,12 +13,12 @@ from enum import Enum
 from typing import Any, Iterable
 
 from fraisec.authoring.definitions import ClassDef, OperationDef, RawSchema
-from fraisec.authoring.fields import MISSING, CurrentUser, FieldSpec, SqlDefault
+from fraisec.authoring.fields import MISSING, CurrentUser, FieldSpec, IndexSpec, SqlDefault
 from fraisec.diagnostics import Diagnostic, Location, Related, did_you_mean, error
 from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
 from fraisec.ir.model import (
-    Argument, Default, EntityInfo, EnumType, Field, InjectParam, InputType, Interface, Kind,
+    Argument, Default, EntityInfo, EnumType, Field, IndexDecl, InjectParam, InputType, Interface, Kind,
     ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Subscription, Tenancy,
     TypeRef, Union,
 )
@@ -88,6 +88,7 @@ class _Builder:
         types = self._resolve_aggregates(types)
         schema = Schema(
             module_file=module_file,
+            extensions=self._extensions(),
             types=tuple(types),
             enums=tuple(self._enums()),
             inputs=tuple(inputs),
@@ -146,6 +147,17 @@ class _Builder:
                             "every change", odef.location,
                             hint="Remove condition=, and filter the events in the relay (every event "
                                  "carries the entity's data).")
+
+    def _extensions(self) -> tuple[str, ...]:
+        names = []
+        for name, location in self.raw.extensions:
+            if not isinstance(name, str) or not _EXTENSION.match(name):
+                self.report("FSC227", f"fq.extension({name!r}) is not an extension name", location,
+                            hint='e.g. fq.extension("pgcrypto")')
+                continue
+            if name not in names:
+                names.append(name)
+        return tuple(sorted(names))
 
     def _resolve_aggregates(self, types: list[ObjectType]) -> list[ObjectType]:
         """fq.count/fq.sum name another entity: find the relation back to this one (FSC224)."""
@@ -286,6 +298,7 @@ class _Builder:
         tenant_field = self._tenant_field(cdef, fields)
         uniques = self._field_groups(cdef, "unique", "__unique__", names)
         indexes = self._field_groups(cdef, "indexes", "__indexes__", names)
+        decls = self._index_decls(cdef, fields)
         return EntityInfo(
             table=naming.table_name(cdef.name), view=naming.view_name(cdef.name),
             pk_column=naming.pk_column(cdef.name), tenant_field=tenant_field,
@@ -293,9 +306,37 @@ class _Builder:
             has_identifier="identifier" in names, uniques=uniques, indexes=indexes,
             activity_log=bool(cdef.options.get("activity_log", False)),
             renamed_from=cdef.options.get("renamed_from"),
-            writes=self._declared_writes(cdef),
+            writes=self._declared_writes(cdef), index_decls=decls,
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
+            **self._search(cdef, fields),
         )
+
+    def _search(self, cdef: ClassDef, fields: tuple[Field, ...]) -> dict[str, Any]:
+        """``search={"title": "A", "content": "B"}`` (or a list of fields, weight B)."""
+        raw = cdef.options.get("search")
+        if not raw:
+            return {}
+        items = raw.items() if isinstance(raw, dict) else ((name, "B") for name in raw)
+        text_columns = {f.name: f.column for f in fields if f.column and not f.relation and not f.type.is_list
+                        and (f.sql_type in ("text", None)
+                             or (f.sql_type or "").startswith(("varchar", "character varying")))}
+        search = []
+        for name, weight in items:
+            if name not in text_columns or not text_columns[name]:
+                self.report("FSC228", f"search of '{cdef.name}' names '{name}', which is not a text field",
+                            cdef.location, hint=_suggest(str(name), set(text_columns), "Name str fields."))
+                continue
+            if str(weight).upper() not in ("A", "B", "C", "D"):
+                self.report("FSC228", f"search weight {weight!r} of '{cdef.name}.{name}' is not A, B, C or D",
+                            cdef.location, hint='e.g. search={"title": "A", "content": "B"}')
+                continue
+            search.append((text_columns[name], str(weight).upper()))
+        language = cdef.options.get("search_language", "english")
+        if not isinstance(language, str) or not _EXTENSION.match(language):
+            self.report("FSC228", f"search_language {language!r} of '{cdef.name}' is not a configuration name",
+                        cdef.location, hint='e.g. search_language="english" (or "simple").')
+            language = "english"
+        return {"search": tuple(search), "search_language": language}
 
     def _declared_writes(self, cdef: ClassDef) -> tuple[tuple[str, str | None], ...]:
         """``writes={"INSERT": "admin", "DELETE": None}``: commands hand-written functions run."""
@@ -348,11 +389,40 @@ class _Builder:
                         match.location, hint="Every row of a tenant-scoped table belongs to a tenant.")
         return match.name
 
+    def _index_decls(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[IndexDecl, ...]:
+        """``fq.index(...)`` entries of ``indexes=`` / ``__indexes__`` (FSC227 for a bad one)."""
+        raw = list(cdef.options.get("indexes", ())) + list(getattr(cdef.cls, "__indexes__", ()))
+        columns = {f.name: f.column for f in fields if f.column}
+        decls = []
+        for spec in (r for r in raw if isinstance(r, IndexSpec)):
+            where = f"fq.index() on '{cdef.name}'"
+            unknown = [n for n in (*spec.fields, *spec.desc, *spec.include) if n not in columns]
+            if unknown or not spec.fields:
+                self.report("FSC227", f"{where} names {'unknown field ' + repr(unknown[0]) if unknown else 'no field'}",
+                            spec.location or cdef.location,
+                            hint=_suggest(unknown[0] if unknown else "", set(columns), "Name stored fields."))
+                continue
+            if spec.using not in ("btree", "gin", "gist", "brin", "hash"):
+                self.report("FSC227", f"{where} uses {spec.using!r}", spec.location or cdef.location,
+                            hint="Use btree, gin, gist, brin or hash.")
+                continue
+            if spec.where is not None and (not isinstance(spec.where, str) or ";" in spec.where):
+                self.report("FSC227", f"{where} has a where= that is not one SQL predicate",
+                            spec.location or cdef.location, hint='e.g. where="published"')
+                continue
+            decls.append(IndexDecl(columns=tuple(columns[n] for n in spec.fields),
+                                   desc=tuple(columns[n] for n in spec.desc), using=spec.using,
+                                   where=spec.where, include=tuple(columns[n] for n in spec.include),
+                                   unique=spec.unique))
+        return tuple(decls)
+
     def _field_groups(self, cdef: ClassDef, option: str, attribute: str,
                       names: set[str]) -> tuple[tuple[str, ...], ...]:
         raw = list(cdef.options.get(option, ())) + list(getattr(cdef.cls, attribute, ()))
         groups = []
         for group in raw:
+            if isinstance(group, IndexSpec):
+                continue  # an index kind: see _index_decls
             columns = (group,) if isinstance(group, str) else tuple(group)
             for column in columns:
                 if column not in names:
@@ -399,6 +469,8 @@ class _Builder:
             data.update(has_default=True, default_value=_plain(value))
         if not for_input:
             data["aggregate"] = options.get("aggregate")
+            if options.get("sql_type") is not None:
+                data["sql_type"] = self._declared_sql_type(name, options["sql_type"], location)
             data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
                         expression=options.get("expression"), renamed_from=options.get("renamed_from"),
                         on_delete=options.get("on_delete"))
@@ -408,6 +480,14 @@ class _Builder:
             elif isinstance(value, SqlDefault) and value.on_update:
                 data.update(maintain="now", maintain_on_update=True)
         return Field(**data)
+
+    def _declared_sql_type(self, name: str, sql_type: Any, location: Location) -> str | None:
+        """``fq.field(sql_type="numeric(10, 2)")`` / ``"varchar(80)"``: a type name, not SQL."""
+        if not isinstance(sql_type, str) or not _SQL_TYPE.match(sql_type.strip().lower()):
+            self.report("FSC227", f"sql_type={sql_type!r} of field '{name}' is not a PostgreSQL type name",
+                        location, hint='e.g. sql_type="numeric(10, 2)" or "varchar(80)".')
+            return None
+        return " ".join(sql_type.strip().lower().split())
 
     def _column_default(self, name: str, ref: TypeRef, value: Any, location: Location) -> Default | None:
         if value is MISSING or isinstance(value, CurrentUser):
@@ -457,7 +537,7 @@ class _Builder:
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.now(on_update=True) but is typed "
                         f"{ref.graphql}", location, hint="Type it DateTime.")
         if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
-            sql_type = "text" if ref.kind is Kind.ENUM else sql_type_for(ref.name)
+            sql_type = field.sql_type or ("text" if ref.kind is Kind.ENUM else sql_type_for(ref.name))
             return field.model_copy(update={"column": field.name, "sql_type": sql_type})
         if ref.kind is Kind.SCALAR and ref.is_list:
             return field.model_copy(update={"column": field.name, "sql_type": sql_type_for(ref.name) + "[]"})
@@ -727,6 +807,8 @@ class _Builder:
 
 # Every scalar name an annotation may use, for "Did you mean …?" on an unknown name.
 _NUMERIC = {"integer", "bigint", "smallint", "double precision", "real", "numeric"}
+_EXTENSION = re.compile(r"^[a-z][a-z0-9_-]*$")
+_SQL_TYPE = re.compile(r"^[a-z][a-z0-9_]*( [a-z][a-z0-9_]*)*( ?\(\d+( ?, ?\d+)?\))?$")
 _SCALAR_NAMES = set(scalar_names.__all__) | {t.__name__ for t in BUILTIN_SCALARS}
 
 

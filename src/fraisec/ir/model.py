@@ -87,6 +87,17 @@ class Field(_Frozen):
     sdk: dict[str, Any] = {}  # SDK keys emitted as-is (requires_scope, on_deny, deprecated, …)
 
 
+class IndexDecl(_Frozen):
+    """``fq.index(...)``: an index kind beyond the default btree over field columns."""
+
+    columns: tuple[str, ...]
+    desc: tuple[str, ...] = ()  # columns sorted descending
+    using: Literal["btree", "gin", "gist", "brin", "hash"] = "btree"
+    where: str | None = None  # the author's SQL predicate (a partial index)
+    include: tuple[str, ...] = ()
+    unique: bool = False
+
+
 class EntityInfo(_Frozen):
     """What makes an object type table-backed."""
 
@@ -98,6 +109,7 @@ class EntityInfo(_Frozen):
     has_identifier: bool = False
     uniques: tuple[tuple[str, ...], ...] = ()  # field names
     indexes: tuple[tuple[str, ...], ...] = ()
+    index_decls: tuple[IndexDecl, ...] = ()
     activity_log: bool = False
     renamed_from: str | None = None
     # Writes hand-written db/ functions make as the API role: {"INSERT": "admin", "DELETE": None}
@@ -106,6 +118,10 @@ class EntityInfo(_Frozen):
     # Soft delete: the field holding the deletion time (``deleted_at``); views show live rows,
     # DELETE mutations set it, RESTORE clears it, PURGE deletes the row.
     soft_delete: str | None = None
+    # Full-text search: (column, weight A-D) feeding a generated tsvector column, and its
+    # text search configuration.
+    search: tuple[tuple[str, str], ...] = ()
+    search_language: str = "english"
 
 
 class ObjectType(_Frozen):
@@ -269,6 +285,7 @@ class Schema(_Frozen):
     mutations: tuple[Mutation, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     observers: tuple[Observer, ...] = ()
+    extensions: tuple[str, ...] = ()  # fq.extension("pgcrypto"), created before everything
     tenancy: Tenancy | None = None
     settings: Settings = Settings()
 

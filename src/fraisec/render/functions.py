@@ -9,13 +9,13 @@ from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, Objec
 from fraisec.ir.scalars import sql_type_for
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
-    RlsTable, default_sql, entity_order, granted_commands, soft_delete_column, trash_view_name,
+    SEARCH_COLUMN, RlsTable, default_sql, entity_order, granted_commands, soft_delete_column, trash_view_name,
 )
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
     "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "context_helper_signatures", "grants",
-    "maintain_functions",
+    "maintain_functions", "search_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
@@ -298,6 +298,37 @@ def _updated_fields(operation: str, written: list[tuple[str, str]], clear: str |
     return f"array_remove(ARRAY[{cases}]::text[], NULL)"
 
 
+# -- full-text search -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchFn:
+    """``app.fn_search_<x>(p_query, p_limit, p_offset)``: the entity's view rows matching a web
+    search query, best first. SECURITY INVOKER over the view: RLS keeps it in the tenant."""
+
+    template = "objects/search.sql.j2"
+    name: str
+    entity: str
+    table: str
+    view: str
+    language: str
+    headline: str  # the highest-weighted searched column
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}(text, integer, integer)"
+
+
+def search_functions(model: Model) -> list[SearchFn]:
+    result = []
+    for e in entity_order(model):
+        if e.entity.search:
+            headline = min(e.entity.search, key=lambda cw: cw[1])[0]
+            result.append(SearchFn(qualified(model.app, f"fn_search_{e.entity.table.removeprefix('tb_')}"),
+                                   e.name, model.table(e), qualified(model.app, e.entity.view),
+                                   e.entity.search_language, headline))
+    return result
+
+
 # -- maintained columns -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -423,11 +454,17 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         trash_view=qualified(model.app, trash_view_name(entity)) if entity.entity.soft_delete else None,
         outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
         activity_table=activity_table, activity=activity, actor=actor, actor_required=actor_required,
-        internal=(entity.entity.pk_column, *(f.column for f in entity.fields if f.relation)),
+        internal=internal_columns(entity),
     )
 
 
 _ACTIONS = {"INSERT": "created", "UPDATE": "updated", "DELETE": "deleted"}
+
+
+def internal_columns(entity: ObjectType) -> tuple[str, ...]:
+    """Columns that are not API data: the pk and fk bigints, the search vector."""
+    return (entity.entity.pk_column, *(f.column for f in entity.fields if f.relation),
+            *((SEARCH_COLUMN,) if entity.entity.search else ()))
 
 
 def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observer: Observer,
@@ -439,7 +476,7 @@ def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observ
         tenant = f"{row}.{ident(tc)}" if tc else model.helper("fn_current_tenant_pk")
         values.append((log.field(log.entity.tenant_field).column, tenant))
     metadata = f"jsonb_build_object('subject', {quote_literal(observer.subject)})"
-    internal = (observed.entity.pk_column, *(f.column for f in observed.fields if f.relation))
+    internal = internal_columns(observed)
     known = {
         "changes": _changes(observer.event, internal),
         "actor_id": "v_actor" if model.user is not None else "NULL",
@@ -516,6 +553,7 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     readers = model.reader_roles
     callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
     callable_ += [(f.signature, (api,)) for f in functions]
+    callable_ += [(f.signature, (api,)) for f in search_functions(model)]
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))

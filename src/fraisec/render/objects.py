@@ -11,7 +11,7 @@ import graphlib
 from dataclasses import dataclass, field
 
 from fraisec.ir import naming
-from fraisec.ir.model import ON_DELETE_ACTIONS, Default, Field, ObjectType
+from fraisec.ir.model import ON_DELETE_ACTIONS, Default, Field, IndexDecl, ObjectType
 from fraisec.render.model import Model, ident, object_name
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
@@ -34,6 +34,20 @@ class Column:
     not_null: bool
     default: str | None = None
     identity: bool = False
+    generated: str | None = None  # GENERATED ALWAYS AS (…) STORED
+
+
+# The generated tsvector column of a searchable entity (not an API field).
+SEARCH_COLUMN = "search_vector"
+
+
+def search_vector(entity: ObjectType) -> str:
+    """``setweight(to_tsvector('english', coalesce(title, '')), 'A') || …``: immutable, so a
+    stored generated column, kept current by PostgreSQL on every write."""
+    language = quote_literal(entity.entity.search_language)
+    parts = [f"setweight(to_tsvector({language}::regconfig, COALESCE({ident(c)}, '')), {quote_literal(w)})"
+             for c, w in entity.entity.search]
+    return " || ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,14 @@ class Index:
     table: str
     columns: tuple[str, ...]
     unique: bool = False
-    where: str | None = None  # a partial index's predicate (SQL built here, never the author's)
+    where: str | None = None  # a partial index's predicate
+    desc: tuple[str, ...] = ()  # columns sorted descending
+    using: str = "btree"
+    include: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> str:
+        return ", ".join(ident(c) + (" DESC" if c in self.desc else "") for c in self.columns)
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,8 @@ def _table(model: Model, entity: ObjectType) -> Table:
     for f in entity.fields:
         if f.column and f.name != "id":
             columns.append(Column(f.column, f.sql_type or "text", not f.type.nullable, default_sql(f.column_default)))
+    if info.search:
+        columns.append(Column(SEARCH_COLUMN, "tsvector", False, generated=search_vector(entity)))
     return Table(model.table(entity), tuple(columns), tuple(_constraints(model, entity)), entity.description)
 
 
@@ -276,7 +299,25 @@ def indexes(model: Model) -> list[Index]:
                 continue
             covered.append(group)
             result.append(Index(object_name("ix", table, *group), model.table(entity), group))
+        result += [_declared_index(model, entity, tc, d) for d in entity.entity.index_decls]
+        if entity.entity.search:
+            result.append(Index(object_name("ix", table, SEARCH_COLUMN), model.table(entity), (SEARCH_COLUMN,),
+                                using="gin"))
     return result
+
+
+def _declared_index(model: Model, entity: ObjectType, tc: str | None, decl: IndexDecl) -> Index:
+    """``fq.index(...)``: a btree (and any unique index) leads with the tenant column on tenant
+    tables, as every other index does; gin/gist/brin/hash index the columns as declared."""
+    columns = decl.columns
+    if tc and tc not in columns and (decl.using == "btree" or decl.unique):
+        columns = (tc, *columns)
+    suffix = [decl.using] if decl.using != "btree" else []
+    suffix += ["desc"] if decl.desc else []
+    suffix += ["partial"] if decl.where else []
+    name = object_name("uq" if decl.unique else "ix", entity.entity.table, *columns, *suffix)
+    return Index(name, model.table(entity), columns, unique=decl.unique, where=decl.where, desc=decl.desc,
+                 using=decl.using, include=decl.include)
 
 
 def _membership_order(model: Model, entity: ObjectType, group: tuple[str, ...]) -> tuple[str, ...]:

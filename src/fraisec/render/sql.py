@@ -43,7 +43,8 @@ def render_schema_sql(schema: Schema) -> str:
     box = functions.outbox(model)
     grants = functions.grants(model, rls, mutations, observers)
     sections = [
-        render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting, **names),
+        render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting,
+                        extensions=schema.extensions, **names),
         _section("Schemas", [render_template("objects/schemas.sql.j2", **names)]),
         _section("Types", [render_template("objects/types.sql.j2", **names)]),
         _section("Request context helpers", [render_template(
@@ -55,6 +56,7 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Maintained columns", _objects(functions.maintain_functions(model), "m", names)),
         _section("Views", _objects(objects.views(model), "v", names)),
         _section("Mutation functions", _objects(mutations, "f", names)),
+        _section("Search", _objects(functions.search_functions(model), "s", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
         _section("Grants", _objects([grants], "g", names)),
