@@ -65,6 +65,15 @@ def _load(tmp_path, body: str):
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    title: str\n"
      '\n@fq.mutation(operation="UPDATE")\ndef update_doc(id: ID, title: str | None = None, '
      "clear: list[str] | None = None) -> Doc: ...\n", "FSC205"),
+    # index kinds, column types, extensions, search
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    __indexes__ = [fq.index("nope")]\n', "FSC227"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n    __indexes__ = [fq.index("t", using="rtree")]\n',
+     "FSC227"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(sql_type="text; DROP TABLE x")\n',
+     "FSC227"),
+    ('\nfq.extension("pg crypto")\n', "FSC227"),
+    ('\n@fq.entity(tenant=True, search={"n": "A"})\nclass Doc:\n    org: Org\n    n: int\n', "FSC228"),
+    ('\n@fq.entity(tenant=True, search={"t": "E"})\nclass Doc:\n    org: Org\n    t: str\n', "FSC228"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"
