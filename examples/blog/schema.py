@@ -64,11 +64,12 @@ class Membership:
     __unique__ = [("tenant", "user")]
 
 
-@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"})
+@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"},
+           views={"published": "{row}.published"})
 class Post:
     """A blog post. Deleting hides it (and frees its identifier); restoring brings it back."""
 
-    identifier: str
+    identifier: str = fq.slug("title")  # from the title when not given
     tenant: Tenant
     author: User = fq.current_user()
     title: str
@@ -114,6 +115,12 @@ def posts(limit: int = 20, offset: int = 0) -> list[Post]:
     return fq.config(sql_source="v_post")
 
 
+@fq.query(inject={"tenant_id": "jwt:tenant_id"})
+def published_posts(limit: int = 20, offset: int = 0) -> list[Post]:
+    """What readers see: live, published posts."""
+    return fq.config(sql_source="v_post_published")
+
+
 @fq.query(inject={"tenant_id": "jwt:tenant_id"}, requires_role="editor")
 def deleted_posts(limit: int = 20) -> list[Post]:
     """The trash: deleted posts, to restore (editors and admins)."""
@@ -147,8 +154,8 @@ def audit_log(limit: int = 50) -> list[AuditLog]:
 # --- Mutations -------------------------------------------------------------------------
 
 @fq.mutation(operation="CREATE", requires_role="editor")
-def create_post(identifier: str, title: str, content: str = "", summary: str | None = None,
-                published: bool = False) -> Post:
+def create_post(title: str, content: str = "", summary: str | None = None,
+                published: bool = False, identifier: str | None = None) -> Post:
     """Editors and admins write posts; the author is the caller."""
 
 

@@ -24,14 +24,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "computed", "config", "count", "current_user", "entity", "enum", "error_type", "extension",
-    "field", "index", "input", "interface", "mutation", "now", "observer", "query", "scalar",
+    "field", "index", "input", "interface", "mutation", "now", "observer", "query", "scalar", "slug",
     "scalars", "sql", "subscription", "sum", "tenancy", "type", "union",
 ]
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
     from fraisec.authoring import (
         computed, config, count, current_user, entity, enum, error_type, extension, field,
-        index, input, interface, mutation, now, observer, query, scalar, sql, subscription,
+        index, input, interface, mutation, now, observer, query, scalar, slug, sql, subscription,
         sum, tenancy, type, union,
     )
     from fraisec.authoring import scalars

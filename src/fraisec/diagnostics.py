@@ -174,6 +174,7 @@ CODES: dict[str, str] = {
     "FSC226": "SDK option fraisec does not support",
     "FSC227": "invalid index, type or extension declaration",
     "FSC228": "invalid search declaration",
+    "FSC229": "invalid filtered view",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -31,8 +31,9 @@ def _ok(*args):
 def _first_version(text: str) -> str:
     """The blog as a user would have started it: every construct of this issue taken out."""
     replacements = [
-        ('@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"})',
-         "@fq.entity(tenant=True)"),
+        ('@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"},\n'
+         '           views={"published": "{row}.published"})', "@fq.entity(tenant=True)"),
+        ('    identifier: str = fq.slug("title")  # from the title when not given', "    identifier: str"),
         ('    __indexes__ = [fq.index("created_at", desc=True), fq.index("published", "created_at", where="published")]\n',
          ""),
         ("    author: User = fq.current_user()\n    title: str", "    author: User\n    title: str"),
@@ -41,7 +42,10 @@ def _first_version(text: str) -> str:
         ("    comment_count: int = fq.count(\"Comment\")\n", ""),
         ("    updated_at: DateTime = fq.now(on_update=True)", "    updated_at: DateTime = fq.now()"),
         ("    changes: Json | None = None  # {field: {\"old\": …, \"new\": …}}\n", ""),
-        ("def create_post(identifier: str, title: str,", "def create_post(identifier: str, author_id: ID, title: str,"),
+        ("def create_post(title: str, content: str = \"\", summary: str | None = None,\n"
+         "                published: bool = False, identifier: str | None = None) -> Post:",
+         "def create_post(identifier: str, author_id: ID, title: str, content: str = \"\",\n"
+         "                summary: str | None = None, published: bool = False) -> Post:"),
         ("def create_comment(post_id: ID, identifier: str, content: str)",
          "def create_comment(post_id: ID, author_id: ID, identifier: str, content: str)"),
         ("published: bool | None = None,\n                clear: list[str] | None = None) -> Post:",
@@ -53,6 +57,9 @@ def _first_version(text: str) -> str:
     # The search and trash queries and the soft-delete-only mutations arrive with the features.
     start = text.index("@fq.query\ndef search_posts(")
     end = text.index("@fq.query\ndef post(")
+    text = text[:start] + text[end:]
+    start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"})\ndef published_posts(")
+    end = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, requires_role=\"editor\")")
     text = text[:start] + text[end:]
     start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, requires_role=\"editor\")")
     end = text.index("@fq.query\ndef post(")

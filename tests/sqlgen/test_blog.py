@@ -68,6 +68,11 @@ def _identifiers(conn, view: str) -> list[str]:
     return sorted(r["data"]["identifier"] for r in conn.execute(f"SELECT data FROM app.{view}").fetchall())
 
 
+def _create(blog: Saas, conn, identifier: str | None, title: str, content: str = "") -> dict:
+    """createPost(title, content, summary, published, identifier), as the runtime passes it."""
+    return blog.call(conn, "fn_create_post", title, content, None, False, identifier)
+
+
 def _post(blog: Saas, identifier: str = "hello") -> str:
     return blog.admin("SELECT id::text FROM app.tb_post WHERE identifier = %s", (identifier,))[0][0]
 
@@ -105,10 +110,10 @@ def test_a_deleted_post_leaves_lists_and_counts_and_comes_back_on_restore(blog):
 
 def test_a_deleted_posts_identifier_is_free_for_a_live_one(blog):
     with blog.request(EVE, ACME, commit=True) as conn:
-        assert blog.call(conn, "fn_create_post", "hello", "Dup")["status_detail"] == "conflict:duplicate"
+        assert _create(blog, conn, "hello", "Dup")["status_detail"] == "conflict:duplicate"
     with blog.request(EVE, ACME, commit=True) as conn:
         assert blog.call(conn, "fn_delete_post", _post(blog))["succeeded"]
-        assert blog.call(conn, "fn_create_post", "hello", "Second hello")["succeeded"]
+        assert _create(blog, conn, "hello", "Second hello")["succeeded"]
     # Restoring the first would make two live posts with one identifier: a conflict, not a dup.
     old = blog.admin("SELECT id::text FROM app.tb_post WHERE identifier = 'hello' AND deleted_at IS NOT NULL")[0][0]
     with blog.request(EVE, ACME) as conn:
@@ -123,6 +128,26 @@ def test_only_admins_purge_and_a_purge_is_for_good(blog):
         purged = blog.call(conn, "fn_purge_post", hello)
         assert (purged["succeeded"], purged["status_detail"], purged["entity"]["identifier"]) == (True, "purged", "hello")
     assert blog.admin("SELECT count(*) FROM app.tb_post WHERE identifier = 'hello'") == [(0,)]
+
+
+def test_an_identifier_is_derived_from_the_title_when_not_given(blog):
+    with blog.request(EVE, ACME, commit=True) as conn:
+        derived = _create(blog, conn, None, "Hello, World: FraiseQL 2!")
+        assert derived["entity"]["identifier"] == "hello-world-fraiseql-2"
+        given = _create(blog, conn, "my-own", "Whatever")
+        assert given["entity"]["identifier"] == "my-own"
+
+
+def test_the_published_view_shows_live_published_posts_only(blog):
+    with blog.request(EVE, ACME, commit=True) as conn:
+        live = _create(blog, conn, "live", "Live")["entity_id"]
+        blog.call(conn, "fn_update_post", live, None, None, None, True)
+        gone = _create(blog, conn, "gone", "Gone")["entity_id"]
+        blog.call(conn, "fn_update_post", gone, None, None, None, True)
+        blog.call(conn, "fn_delete_post", gone)
+        assert _identifiers(conn, "v_post_published") == ["live"]  # not hello (a draft), not gone
+    with blog.request(GUS, GLOBEX) as conn:
+        assert _identifiers(conn, "v_post_published") == []
 
 
 # -- clearing, maintained columns, attribution -----------------------------------------------
@@ -148,7 +173,7 @@ def test_updated_at_moves_and_the_author_is_the_caller(blog):
     eve = blog.admin("SELECT pk_user FROM app.tb_user WHERE id = %s", (EVE,))[0][0]
     assert after[2] == eve  # editing does not make Ada the author
     with blog.request(EVE, ACME, commit=True) as conn:
-        created = blog.call(conn, "fn_create_post", "mine", "Mine")
+        created = _create(blog, conn, "mine", "Mine")
         assert created["entity"]["author"]["id"] == EVE
     with blog.request(SAM, ACME, commit=True) as conn:
         comment = blog.call(conn, "fn_create_comment", hello, "c1", "Hi")
@@ -170,7 +195,7 @@ def test_nobody_writes_a_maintained_column(blog, statement):
 def test_a_subscriber_cannot_write_posts(blog):
     hello = _post(blog)
     with blog.request(SAM, ACME) as conn:
-        for call, args in (("fn_create_post", ("s", "S")), ("fn_update_post", (hello, "x")),
+        for call, args in (("fn_create_post", ("S",)), ("fn_update_post", (hello, "x")),
                            ("fn_delete_post", (hello,)), ("fn_restore_post", (hello,))):
             result = blog.call(conn, call, *args)
             assert (result["succeeded"], result["error_class"]) == (False, "forbidden"), call
@@ -214,7 +239,7 @@ def test_a_tenant_sees_nothing_of_another_through_any_view_or_count(blog):
         hello = _post(blog)
         blog.call(conn, "fn_create_comment", hello, "c1", "Hi")
         blog.call(conn, "fn_update_post", hello, "x")
-        gone = blog.call(conn, "fn_create_post", "gone", "Gone")["entity_id"]
+        gone = _create(blog, conn, "gone", "Gone")["entity_id"]
         assert blog.call(conn, "fn_delete_post", gone)["succeeded"]
     with blog.request(GUS, GLOBEX) as conn:
         assert _identifiers(conn, "v_post") == ["secret"]
@@ -235,12 +260,12 @@ def _search(conn, query: str) -> list[dict]:
 
 def test_search_ranks_the_callers_live_posts_only(blog):
     with blog.request(EVE, ACME, commit=True) as conn:
-        blog.call(conn, "fn_create_post", "graphql", "GraphQL on PostgreSQL", "a long body")
-        blog.call(conn, "fn_create_post", "notes", "Notes", "we mention graphql in the body only")
-        gone = blog.call(conn, "fn_create_post", "old-graphql", "Old GraphQL post", "")["entity_id"]
+        _create(blog, conn, "graphql", "GraphQL on PostgreSQL", "a long body")
+        _create(blog, conn, "notes", "Notes", "we mention graphql in the body only")
+        gone = _create(blog, conn, "old-graphql", "Old GraphQL post", "")["entity_id"]
         blog.call(conn, "fn_delete_post", gone)
     with blog.request(GUS, GLOBEX, commit=True) as conn:
-        blog.call(conn, "fn_create_post", "their-graphql", "Their GraphQL", "globex only")
+        _create(blog, conn, "their-graphql", "Their GraphQL", "globex only")
     with blog.request(SAM, ACME) as conn:
         found = _search(conn, "graphql")
         # The title match (weight A) ranks above the body match (weight C); the deleted post

@@ -74,6 +74,10 @@ def _load(tmp_path, body: str):
     ('\nfq.extension("pg crypto")\n', "FSC227"),
     ('\n@fq.entity(tenant=True, search={"n": "A"})\nclass Doc:\n    org: Org\n    n: int\n', "FSC228"),
     ('\n@fq.entity(tenant=True, search={"t": "E"})\nclass Doc:\n    org: Org\n    t: str\n', "FSC228"),
+    # filtered views and derived identifiers
+    ('\n@fq.entity(tenant=True, views={"Bad-Name": "true"})\nclass Doc:\n    org: Org\n', "FSC229"),
+    ('\n@fq.entity(tenant=True, views={"live": "true; DROP TABLE x"})\nclass Doc:\n    org: Org\n', "FSC229"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    identifier: str = fq.slug("nothing")\n', "FSC222"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

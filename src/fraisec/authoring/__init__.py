@@ -17,10 +17,10 @@ from fraisec.authoring.decorators import (
     type,
     union,
 )
-from fraisec.authoring.fields import computed, count, current_user, field, index, now, sql, sum
+from fraisec.authoring.fields import computed, count, current_user, field, index, now, slug, sql, sum
 
 __all__ = [
     "computed", "config", "count", "current_user", "entity", "enum", "error_type", "extension",
-    "field", "index", "input", "interface", "mutation", "now", "observer", "query", "scalar",
+    "field", "index", "input", "interface", "mutation", "now", "observer", "query", "scalar", "slug",
     "sql", "subscription", "sum", "tenancy", "type", "union",
 ]

@@ -17,7 +17,7 @@ from fraisec.diagnostics import Location, did_you_mean, error
 
 __all__ = [
     "CurrentUser", "FieldSpec", "IndexSpec", "MISSING", "SqlDefault", "computed", "count", "current_user",
-    "field", "index", "now", "sql", "sum",
+    "field", "index", "now", "slug", "sql", "sum", "Slug",
 ]
 
 
@@ -38,6 +38,13 @@ class SqlDefault:
 
 
 @dataclass(frozen=True)
+class Slug:
+    """``identifier: str = fq.slug("title")``: derived from another field when not given."""
+
+    source: str
+
+
+@dataclass(frozen=True)
 class CurrentUser:
     """A relation to the user entity filled from the request's user, never from an argument."""
 
@@ -48,6 +55,12 @@ def now(on_update: bool = False) -> SqlDefault:
     """Default a timestamp column to the transaction time; ``on_update=True`` also sets it on
     every UPDATE (a trigger, so hand-written writes keep it current too)."""
     return SqlDefault("now()", on_update=bool(on_update))
+
+
+def slug(source: str) -> Slug:
+    """A text field derived on INSERT from ``source`` when the write leaves it empty: lower
+    case, runs of other characters as one ``-`` ("Hello, World!" → ``hello-world``)."""
+    return Slug(source)
 
 
 def current_user(on_update: bool = False) -> CurrentUser:

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Iterable
 
 from fraisec.authoring.definitions import ClassDef, OperationDef, RawSchema
-from fraisec.authoring.fields import MISSING, CurrentUser, FieldSpec, IndexSpec, SqlDefault
+from fraisec.authoring.fields import MISSING, CurrentUser, FieldSpec, IndexSpec, Slug, SqlDefault
 from fraisec.diagnostics import Diagnostic, Location, Related, did_you_mean, error
 from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
@@ -308,8 +308,29 @@ class _Builder:
             renamed_from=cdef.options.get("renamed_from"),
             writes=self._declared_writes(cdef), index_decls=decls,
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
-            **self._search(cdef, fields),
+            **self._search(cdef, fields), views=self._views(cdef),
         )
+
+    def _views(self, cdef: ClassDef) -> tuple[tuple[str, str], ...]:
+        """``views={"published": "{row}.published"}``: v_<x>_published shows the rows the
+        predicate admits (and, on a soft-delete entity, only live ones)."""
+        raw = cdef.options.get("views") or {}
+        if not isinstance(raw, dict):
+            self.report("FSC229", f"views of '{cdef.name}' must be a dict of name to predicate", cdef.location,
+                        hint='e.g. views={"published": "{row}.published"}')
+            return ()
+        views = []
+        for name, predicate in raw.items():
+            if not isinstance(name, str) or not _VIEW_NAME.match(name):
+                self.report("FSC229", f"view name {name!r} of '{cdef.name}' is not an identifier", cdef.location,
+                            hint="Use lower_snake_case.")
+                continue
+            if not isinstance(predicate, str) or not predicate.strip() or ";" in predicate:
+                self.report("FSC229", f"the predicate of view '{name}' of '{cdef.name}' is not one SQL condition",
+                            cdef.location, hint='e.g. "{row}.published AND {row}.title <> \'\'"')
+                continue
+            views.append((name, predicate.strip()))
+        return tuple(views)
 
     def _search(self, cdef: ClassDef, fields: tuple[Field, ...]) -> dict[str, Any]:
         """``search={"title": "A", "content": "B"}`` (or a list of fields, weight B)."""
@@ -477,6 +498,8 @@ class _Builder:
             data["column_default"] = self._column_default(name, ref, value, location)
             if isinstance(value, CurrentUser):
                 data.update(maintain="user", maintain_on_update=value.on_update)
+            elif isinstance(value, Slug):
+                data.update(maintain="slug", slug_source=value.source)
             elif isinstance(value, SqlDefault) and value.on_update:
                 data.update(maintain="now", maintain_on_update=True)
         return Field(**data)
@@ -490,7 +513,7 @@ class _Builder:
         return " ".join(sql_type.strip().lower().split())
 
     def _column_default(self, name: str, ref: TypeRef, value: Any, location: Location) -> Default | None:
-        if value is MISSING or isinstance(value, CurrentUser):
+        if value is MISSING or isinstance(value, (CurrentUser, Slug)):
             return None
         if isinstance(value, SqlDefault):
             return Default(kind="sql", value=value.expression)
@@ -533,6 +556,11 @@ class _Builder:
                         "to the user entity", location,
                         hint="Annotate it with the user entity: `author: User = fq.current_user()`.")
             return None
+        if field.maintain == "slug" and (ref.kind is not Kind.SCALAR or sql_type_for(ref.name) != "text"
+                                         or field.slug_source not in _annotations(cdef.cls)):
+            self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.slug({field.slug_source!r}), which needs a "
+                        "text field and a source field of the same entity", location,
+                        hint="e.g. `identifier: str = fq.slug(\"title\")` with `title: str`.")
         if field.maintain == "now" and ref.name not in ("DateTime", "Date"):
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.now(on_update=True) but is typed "
                         f"{ref.graphql}", location, hint="Type it DateTime.")
@@ -732,7 +760,7 @@ class _Builder:
                 continue  # the clear list: see _clearable
             target = _argument_target(arg, entity, self.tenancy, tenant_field)
             written = entity.field(target) if target else None
-            if written is not None and written.maintain is not None:
+            if written is not None and written.maintain in ("now", "user"):
                 self.report("FSC222", f"argument '{arg.name}' of mutation '{mutation.name}' writes "
                             f"'{entity.name}.{written.name}', which is maintained "
                             f"({'the current user' if written.maintain == 'user' else 'the time'})",
@@ -808,6 +836,7 @@ class _Builder:
 # Every scalar name an annotation may use, for "Did you mean …?" on an unknown name.
 _NUMERIC = {"integer", "bigint", "smallint", "double precision", "real", "numeric"}
 _EXTENSION = re.compile(r"^[a-z][a-z0-9_-]*$")
+_VIEW_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SQL_TYPE = re.compile(r"^[a-z][a-z0-9_]*( [a-z][a-z0-9_]*)*( ?\(\d+( ?, ?\d+)?\))?$")
 _SCALAR_NAMES = set(scalar_names.__all__) | {t.__name__ for t in BUILTIN_SCALARS}
 

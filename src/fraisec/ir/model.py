@@ -80,8 +80,9 @@ class Field(_Frozen):
     on_delete: str | None = None
     # Maintained by a trigger, never written by arguments: "now" (fq.now(on_update=True)) or
     # "user" (fq.current_user()); on_update: set on every UPDATE too, else only on INSERT.
-    maintain: Literal["now", "user"] | None = None
+    maintain: Literal["now", "user", "slug"] | None = None
     maintain_on_update: bool = False
+    slug_source: str | None = None  # maintain == "slug": the field it is derived from
     # fq.count / fq.sum: (kind, entity counted, field summed or None, its relation field to here)
     aggregate: tuple[str, str, str | None, str | None] | None = None  # via resolved by build
     sdk: dict[str, Any] = {}  # SDK keys emitted as-is (requires_scope, on_deny, deprecated, …)
@@ -122,6 +123,8 @@ class EntityInfo(_Frozen):
     # text search configuration.
     search: tuple[tuple[str, str], ...] = ()
     search_language: str = "english"
+    # Filtered views: (name suffix, predicate with {row}) -> v_<x>_<suffix>
+    views: tuple[tuple[str, str], ...] = ()
 
 
 class ObjectType(_Frozen):

@@ -10,6 +10,7 @@ from fraisec.ir.scalars import sql_type_for
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
     SEARCH_COLUMN, RlsTable, default_sql, entity_order, granted_commands, soft_delete_column, trash_view_name,
+    view_names,
 )
 from fraisec.render.quoting import qualified, quote_literal
 
@@ -360,7 +361,11 @@ def _maintain(model: Model, entity: ObjectType) -> MaintainFn | None:
     user = any(f.maintain == "user" for f in fields)
     for f in fields:
         column = f.column
-        if f.maintain == "user":
+        if f.maintain == "slug":
+            source = f"NEW.{ident(entity.field(f.slug_source).column)}"
+            derived = f"trim(BOTH '-' FROM regexp_replace(lower({source}), '[^a-z0-9]+', '-', 'g'))"
+            on_insert.append((column, f"COALESCE(NULLIF(NEW.{ident(column)}, ''), {derived})"))
+        elif f.maintain == "user":
             # A request's user always wins; a change without one (a job) keeps what it wrote.
             value = f"COALESCE(v_user, NEW.{ident(column)})"
             on_insert.append((column, value))
@@ -538,8 +543,7 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
         privileges = [_privilege(c, written.get((t.table, c))) for c in granted_commands(t)]
         if privileges:
             relations.append((", ".join(privileges), t.table, api))
-    views = [qualified(model.app, name) for e in entity_order(model)
-             for name in (e.entity.view, *([trash_view_name(e)] if e.entity.soft_delete else []))]
+    views = [qualified(model.app, name) for e in entity_order(model) for name in view_names(e)]
     relations += [("SELECT", v, api) for v in views]
     if model.has_observers:
         relations += [("SELECT", t.table, observer) for t in rls if "SELECT" in granted_commands(t)]

@@ -490,7 +490,14 @@ def views(model: Model) -> list[View]:
         result.append(_view(model, entity))
         if entity.entity.soft_delete:
             result.append(_view(model, entity, trash=True))
+        result += [_view(model, entity, filtered=f) for f in entity.entity.views]
     return result
+
+
+def view_names(entity: ObjectType) -> list[str]:
+    """Every view of an entity: the main one, the trash, the filtered ones."""
+    return [entity.entity.view, *([trash_view_name(entity)] if entity.entity.soft_delete else []),
+            *(f"{entity.entity.view}_{suffix}" for suffix, _ in entity.entity.views)]
 
 
 def trash_view_name(entity: ObjectType) -> str:
@@ -498,16 +505,23 @@ def trash_view_name(entity: ObjectType) -> str:
     return f"{entity.entity.view}_trash"
 
 
-def _view(model: Model, entity: ObjectType, trash: bool = False) -> View:
+def _view(model: Model, entity: ObjectType, trash: bool = False,
+          filtered: tuple[str, str] | None = None) -> View:
+    """The entity's view; its trash (deleted rows), or a filtered view (a declared predicate
+    over live rows, with ``{row}`` standing for the entity's row)."""
     joins = _Joins()
     pairs = _object_pairs(model, entity, "r0", 0, joins)
-    extra = _inject_columns(model, entity, joins, trash_view_name(entity) if trash else entity.entity.view)
+    name = (trash_view_name(entity) if trash else
+            f"{entity.entity.view}_{filtered[0]}" if filtered else entity.entity.view)
+    extra = _inject_columns(model, entity, joins, name)
     deleted = soft_delete_column(entity)
-    where = None
-    if deleted:
-        where = f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"
-    name = trash_view_name(entity) if trash else entity.entity.view
-    comment = (f"Deleted rows of {entity.name} (soft delete)." if trash else entity.description)
+    conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
+    if filtered:
+        conditions.append(f"({filtered[1].replace('{row}', 'r0')})")
+    where = " AND ".join(conditions) or None
+    comment = (f"Deleted rows of {entity.name} (soft delete)." if trash
+               else f"{entity.name} rows where {filtered[1].replace('{row}.', '')}." if filtered
+               else entity.description)
     return View(qualified(model.app, name), "r0.id", _build_object(pairs, "    "),
                 tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), comment, where)
 
