@@ -109,9 +109,10 @@ class AuditLog:
 
 # --- Queries ---------------------------------------------------------------------------
 
-@fq.query(inject={"tenant_id": "jwt:tenant_id"}, cache_ttl_seconds=60)
-def posts(limit: int = 20, offset: int = 0) -> list[Post]:
-    """The blog's live posts (deleted ones are hidden by the view)."""
+@fq.query(inject={"tenant_id": "jwt:tenant_id"}, cache_ttl_seconds=60, relay=True)
+def posts() -> list[Post]:
+    """The blog's live posts, as a relay connection (keyset pages on pk_post, stable under
+    inserts; deleted posts are hidden by the view)."""
     return fq.config(sql_source="v_post")
 
 

@@ -278,3 +278,24 @@ def test_search_ranks_the_callers_live_posts_only(blog):
         assert [d["identifier"] for d in _search(conn, "graphql")] == ["their-graphql"]
     with blog.request(None, None) as conn:
         assert _search(conn, "graphql") == []
+
+
+# -- relay pagination ----------------------------------------------------------------------------
+
+def test_cursor_pages_are_stable_under_inserts(blog):
+    """The runtime's keyset: WHERE pk_post > $cursor ORDER BY pk_post LIMIT $first, on v_post."""
+    page = "SELECT pk_post, data->>'identifier' AS i FROM app.v_post WHERE pk_post > %s ORDER BY pk_post LIMIT 2"
+    with blog.request(EVE, ACME, commit=True) as conn:
+        for n in range(4):
+            _create(blog, conn, f"p{n}", f"Post {n}")
+    with blog.request(SAM, ACME) as conn:
+        first = conn.execute(page, (0,)).fetchall()
+    with blog.request(EVE, ACME, commit=True) as conn:  # new posts arrive between two pages
+        _create(blog, conn, "late", "Late")
+    with blog.request(SAM, ACME) as conn:
+        second = conn.execute(page, (first[-1]["pk_post"],)).fetchall()
+        third = conn.execute(page, (second[-1]["pk_post"],)).fetchall()
+    seen = [r["i"] for r in first + second + third]
+    assert seen == ["hello", "p0", "p1", "p2", "p3", "late"]  # nothing repeated, nothing skipped
+    with blog.request(GUS, GLOBEX) as conn:  # the cursor column does not widen what is visible
+        assert [r["i"] for r in conn.execute(page, (0,)).fetchall()] == ["secret"]

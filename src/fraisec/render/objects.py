@@ -513,7 +513,7 @@ def _view(model: Model, entity: ObjectType, trash: bool = False,
     pairs = _object_pairs(model, entity, "r0", 0, joins)
     name = (trash_view_name(entity) if trash else
             f"{entity.entity.view}_{filtered[0]}" if filtered else entity.entity.view)
-    extra = _inject_columns(model, entity, joins, name)
+    extra = _inject_columns(model, entity, joins, name) + _relay_columns(model, entity, name)
     deleted = soft_delete_column(entity)
     conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
     if filtered:
@@ -590,6 +590,16 @@ def _build_object(pairs: list[tuple[str, str]], indent: str) -> str:
         body = f",\n{indent}    ".join(f"{quote_literal(k)}, {v}" for k, v in chunk)
         calls.append(f"jsonb_build_object(\n{indent}    {body}\n{indent})")
     return " || ".join(calls) if calls else "'{}'::jsonb"
+
+
+def _relay_columns(model: Model, entity: ObjectType, view: str) -> list[tuple[str, str]]:
+    """A relay query (``relay=True``) pages by keyset on ``pk_<type>``, a column the runtime
+    reads from the view (``WHERE pk_post > $cursor ORDER BY pk_post``): stable under inserts.
+    The pk is global and increasing, so its gaps tell a tenant how many rows all tenants wrote
+    in between (an activity volume, never a row): the price of the runtime's cursor."""
+    relay = any(q.sdk.get("relay") and q.sql_source in (view, f"{model.app}.{view}") for q in model.schema.queries)
+    pk = entity.entity.pk_column
+    return [(pk, f"r0.{ident(pk)}")] if relay else []
 
 
 def _inject_columns(model: Model, entity: ObjectType, joins: _Joins, view: str) -> list[tuple[str, str]]:
