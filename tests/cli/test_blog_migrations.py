@@ -31,6 +31,7 @@ def _ok(*args):
 def _first_version(text: str) -> str:
     """The blog as a user would have started it: every construct of this issue taken out."""
     replacements = [
+        ('    ENTERPRISE = "enterprise"\n', ""),  # an enum value added later
         ('@fq.entity(tenant=True, soft_delete=True, search={"title": "A", "summary": "B", "content": "C"},\n'
          '           views={"published": "{row}.published"})', "@fq.entity(tenant=True)"),
         ('    identifier: str = fq.slug("title")  # from the title when not given', "    identifier: str"),
@@ -102,6 +103,10 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert query(url, "SELECT count(*) FROM app.v_post_trash") == [(1,)]
     query(url, "INSERT INTO app.tb_post (fk_tenant, fk_author, identifier, title) VALUES (1, 1, 'hello', 'Again')")
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE identifier = 'hello'") == [(2,)]
+    # The new enum value is accepted; an unknown one still is not.
+    query(url, "UPDATE app.tb_tenant SET subscription_tier = 'enterprise'")
+    with pytest.raises(Exception, match="ck_tenant_subscription_tier"):
+        query(url, "UPDATE app.tb_tenant SET subscription_tier = 'platinum'")
     # The search column was computed for the rows already there.
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE search_vector @@ to_tsquery('english', 'hello')") == [(1,)]
     # The audit rows written before have no changes; the new observers fill them.
