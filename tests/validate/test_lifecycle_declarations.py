@@ -78,6 +78,15 @@ def _load(tmp_path, body: str):
     ('\n@fq.entity(tenant=True, views={"Bad-Name": "true"})\nclass Doc:\n    org: Org\n', "FSC229"),
     ('\n@fq.entity(tenant=True, views={"live": "true; DROP TABLE x"})\nclass Doc:\n    org: Org\n', "FSC229"),
     ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    identifier: str = fq.slug("nothing")\n', "FSC222"),
+    # ownership, transitions, upserts
+    ('\n@fq.entity(tenant=True, owned_by="org")\nclass Doc:\n    org: Org\n', "FSC230"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    state: str = fq.field(default="a", transitions=["a"])\n',
+     "FSC230"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    key: str\n    n: int = 0\n'
+     '\n@fq.mutation(operation="UPSERT", conflict=("key",))\ndef put_doc(key: str, n: int = 1) -> Doc: ...\n', "FSC230"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    key: str\n    n: int = 0\n    __unique__ = [("org", "key")]\n'
+     '\n@fq.mutation(operation="UPSERT", conflict=("key",), increment=("key",))\ndef put_doc(key: str, n: int = 1) -> Doc: ...\n',
+     "FSC230"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

@@ -82,6 +82,7 @@ SDK_FIELD_OPTIONS = frozenset({
 })
 FRAISEC_FIELD_OPTIONS = frozenset({
     "unique", "index", "default", "renamed_from", "on_delete", "sql_type", "expression", "aggregate",
+    "transitions",
 })
 FIELD_OPTIONS = SDK_FIELD_OPTIONS | FRAISEC_FIELD_OPTIONS
 

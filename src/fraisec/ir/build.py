@@ -37,8 +37,8 @@ _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "inva
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
 _TYPE_SDK_KEYS = ("implements", "requires_role", "relay")
-_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "RESTORE", "PURGE", "CUSTOM")
-_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "DELETE", "RESTORE", "PURGE")
+_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "CUSTOM")
+_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE")
 # The UPDATE argument listing the nullable fields to set to NULL (NULL itself means "unchanged").
 CLEAR_ARGUMENT = "clear"
 SOFT_DELETE_FIELD = "deleted_at"
@@ -308,8 +308,22 @@ class _Builder:
             renamed_from=cdef.options.get("renamed_from"),
             writes=self._declared_writes(cdef), index_decls=decls,
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
-            **self._search(cdef, fields), views=self._views(cdef),
+            **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
         )
+
+    def _owned_by(self, cdef: ClassDef, fields: tuple[Field, ...]) -> str | None:
+        """``owned_by="customer"``: a relation to the user entity on a tenant entity."""
+        name = cdef.options.get("owned_by")
+        if name is None:
+            return None
+        field = next((f for f in fields if f.name == name), None)
+        user = self.tenancy.user_entity if self.tenancy else None
+        if field is None or field.relation != user or not cdef.options.get("tenant"):
+            self.report("FSC230", f"owned_by={name!r} of '{cdef.name}' must name a relation to the user entity "
+                        "of a tenant entity", cdef.location,
+                        hint=f"e.g. `customer: {user or 'User'} = fq.current_user()` and owned_by=\"customer\".")
+            return None
+        return name
 
     def _views(self, cdef: ClassDef) -> tuple[tuple[str, str], ...]:
         """``views={"published": "{row}.published"}``: v_<x>_published shows the rows the
@@ -490,6 +504,8 @@ class _Builder:
             data.update(has_default=True, default_value=_plain(value))
         if not for_input:
             data["aggregate"] = options.get("aggregate")
+            if options.get("transitions") is not None:
+                data["transitions"] = self._transitions(name, options["transitions"], location)
             if options.get("sql_type") is not None:
                 data["sql_type"] = self._declared_sql_type(name, options["sql_type"], location)
             data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
@@ -503,6 +519,15 @@ class _Builder:
             elif isinstance(value, SqlDefault) and value.on_update:
                 data.update(maintain="now", maintain_on_update=True)
         return Field(**data)
+
+    def _transitions(self, name: str, raw: Any, location: Location) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``fq.field(transitions={"pending": ["accepted", "revoked"]})`` (enum members or values)."""
+        value = lambda v: str(v.value if isinstance(v, Enum) else v)  # noqa: E731
+        if not isinstance(raw, dict) or not all(isinstance(t, (list, tuple, set, frozenset)) for t in raw.values()):
+            self.report("FSC230", f"transitions of field '{name}' must map a state to the states it may "
+                        "move to", location, hint='e.g. transitions={"pending": ["accepted", "revoked"]}')
+            return ()
+        return tuple(sorted((value(k), tuple(sorted(value(v) for v in targets))) for k, targets in raw.items()))
 
     def _declared_sql_type(self, name: str, sql_type: Any, location: Location) -> str | None:
         """``fq.field(sql_type="numeric(10, 2)")`` / ``"varchar(80)"``: a type name, not SQL."""
@@ -729,8 +754,40 @@ class _Builder:
                             entity=target.name if generated else None, sdk=sdk)
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
-            mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target)})
+            mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target),
+                                                   **self._upsert(mutation, target, options)})
         return mutation
+
+    def _upsert(self, mutation: Mutation, entity: ObjectType, options: dict[str, Any]) -> dict[str, Any]:
+        """UPSERT's ``conflict=("metric", "period_start")`` (a declared unique key, the tenant
+        implied) and ``increment=("quantity",)`` (numeric fields added to on conflict)."""
+        if mutation.operation != "UPSERT":
+            if options.get("conflict") or options.get("increment"):
+                self.report("FSC230", f"conflict=/increment= of mutation '{mutation.name}' need operation=\"UPSERT\"",
+                            mutation.location, hint="Declare operation=\"UPSERT\", or drop the options.")
+            return {}
+        conflict = tuple(options.get("conflict") or ())
+        increment = tuple(options.get("increment") or ())
+        tenant = entity.entity.tenant_field
+        keys = {tuple(sorted(g)) for g in entity.entity.uniques}
+        keys |= {(f.name,) for f in entity.fields if f.unique}
+        keys |= {("identifier",)} if entity.entity.has_identifier else set()
+        wanted = tuple(sorted(n for n in conflict if n != tenant))
+        if not conflict or wanted not in {tuple(sorted(n for n in k if n != tenant)) for k in keys}:
+            self.report("FSC230", f"UPSERT mutation '{mutation.name}' needs conflict= naming a unique key of "
+                        f"'{entity.name}'", mutation.location,
+                        hint="Declare the key in __unique__ (or fq.field(unique=True)) and name its fields.")
+            return {}
+        written = set(mutation.argument_fields.values())
+        missing = [n for n in (*wanted, *increment) if n not in written]
+        bad = [n for n in increment if (entity.field(n) is None or entity.field(n).sql_type not in _NUMERIC)]
+        if missing or bad:
+            self.report("FSC230", f"UPSERT mutation '{mutation.name}': "
+                        + (f"the key field '{missing[0]}' is not an argument" if missing
+                           else f"increment field '{bad[0]}' is not a numeric field"),
+                        mutation.location, hint="Pass every key field as an argument; increment numeric fields.")
+            return {}
+        return {"conflict": wanted, "increment": increment}
 
     def _clearable(self, mutation: Mutation, entity: ObjectType) -> tuple[str, ...]:
         """The nullable fields an UPDATE's ``clear`` argument may set to NULL: those it writes."""
@@ -790,7 +847,7 @@ class _Builder:
             self.report("FSC223", f"{op} mutation '{mutation.name}' needs a soft-delete entity, and "
                         f"'{entity.name}' is not one", mutation.location,
                         hint=f"Declare @fq.entity(soft_delete=True) on {entity.name}, or use DELETE.")
-        if op in ("CREATE", "INSERT"):
+        if op in ("CREATE", "INSERT", "UPSERT"):
             written = set(mapping.values()) | ({tenant_field} if tenant_field else set())
             for f in entity.fields:
                 required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None

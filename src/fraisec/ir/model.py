@@ -83,6 +83,8 @@ class Field(_Frozen):
     maintain: Literal["now", "user", "slug"] | None = None
     maintain_on_update: bool = False
     slug_source: str | None = None  # maintain == "slug": the field it is derived from
+    # A state field's allowed moves, old value -> new values; any other change is refused.
+    transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # fq.count / fq.sum: (kind, entity counted, field summed or None, its relation field to here)
     aggregate: tuple[str, str, str | None, str | None] | None = None  # via resolved by build
     sdk: dict[str, Any] = {}  # SDK keys emitted as-is (requires_scope, on_deny, deprecated, …)
@@ -125,6 +127,9 @@ class EntityInfo(_Frozen):
     search_language: str = "english"
     # Filtered views: (name suffix, predicate with {row}) -> v_<x>_<suffix>
     views: tuple[tuple[str, str], ...] = ()
+    # The relation field to the user that owns each row: only its owner sees or writes it
+    # (within the tenant guard), e.g. a user's own orders.
+    owned_by: str | None = None
 
 
 class ObjectType(_Frozen):
@@ -211,7 +216,7 @@ class Mutation(_Frozen):
     return_type: TypeRef
     arguments: tuple[Argument, ...]
     sql_source: str  # the function the runtime calls
-    operation: str | None = None  # CREATE | INSERT | UPDATE | DELETE | RESTORE | PURGE | CUSTOM
+    operation: str | None = None  # CREATE | INSERT | UPDATE | UPSERT | DELETE | RESTORE | PURGE | CUSTOM
     inject: tuple[InjectParam, ...] = ()
     description: str | None = None
     rest_path: str | None = None
@@ -224,6 +229,10 @@ class Mutation(_Frozen):
     # An UPDATE's ``clear: list[str] | None = None`` argument: the nullable fields it may set to
     # NULL (a NULL argument means "unchanged"); empty when the mutation declares no such argument.
     clearable: tuple[str, ...] = ()
+    # UPSERT: the fields of the unique key that decides "the same row" (the tenant is added),
+    # and the fields added to the stored value instead of replacing it (usage counters).
+    conflict: tuple[str, ...] = ()
+    increment: tuple[str, ...] = ()
     sdk: dict[str, Any] = {}
     location: Location | None = None
 

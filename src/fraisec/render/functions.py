@@ -128,6 +128,8 @@ class MutationFn:
     read_views: tuple[str, ...] = ()
     clear_param: str | None = None  # the UPDATE's clear list parameter
     clearable: tuple[str, ...] = ()  # field names it may clear
+    conflict: tuple[str, ...] = ()  # UPSERT: the unique key's columns (tenant first)
+    on_conflict: tuple[tuple[str, str], ...] = ()  # UPSERT: (column, value) set on conflict
 
     @property
     def signature(self) -> str:
@@ -198,7 +200,7 @@ def _arg_default(arg: Argument) -> str:
 
 
 _OUTCOMES = {"CREATE": ("created", 201), "UPDATE": ("updated", 200), "DELETE": ("deleted", 200),
-             "RESTORE": ("restored", 200), "PURGE": ("purged", 200)}
+             "RESTORE": ("restored", 200), "PURGE": ("purged", 200), "UPSERT": ("upserted", 200)}
 
 
 def _mutation(model: Model, mutation: Mutation) -> MutationFn:
@@ -206,7 +208,8 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     operation = {"INSERT": "CREATE"}.get(mutation.operation, mutation.operation)
     params, writes = _params(model, mutation, entity)
     clear = _param_name("clear") if mutation.clearable else None
-    lookups, assignments, written = _writes(model, entity, operation, writes, clear, mutation.clearable)
+    base = "CREATE" if operation == "UPSERT" else operation
+    lookups, assignments, written = _writes(model, entity, base, writes, clear, mutation.clearable)
     role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
     status, http = _OUTCOMES[operation]
     deleted = soft_delete_column(entity)
@@ -226,10 +229,25 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         tenant_scoped=bool(entity.entity.tenant_field), role_rule=role_rule,
         requires_role=mutation.requires_role, lookups=tuple(lookups), assignments=tuple(assignments),
         id_param=next((p for p, f in writes.items() if f == "id"), None),
-        updated_fields=_updated_fields(operation, written, clear), status=status, http_status=http,
+        updated_fields=_updated_fields(base, written, clear), status=status, http_status=http,
         message=f"{entity.name} {status}", row_filter=row_filter, read_views=read_views,
-        clear_param=clear, clearable=mutation.clearable,
+        clear_param=clear, clearable=mutation.clearable, **_upsert(model, entity, mutation, assignments),
     )
+
+
+def _upsert(model: Model, entity: ObjectType, mutation: Mutation,
+            assignments: list[tuple[str, str]]) -> dict[str, object]:
+    """``ON CONFLICT (tenant, key…) DO UPDATE``: the other written columns take the new value,
+    ``increment`` columns add it (``quantity = r.quantity + EXCLUDED.quantity``)."""
+    if mutation.operation != "UPSERT" or not mutation.conflict:
+        return {}
+    tc = model.tenant_column(entity) if entity.entity.tenant_field else None
+    keys = tuple(entity.field(n).column for n in mutation.conflict)
+    conflict = ((tc,) if tc else ()) + keys
+    added = {entity.field(n).column for n in mutation.increment}
+    on_conflict = tuple((c, f"r.{ident(c)} + EXCLUDED.{ident(c)}" if c in added else f"EXCLUDED.{ident(c)}")
+                        for c, _ in assignments if c not in conflict)
+    return {"conflict": conflict, "on_conflict": on_conflict or (("id", "r.id"),)}
 
 
 def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, str],
@@ -347,6 +365,9 @@ class MaintainFn:
     on_insert: tuple[tuple[str, str], ...]  # (column, value) set on INSERT
     on_update: tuple[tuple[str, str], ...]  # (column, value) set on UPDATE
     frozen: tuple[str, ...]  # set on INSERT only: an UPDATE keeps the old value
+    # (column, ['old>new', …]): a state field's allowed moves; any other change is a
+    # check_violation, which mutations answer with failed:validation.
+    transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def maintain_functions(model: Model) -> list[MaintainFn]:
@@ -355,7 +376,9 @@ def maintain_functions(model: Model) -> list[MaintainFn]:
 
 def _maintain(model: Model, entity: ObjectType) -> MaintainFn | None:
     fields = [f for f in entity.fields if f.maintain and f.column]
-    if not fields:
+    transitions = tuple((f.column, tuple(f"{old}>{new}" for old, targets in f.transitions for new in targets))
+                        for f in entity.fields if f.transitions and f.column)
+    if not fields and not transitions:
         return None
     on_insert, on_update, frozen = [], [], []
     user = any(f.maintain == "user" for f in fields)
@@ -380,7 +403,7 @@ def _maintain(model: Model, entity: ObjectType) -> MaintainFn | None:
         name=qualified(model.private, f"fn_maintain_{name}"), trigger=object_name("tr", name, "maintain"),
         table=model.table(entity), entity=entity.name,
         user_pk=model.helper("fn_current_user_pk") if user else None,
-        on_insert=tuple(on_insert), on_update=tuple(on_update), frozen=tuple(frozen),
+        on_insert=tuple(on_insert), on_update=tuple(on_update), frozen=tuple(frozen), transitions=transitions,
     )
 
 
@@ -582,6 +605,8 @@ def _written_columns(model: Model, functions: list[MutationFn]) -> dict[tuple[st
     written: dict[tuple[str, str], set[str] | None] = {}
     for f in functions:
         written.setdefault((f.table, f.command), set()).update(c for c, _ in f.assignments)
+        if f.operation == "UPSERT":  # the conflict branch updates the columns it sets
+            written.setdefault((f.table, "UPDATE"), set()).update(c for c, _ in f.on_conflict)
     for e in model.schema.entities:
         if e.entity is None:
             continue

@@ -24,13 +24,21 @@ from fraisec.ir import naming
 from fraisec.ir.model import Field, Kind, Mutation, ObjectType, Schema
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
-__all__ = ["Model", "TableClass", "COMMANDS", "mutation_command"]
+__all__ = ["Model", "TableClass", "COMMANDS", "mutation_command", "mutation_commands"]
 
 TableClass = Literal["tenant", "root", "user", "membership", "global"]
 
 # Mutation operation -> the SQL command it runs.
 COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE",
-            "RESTORE": "UPDATE", "PURGE": "DELETE"}
+            "RESTORE": "UPDATE", "PURGE": "DELETE", "UPSERT": "INSERT"}
+
+
+def mutation_commands(entity: ObjectType, operation: str | None) -> tuple[str, ...]:
+    """Every SQL command a generated mutation runs: an UPSERT inserts or updates."""
+    if operation == "UPSERT":
+        return ("INSERT", "UPDATE")
+    command = mutation_command(entity, operation)
+    return (command,) if command else ()
 
 
 def mutation_command(entity: ObjectType, operation: str | None) -> str | None:
@@ -207,7 +215,7 @@ class Model:
         ``None``: no generated mutation runs the command. ``true``: one runs it without a role.
         Otherwise the weakest ``requires_role`` among them, when the database can check roles.
         """
-        mutations = [m for m in self.generated_mutations(entity) if mutation_command(entity, m.operation) == command]
+        mutations = [m for m in self.generated_mutations(entity) if command in mutation_commands(entity, m.operation)]
         required = [m.requires_role for m in mutations]
         required += [role for c, role in entity.entity.writes if c == command]
         if not required:

@@ -370,6 +370,11 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
             # and no permissive rule stands without a restrictive one.
             context = f"{model.helper('fn_current_tenant_pk')} IS NOT NULL"
             policies.append(_command_policy(table, f"{command.lower()}_guard", command, api, context, restrictive=True))
+    if entity.entity.owned_by:
+        # Each row is its owner's alone, inside the tenant: AND'ed with every other policy.
+        column = ident(entity.field(entity.entity.owned_by).column)
+        mine = f"{column} = {model.helper('fn_current_user_pk')}"
+        policies.append(_policy(table, "owner", "ALL", readers, using=mine, check=mine, restrictive=True))
     if entity.entity.activity_log and model.has_observers:
         # Append-only, and only by the observer triggers: the API role cannot forge an entry.
         policies.append(_command_policy(table, "observer_insert", "INSERT", (model.observer_role,), "true",

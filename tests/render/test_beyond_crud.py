@@ -1,0 +1,141 @@
+"""Mutations and rules beyond one-row CRUD, applied and driven as the runtime does: a user's own
+rows (owned_by), a state field's allowed moves (transitions), and a usage counter (UPSERT with
+increment)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests.render.test_edge_schemas import _sql
+
+SCHEMA = """
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+@fq.enum
+class Status(Enum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    CANCELED = "canceled"
+
+@fq.entity
+class Org:
+    identifier: str
+
+@fq.entity
+class Person:
+    identifier: str
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: str = "member"
+
+@fq.entity(tenant=True, owned_by="customer")
+class Order:
+    identifier: str
+    org: Org
+    customer: Person = fq.current_user()
+    status: Status = fq.field(default=Status.PENDING, transitions={
+        Status.PENDING: [Status.PAID, Status.CANCELED], Status.PAID: [Status.SHIPPED]})
+
+@fq.entity(tenant=True)
+class Usage:
+    org: Org
+    metric: str
+    period: str
+    quantity: int = 0
+    __unique__ = [("org", "metric", "period")]
+
+@fq.mutation(operation="CREATE")
+def create_order(identifier: str) -> Order: ...
+
+@fq.mutation(operation="UPDATE")
+def update_order(id: ID, status: Status | None = None) -> Order: ...
+
+@fq.mutation(operation="UPSERT", conflict=("metric", "period"), increment=("quantity",))
+def record_usage(metric: str, period: str, quantity: int = 1) -> Usage: ...
+"""
+
+
+@pytest.fixture
+def db(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, SCHEMA))
+    with psycopg.connect(url) as conn:
+        orgs = [conn.execute("INSERT INTO app.tb_org (identifier) VALUES (%s) RETURNING id::text", (n,)).fetchone()[0]
+                for n in ("acme", "globex")]
+        people = [conn.execute("INSERT INTO app.tb_person (identifier) VALUES (%s) RETURNING id::text", (n,)).fetchone()[0]
+                  for n in ("ann", "bob", "gus")]
+        for person, org in ((1, 1), (2, 1), (3, 2)):
+            conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (%s, %s)", (org, person))
+    return {"url": url, "acme": orgs[0], "globex": orgs[1], "ann": people[0], "bob": people[1], "gus": people[2]}
+
+
+def _as(db, person: str, org: str = "acme") -> psycopg.Connection:
+    conn = psycopg.connect(db["url"], row_factory=dict_row)
+    conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)",
+                 (db[person], db[org]))
+    conn.execute("SET LOCAL ROLE app_user")
+    return conn
+
+
+def _call(conn, function: str, *args):
+    placeholders = ", ".join(["%s"] * len(args))
+    return conn.execute(f"SELECT * FROM app.{function}({placeholders})", args).fetchone()
+
+
+def test_each_order_is_its_customers_alone_within_the_tenant(db):
+    with _as(db, "ann") as conn:
+        mine = _call(conn, "fn_create_order", "o-ann")
+        assert mine["succeeded"] and mine["entity"]["customer"]["id"] == db["ann"]
+        conn.commit()
+    with _as(db, "bob") as conn:  # same tenant, another customer
+        assert conn.execute("SELECT count(*) AS n FROM app.v_order").fetchone()["n"] == 0
+        assert _call(conn, "fn_update_order", mine["entity_id"], "canceled")["status_detail"] == "noop:not_found"
+        assert conn.execute("UPDATE app.tb_order SET status = 'canceled'").rowcount == 0
+    with _as(db, "ann") as conn:
+        assert [r["data"]["identifier"] for r in conn.execute("SELECT data FROM app.v_order")] == ["o-ann"]
+
+
+@pytest.mark.parametrize("moves, final, refused", [
+    (["paid", "shipped"], "shipped", None),
+    (["canceled"], "canceled", None),
+    (["shipped"], "pending", "shipped"),           # not from pending
+    (["paid", "pending"], "paid", "pending"),      # no way back
+    (["canceled", "paid"], "canceled", "paid"),    # canceled is final
+])
+def test_a_state_moves_only_along_its_declared_transitions(db, moves, final, refused):
+    with _as(db, "ann") as conn:
+        order = _call(conn, "fn_create_order", "o1")["entity_id"]
+        conn.commit()
+    for move in moves:
+        with _as(db, "ann") as conn:
+            result = _call(conn, "fn_update_order", order, move)
+            if move == refused:
+                assert (result["succeeded"], result["status_detail"]) == (False, "failed:validation")
+                assert "cannot move" in result["message"]
+            else:
+                assert result["succeeded"], result
+            conn.commit()
+    with psycopg.connect(db["url"]) as conn:
+        assert conn.execute("SELECT status FROM app.tb_order").fetchone()[0] == final
+
+
+def test_usage_increments_per_tenant_key_and_never_crosses_tenants(db):
+    with _as(db, "ann") as conn:
+        for _ in range(3):
+            result = _call(conn, "fn_record_usage", "api_calls", "2026-11", 1)
+            assert (result["succeeded"], result["status_detail"]) == (True, "upserted")
+        assert _call(conn, "fn_record_usage", "api_calls", "2026-11", 10)["entity"]["quantity"] == 13
+        assert _call(conn, "fn_record_usage", "api_calls", "2026-12", 2)["entity"]["quantity"] == 2
+        conn.commit()
+    with _as(db, "gus", "globex") as conn:  # the same key in another tenant is another row
+        assert _call(conn, "fn_record_usage", "api_calls", "2026-11", 5)["entity"]["quantity"] == 5
+        conn.commit()
+    with psycopg.connect(db["url"]) as conn:
+        rows = conn.execute("SELECT o.identifier, u.period, u.quantity FROM app.tb_usage u "
+                            "JOIN app.tb_org o ON o.pk_org = u.fk_org ORDER BY 1, 2").fetchall()
+    assert rows == [("acme", "2026-11", 13), ("acme", "2026-12", 2), ("globex", "2026-11", 5)]
