@@ -8,31 +8,15 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.render.test_edge_schemas import _sql
+from tests.render.test_edge_schemas import ORG_PERSON_SEAT, _sql
 
-SCHEMA = """
-fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
-
+SCHEMA = ORG_PERSON_SEAT + """
 @fq.enum
 class Status(Enum):
     PENDING = "pending"
     PAID = "paid"
     SHIPPED = "shipped"
     CANCELED = "canceled"
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
-    role: str = "member"
 
 @fq.entity(tenant=True, owned_by="customer")
 class Order:

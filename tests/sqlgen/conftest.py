@@ -67,15 +67,21 @@ def saas_sql() -> str:
     return text
 
 
-@pytest.fixture(scope="session")
-def saas_template(pg_server, saas_sql) -> str:
-    name = f"saas_tpl_{os.getpid()}"
+def template_database(pg_server, prefix: str, *scripts: str) -> str:
+    """A database holding ``scripts`` (applied in one transaction, like ``psql -1``), for
+    ``CREATE DATABASE … TEMPLATE`` copies; returns its name."""
+    name = f"{prefix}_tpl_{os.getpid()}"
     with psycopg.connect(pg_server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    with psycopg.connect(pg_server.url(name)) as conn:  # one transaction, like psql -1
-        conn.execute(saas_sql)
-        conn.execute(SEED)
+    with psycopg.connect(pg_server.url(name)) as conn:
+        for script in scripts:
+            conn.execute(script)
     return name
+
+
+@pytest.fixture(scope="session")
+def saas_template(pg_server, saas_sql) -> str:
+    return template_database(pg_server, "saas", saas_sql, SEED)
 
 
 @dataclass

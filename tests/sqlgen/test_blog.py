@@ -3,15 +3,13 @@ and restore, cleared values, maintained columns, the audit trail, counts, and is
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from fraisec.api import schema_sql
-from tests.sqlgen.conftest import Saas
+from tests.sqlgen.conftest import Saas, template_database
 
 BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
 
@@ -50,13 +48,7 @@ def blog_sql() -> str:
 
 @pytest.fixture(scope="session")
 def blog_template(pg_server, blog_sql) -> str:
-    name = f"blog_tpl_{os.getpid()}"
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    with psycopg.connect(pg_server.url(name)) as conn:
-        conn.execute(blog_sql)
-        conn.execute(SEED)
-    return name
+    return template_database(pg_server, "blog", blog_sql, SEED)
 
 
 @pytest.fixture

@@ -11,28 +11,11 @@ import pytest
 from fraisec.api import load_ir
 from fraisec.emit.schema_json import emit_schema_json
 from tests.helpers import codes, write_schema
+from tests.render.test_edge_schemas import ORG_PERSON_SEAT
 
-BASE = """
-from __future__ import annotations
-import fraisec as fq
-from fraisec.scalars import ID, DateTime
-
-fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat", roles=("admin", "member"))
-
-@fq.entity
-class Org:
-    identifier: str
-
-@fq.entity
-class Person:
-    identifier: str
-
-@fq.entity(tenant=True)
-class Seat:
-    org: Org
-    person: Person
-    role: str = "member"
-"""
+# The shared org/person/seat tenancy, with two roles.
+BASE = ("from __future__ import annotations\nimport fraisec as fq\nfrom fraisec.scalars import ID, DateTime\n"
+        + ORG_PERSON_SEAT.replace('membership="Seat")', 'membership="Seat", roles=("admin", "member"))'))
 
 
 def _load(tmp_path, body: str):
