@@ -40,7 +40,7 @@ def test_generated_sql_without_its_safeguards_is_reported(generated: str, needle
 
 
 def test_generated_sql_without_tenancy_lints_clean(tmp_path):
-    """Global (untenanted) tables get RLS without FORCE: not a tenant table, so no FSC303."""
+    """A schema without tenancy (global tables only, ENABLEd and FORCEd) lints clean."""
     from fraisec.api import schema_sql
     from fraisec.lint import lint_sql
 
