@@ -123,3 +123,33 @@ def test_usage_increments_per_tenant_key_and_never_crosses_tenants(db):
         rows = conn.execute("SELECT o.identifier, u.period, u.quantity FROM app.tb_usage u "
                             "JOIN app.tb_org o ON o.pk_org = u.fk_org ORDER BY 1, 2").fetchall()
     assert rows == [("acme", "2026-11", 13), ("acme", "2026-12", 2), ("globex", "2026-11", 5)]
+
+
+def test_the_request_settings_are_configurable(make_db, tmp_path):
+    """An auth service's own setting names (Hasura's), still read through NULLIF(…, '')."""
+    source = ORG_PERSON_SEAT.replace(
+        'membership="Seat")', 'membership="Seat", tenant_setting="app.current_tenant_id", '
+                              'user_setting="hasura.user.id")') + """
+@fq.entity(tenant=True)
+class Note:
+    org: Org
+    body: str
+"""
+    text = _sql(tmp_path, source)
+    assert "app.user_id" not in text and "NULLIF(current_setting('hasura.user.id', true), '')" in text
+    url = make_db(text)
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o'); INSERT INTO app.tb_person (identifier) "
+                     "VALUES ('p'); INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1); "
+                     "INSERT INTO app.tb_note (fk_org, body) VALUES (1, 'hi')")
+        org, person = conn.execute("SELECT o.id::text, p.id::text FROM app.tb_org o, app.tb_person p").fetchone()
+    for names, visible in ((("hasura.user.id", "app.current_tenant_id"), 1), (("app.user_id", "app.tenant_id"), 0)):
+        with psycopg.connect(url) as conn:
+            conn.execute(f"SELECT set_config('{names[0]}', %s, true), set_config('{names[1]}', %s, true)",
+                         (person, org))
+            conn.execute("SET LOCAL ROLE app_user")
+            assert conn.execute("SELECT count(*) FROM app.v_note").fetchone()[0] == visible
+    from fraisec.api import load_ir
+    from fraisec.render import render_runtime_toml
+    schema, _ = load_ir(str(tmp_path / "schema.py"))
+    assert 'name = "hasura.user.id"' in render_runtime_toml(schema)

@@ -61,7 +61,7 @@ MUTATION_OPTIONS = frozenset({
 OBSERVER_OPTIONS = frozenset({"name", "activity", "condition"})
 TENANCY_OPTIONS = frozenset({
     "tenant", "claim", "user", "user_claim", "membership", "roles", "role_field", "schema",
-    "private_schema", "api_role", "owner_role",
+    "private_schema", "api_role", "owner_role", "tenant_setting", "user_setting",
 })
 
 

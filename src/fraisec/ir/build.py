@@ -256,6 +256,15 @@ class _Builder:
         for key in ("claim", "user_claim", "role_field"):
             if isinstance(opts.get(key), str):
                 fields[key] = opts[key]
+        for key, target in (("tenant_setting", "setting"), ("user_setting", "user_setting")):
+            value = opts.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not _SETTING.match(value):
+                self.report("FSC208", f"tenancy({key}={value!r}) is not a custom setting name", first.location,
+                            hint='A setting with a prefix, e.g. "app.current_tenant_id" or "hasura.user.id".')
+                continue
+            fields[target] = value
         if "roles" in opts:
             fields["roles"] = tuple(str(r.value if isinstance(r, Enum) else r) for r in opts["roles"])
         return settings, Tenancy(location=_loc(first.location), **fields)
@@ -894,6 +903,8 @@ class _Builder:
 _NUMERIC = {"integer", "bigint", "smallint", "double precision", "real", "numeric"}
 _EXTENSION = re.compile(r"^[a-z][a-z0-9_-]*$")
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# A custom (placeholder) setting: two or more dotted parts (PostgreSQL requires the prefix).
+_SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _SQL_TYPE = re.compile(r"^[a-z][a-z0-9_]*( [a-z][a-z0-9_]*)*( ?\(\d+( ?, ?\d+)?\))?$")
 _SCALAR_NAMES = set(scalar_names.__all__) | {t.__name__ for t in BUILTIN_SCALARS}
 

@@ -277,8 +277,9 @@ class Tenancy(_Frozen):
     tenant_entity: str
     claim: str = "org_id"  # JWT claim holding the selected tenant's uuid
     setting: str = "app.tenant_id"  # the per-request setting the runtime sets from the claim
+    user_setting: str = "app.user_id"  # the per-request setting naming the user (from user_claim)
     user_entity: str | None = None
-    user_claim: str = "sub"  # JWT claim holding the user's uuid (request.jwt.claims ->> sub)
+    user_claim: str = "sub"  # JWT claim holding the user's uuid
     membership_entity: str | None = None
     role_field: str = "role"
     roles: tuple[str, ...] = ("owner", "admin", "member")  # strongest first

@@ -15,15 +15,12 @@ from fraisec.render.objects import (
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
-    "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "USER_SETTING", "context_helper_signatures", "grants",
+    "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "context_helper_signatures", "grants",
     "maintain_functions", "search_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
 
-# The runtime may pass the user as its own setting (fraiseql.toml maps it from the "sub"
-# claim); PostgREST-style callers pass the whole claims JSON. Either one names the user.
-USER_SETTING = "app.user_id"
 NOTIFY_CHANNEL = "fraisec_outbox"
 OUTBOX_ENTITY = "OutboxEvent"
 
@@ -37,7 +34,7 @@ def helpers_context(model: Model) -> dict[str, object]:
     # One source of identity per request: the settings fraiseql.toml's [session_variables] sets
     # with set_config(…, true) on every request. The claims JSON is not consulted, so a value
     # left in another setting on a pooled connection cannot stand in for the request's user.
-    claimed_user = f"{_setting(USER_SETTING)}::uuid"
+    claimed_user = f"{_setting(tenancy.user_setting if tenancy else 'app.user_id')}::uuid"
     ref = lambda e: {"table": model.table(e), "pk": e.entity.pk_column} if e is not None else None  # noqa: E731
     membership = model.membership
     return {

@@ -36,6 +36,7 @@ def render_schema_sql(schema: Schema) -> str:
              "context": model.context_role if functions.context_helper_signatures(model) else None,
              "observer": model.observer_role if model.has_observers else None}
     tenant_setting = schema.tenancy.setting if schema.tenancy else "app.tenant_id"
+    user_setting = schema.tenancy.user_setting if schema.tenancy else "app.user_id"
     source = PurePath(schema.module_file).name if schema.module_file else None
     rls = objects.rls_tables(model)
     mutations = functions.mutation_functions(model)
@@ -44,6 +45,7 @@ def render_schema_sql(schema: Schema) -> str:
     grants = functions.grants(model, rls, mutations, observers)
     sections = [
         render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting,
+                        user_setting=user_setting,
                         extensions=schema.extensions, **names),
         _section("Schemas", [render_template("objects/schemas.sql.j2", **names)]),
         _section("Types", [render_template("objects/types.sql.j2", **names)]),
@@ -75,7 +77,7 @@ def render_runtime_toml(schema: Schema) -> str:
     if tenancy is not None:
         variables = [{"name": tenancy.setting, "source": "jwt", "claim": tenancy.claim}]
         if model.user is not None:
-            variables.append({"name": functions.USER_SETTING, "source": "jwt", "claim": tenancy.user_claim})
+            variables.append({"name": tenancy.user_setting, "source": "jwt", "claim": tenancy.user_claim})
         data["session_variables"] = {"variables": variables}
     observers = []
     for o in schema.observers:
