@@ -16,7 +16,6 @@ Prints server-side execution times (EXPLAIN ANALYZE, median) and client-side rou
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -52,7 +51,7 @@ CREATE POLICY seed000_project_tenant_isolation ON app.tb_project AS RESTRICTIVE 
 USING (fk_organization IN (
     SELECT fk_organization FROM app.tb_membership
     WHERE fk_user = (SELECT pk_user FROM app.tb_user
-                     WHERE id = (current_setting('request.jwt.claims', true)::jsonb ->> 'sub')::uuid)));
+                     WHERE id = current_setting('app.user_id', true)::uuid)));
 """
 
 READ = "SELECT id, data FROM app.v_project"
@@ -106,8 +105,8 @@ def _run_once(conn: psycopg.Connection, query: str, params: tuple,
               rls: tuple[str, str] | None) -> tuple[float, float, int]:
     """One request: (server ms from EXPLAIN ANALYZE, client ms for the full fetch, rows)."""
     if rls is not None:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, true), "
-                     "set_config('app.tenant_id', %s, true)", (json.dumps({"sub": rls[0]}), rls[1]))
+        conn.execute("SELECT set_config('app.user_id', %s, true), "
+                     "set_config('app.tenant_id', %s, true)", (rls[0], rls[1]))
         conn.execute("SET LOCAL ROLE app_user")
     started = time.perf_counter()
     rows = len(conn.execute(query, params).fetchall())
