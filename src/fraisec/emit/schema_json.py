@@ -86,7 +86,8 @@ def _inject(params: tuple[InjectParam, ...]) -> dict[str, Any]:
     return {p.name: {"source": p.source, "claim": p.claim} for p in params}
 
 
-_RUNTIME_OPERATIONS = {"RESTORE": "UPDATE", "PURGE": "DELETE"}
+_RUNTIME_OPERATIONS = {"RESTORE": "UPDATE", "PURGE": "DELETE", "UPSERT": "UPDATE", "INVITE": "CREATE",
+                       "ACCEPT": "UPDATE", "REVOKE": "UPDATE"}
 
 
 def _operation(op: Query | Mutation) -> dict[str, Any]:

@@ -37,8 +37,13 @@ _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "inva
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
 _TYPE_SDK_KEYS = ("implements", "requires_role", "relay")
-_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "CUSTOM")
-_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE")
+_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "INVITE", "ACCEPT",
+               "REVOKE", "CUSTOM")
+_GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "INVITE",
+                         "ACCEPT", "REVOKE")
+# What @entity(invitation=True) adds (unless declared): when it lapses, its acceptance or
+# revocation, and who sent it.
+INVITATION_TTL = "now() + interval '7 days'"
 # The UPDATE argument listing the nullable fields to set to NULL (NULL itself means "unchanged").
 CLEAR_ARGUMENT = "clear"
 SOFT_DELETE_FIELD = "deleted_at"
@@ -274,6 +279,8 @@ class _Builder:
         fields = self._fields(cdef, entity=cdef.kind == "entity", settings=settings)
         if cdef.kind == "entity" and cdef.options.get("soft_delete"):
             fields = self._soft_delete_field(cdef, fields)
+        if cdef.kind == "entity" and cdef.options.get("invitation"):
+            fields = self._invitation_fields(cdef, fields)
         sdk = {k: cdef.options[k] for k in _TYPE_SDK_KEYS if k in cdef.options}
         source = cdef.options.get("sql_source")
         if source is not None:
@@ -286,6 +293,34 @@ class _Builder:
             description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
             entity=info, sdk=sdk, location=_loc(cdef.location),
         )
+
+    def _invitation_fields(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        """``invitation=True``: an ``email`` field is required; ``expires_at``, ``accepted_at``,
+        ``revoked_at`` and ``invited_by`` (the caller) are added when not declared."""
+        names = {f.name for f in fields}
+        tenancy = self.tenancy
+        if (tenancy is None or tenancy.membership_entity is None or not cdef.options.get("tenant")
+                or "email" not in names):
+            self.report("FSC231", f"@entity(invitation=True) '{cdef.name}' needs a tenancy with a membership "
+                        "entity, tenant=True and an `email` field", cdef.location,
+                        hint="e.g. `email: Email` on a tenant entity, with fq.tenancy(…, membership=…).")
+            return fields
+        timestamp = TypeRef(name="DateTime", kind=Kind.SCALAR)
+        added = [
+            Field(name="expires_at", graphql_name="expiresAt", type=timestamp, column="expires_at",
+                  sql_type=sql_type_for("DateTime"), column_default=Default(kind="sql", value=INVITATION_TTL)),
+            Field(name="accepted_at", graphql_name="acceptedAt", type=timestamp.model_copy(update={"nullable": True}),
+                  column="accepted_at", sql_type=sql_type_for("DateTime")),
+            Field(name="revoked_at", graphql_name="revokedAt", type=timestamp.model_copy(update={"nullable": True}),
+                  column="revoked_at", sql_type=sql_type_for("DateTime")),
+        ]
+        if tenancy.user_entity:
+            added.append(Field(name="invited_by", graphql_name="invitedBy",
+                               type=TypeRef(name=tenancy.user_entity, kind=Kind.OBJECT),
+                               column=naming.fk_column("invited_by"), sql_type="bigint",
+                               relation=tenancy.user_entity, maintain="user"))
+        return (*fields, *(f.model_copy(update={"location": _loc(cdef.location)})
+                           for f in added if f.name not in names))
 
     def _soft_delete_field(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[Field, ...]:
         """``soft_delete=True`` adds ``deleted_at: DateTime | None`` unless the entity declares it."""
@@ -318,6 +353,7 @@ class _Builder:
             writes=self._declared_writes(cdef), index_decls=decls,
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
+            invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
         )
 
     def _owned_by(self, cdef: ClassDef, fields: tuple[Field, ...]) -> str | None:
@@ -824,6 +860,8 @@ class _Builder:
         for arg in mutation.arguments:
             if arg.name == CLEAR_ARGUMENT and entity.field(CLEAR_ARGUMENT) is None:
                 continue  # the clear list: see _clearable
+            if mutation.operation == "ACCEPT":
+                continue  # the token: checked by _check_operation_shape
             target = _argument_target(arg, entity, self.tenancy, tenant_field)
             written = entity.field(target) if target else None
             if written is not None and written.maintain in ("now", "user"):
@@ -846,17 +884,27 @@ class _Builder:
     def _check_operation_shape(self, mutation: Mutation, entity: ObjectType, mapping: dict[str, str],
                                tenant_field: str | None) -> None:
         op = mutation.operation
-        if op in ("UPDATE", "DELETE", "RESTORE", "PURGE") and mapping.get("id") != "id":
+        if op in ("UPDATE", "DELETE", "RESTORE", "PURGE", "REVOKE") and mapping.get("id") != "id":
             self.report("FSC205", f"{op} mutation '{mutation.name}' needs an `id: ID` argument",
                         mutation.location, hint="The row to change is found by its public uuid.")
         if op in ("DELETE", "RESTORE", "PURGE") and set(mapping) - {"id"}:
             self.report("FSC205", f"{op} mutation '{mutation.name}' takes only `id`", mutation.location,
                         hint="Remove the other arguments.")
+        if op in ("INVITE", "ACCEPT", "REVOKE") and not entity.entity.invitation:
+            self.report("FSC231", f"{op} mutation '{mutation.name}' needs an @entity(invitation=True), and "
+                        f"'{entity.name}' is not one", mutation.location,
+                        hint=f"Declare @fq.entity(tenant=True, invitation=True) on {entity.name}.")
+        if op == "REVOKE" and set(mapping) - {"id"}:
+            self.report("FSC205", f"REVOKE mutation '{mutation.name}' takes only `id`", mutation.location,
+                        hint="Remove the other arguments.")
+        if op == "ACCEPT" and [a.name for a in mutation.arguments] != ["token"]:
+            self.report("FSC231", f"ACCEPT mutation '{mutation.name}' takes exactly `token: str`",
+                        mutation.location, hint="The invitee accepts with the token the invitation sent.")
         if op in ("RESTORE", "PURGE") and not entity.entity.soft_delete:
             self.report("FSC223", f"{op} mutation '{mutation.name}' needs a soft-delete entity, and "
                         f"'{entity.name}' is not one", mutation.location,
                         hint=f"Declare @fq.entity(soft_delete=True) on {entity.name}, or use DELETE.")
-        if op in ("CREATE", "INSERT", "UPSERT"):
+        if op in ("CREATE", "INSERT", "UPSERT", "INVITE"):
             written = set(mapping.values()) | ({tenant_field} if tenant_field else set())
             for f in entity.fields:
                 required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None

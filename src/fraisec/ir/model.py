@@ -130,6 +130,9 @@ class EntityInfo(_Frozen):
     # The relation field to the user that owns each row: only its owner sees or writes it
     # (within the tenant guard), e.g. a user's own orders.
     owned_by: str | None = None
+    # Invitations into the tenancy's membership: a hashed token, an expiry, acceptance by the
+    # invitee (INVITE / ACCEPT / REVOKE mutations; accepting runs as the privileged role).
+    invitation: bool = False
 
 
 class ObjectType(_Frozen):

@@ -9,14 +9,14 @@ from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, Objec
 from fraisec.ir.scalars import sql_type_for
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
-    SEARCH_COLUMN, RlsTable, default_sql, entity_order, granted_commands, soft_delete_column, trash_view_name,
-    view_names,
+    SEARCH_COLUMN, TOKEN_HASH_COLUMN, RlsTable, default_sql, entity_order, granted_commands, soft_delete_column,
+    trash_view_name, view_names,
 )
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
     "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "context_helper_signatures", "grants",
-    "maintain_functions", "search_functions",
+    "accept_functions", "maintain_functions", "search_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
@@ -134,7 +134,8 @@ class MutationFn:
 
 
 def mutation_functions(model: Model) -> list[MutationFn]:
-    return [_mutation(model, m) for m in model.schema.mutations if m.generated and model.entity(m.entity)]
+    return [_mutation(model, m) for m in model.schema.mutations
+            if m.generated and model.entity(m.entity) and m.operation != "ACCEPT"]
 
 
 def _param_name(name: str) -> str:
@@ -197,7 +198,8 @@ def _arg_default(arg: Argument) -> str:
 
 
 _OUTCOMES = {"CREATE": ("created", 201), "UPDATE": ("updated", 200), "DELETE": ("deleted", 200),
-             "RESTORE": ("restored", 200), "PURGE": ("purged", 200), "UPSERT": ("upserted", 200)}
+             "RESTORE": ("restored", 200), "PURGE": ("purged", 200), "UPSERT": ("upserted", 200),
+             "INVITE": ("invited", 201), "REVOKE": ("revoked", 200)}
 
 
 def _mutation(model: Model, mutation: Mutation) -> MutationFn:
@@ -205,7 +207,7 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     operation = {"INSERT": "CREATE"}.get(mutation.operation, mutation.operation)
     params, writes = _params(model, mutation, entity)
     clear = _param_name("clear") if mutation.clearable else None
-    base = "CREATE" if operation == "UPSERT" else operation
+    base = "CREATE" if operation in ("UPSERT", "INVITE") else operation
     lookups, assignments, written = _writes(model, entity, base, writes, clear, mutation.clearable)
     role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
     status, http = _OUTCOMES[operation]
@@ -219,6 +221,11 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         read_views = (view, trash) if operation == "PURGE" else (view,)
         if operation in ("DELETE", "RESTORE"):
             assignments = [(deleted, "now()" if operation == "DELETE" else "NULL")]
+    if operation == "REVOKE":  # only a pending invitation can be revoked
+        row_filter = " AND r.accepted_at IS NULL AND r.revoked_at IS NULL"
+        assignments = [("revoked_at", "now()")]
+    if operation == "INVITE":  # the token's hash is stored; the token is in the response only
+        assignments = [*assignments, (TOKEN_HASH_COLUMN, "v_token_hash")]
     return MutationFn(
         name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
         operation=operation, command=mutation_command(entity, mutation.operation) or "UPDATE",
@@ -312,6 +319,68 @@ def _updated_fields(operation: str, written: list[tuple[str, str]], clear: str |
         return f"CASE WHEN {ident(p)} IS NOT NULL{cleared} THEN {quote_literal(f)} END"
     cases = ", ".join(given(f, p) for f, p in written)
     return f"array_remove(ARRAY[{cases}]::text[], NULL)"
+
+
+# -- accepting an invitation --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AcceptFn:
+    """``app.fn_<accept>(p_token)``, SECURITY INVOKER, calls the SECURITY DEFINER
+    ``app_private.fn_<accept>(p_token)`` owned by the privileged role: the invitee is no member
+    of the tenant yet, so no policy of the API role could let this through. The definer checks
+    everything itself: a signed-in user, the token's hash, not revoked, not accepted, not
+    expired, the invitee's e-mail equal to the invitation's."""
+
+    template = "objects/accept.sql.j2"
+    name: str  # the API's function (invoker)
+    private: str  # the definer
+    graphql_name: str
+    entity: str
+    invitation: str  # table
+    membership: str  # table
+    user: str  # table
+    root: str  # table
+    pk: str  # the invitation's pk column
+    tenant: str  # the invitation's tenant column
+    role: str | None  # the invitation's role column
+    membership_tenant: str
+    membership_user: str
+    membership_role: str | None
+    user_pk: str
+    user_email: str
+    root_pk: str
+    unique_membership: bool  # ON CONFLICT DO NOTHING needs a unique (tenant, user)
+
+    @property
+    def signatures(self) -> tuple[str, str]:
+        return f"{self.name}(text)", f"{self.private}(text)"
+
+
+def accept_functions(model: Model) -> list[AcceptFn]:
+    result = []
+    for m in model.schema.mutations:
+        if not (m.generated and m.operation == "ACCEPT"):
+            continue
+        entity, membership, user, root = model.entity(m.entity), model.membership, model.user, model.root
+        tenant_col = model.membership_column(membership, root.name)
+        user_col = model.membership_column(membership, user.name)
+        uniques = {tuple(sorted(g)) for g in membership.entity.uniques}
+        result.append(AcceptFn(
+            name=qualified(model.app, m.sql_source), private=qualified(model.private, m.sql_source),
+            graphql_name=m.graphql_name, entity=entity.name, invitation=model.table(entity),
+            membership=model.table(membership), user=model.table(user), root=model.table(root),
+            pk=entity.entity.pk_column, tenant=model.tenant_column(entity),
+            role=next(iter(model.role_columns(entity)), None), membership_tenant=tenant_col,
+            membership_user=user_col, membership_role=model.role_column,
+            user_pk=user.entity.pk_column, user_email=user.field("email").column, root_pk=root.entity.pk_column,
+            unique_membership=tuple(sorted((root_field(membership, root.name), root_field(membership, user.name))))
+            in uniques,
+        ))
+    return result
+
+
+def root_field(entity: ObjectType, target: str) -> str | None:
+    return next((f.name for f in entity.fields if f.relation == target), None)
 
 
 # -- full-text search -------------------------------------------------------------------------
@@ -487,9 +556,10 @@ _ACTIONS = {"INSERT": "created", "UPDATE": "updated", "DELETE": "deleted"}
 
 
 def internal_columns(entity: ObjectType) -> tuple[str, ...]:
-    """Columns that are not API data: the pk and fk bigints, the search vector."""
+    """Columns that are not API data: the pk and fk bigints, the search vector, a token hash."""
     return (entity.entity.pk_column, *(f.column for f in entity.fields if f.relation),
-            *((SEARCH_COLUMN,) if entity.entity.search else ()))
+            *((SEARCH_COLUMN,) if entity.entity.search else ()),
+            *((TOKEN_HASH_COLUMN,) if entity.entity.invitation else ()))
 
 
 def _activity_values(model: Model, log: ObjectType, observed: ObjectType, observer: Observer,
@@ -574,6 +644,9 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
         relations.append(("INSERT", box.table, observer))
     relations += [(f"SELECT ({', '.join(ident(c) for c in t.context_columns)})", t.table, context)
                   for t in rls if t.context_columns]
+    privileged = model.privileged_role
+    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
+                   t.table, privileged) for t in rls if t.privileged]
     readers = model.reader_roles
     callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
     callable_ += [(f.signature, (api,)) for f in functions]
@@ -581,11 +654,19 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
+    accepts = accept_functions(model)
+    if accepts:  # the definer flow asks who the user is and answers with the result helpers
+        needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
+        callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
+    for a in accepts:
+        public, private = a.signatures
+        callable_ += [(public, (api,)), (private, (api,))]
     signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
     signatures += [(f"{m.name}()", ()) for m in maintain_functions(model)]
     owners = [(s, context) for s in context_helper_signatures(model)]
     owners += [(tenant_uuid, context)] if tenant_uuid else []
     owners += [(f"{o.name}()", observer) for o in observers]
+    owners += [(a.signatures[1], privileged) for a in accepts]
     return Grants(tuple(relations), tuple(signatures), tuple(owners))
 
 

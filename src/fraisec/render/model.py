@@ -30,7 +30,8 @@ TableClass = Literal["tenant", "root", "user", "membership", "global"]
 
 # Mutation operation -> the SQL command it runs.
 COMMANDS = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE",
-            "RESTORE": "UPDATE", "PURGE": "DELETE", "UPSERT": "INSERT"}
+            "RESTORE": "UPDATE", "PURGE": "DELETE", "UPSERT": "INSERT", "INVITE": "INSERT",
+            "REVOKE": "UPDATE"}  # ACCEPT runs as the privileged role: no command for the API role
 
 
 def mutation_commands(entity: ObjectType, operation: str | None) -> tuple[str, ...]:
@@ -88,6 +89,19 @@ class Model:
         """Owns the observer triggers: reads what the request's API role reads (the same
         policies) and alone appends to the outbox and the activity log."""
         return self._internal_role("observer")
+
+    @property
+    def privileged_role(self) -> str:
+        """Owns the generated SECURITY DEFINER flows that must cross the tenant boundary on
+        purpose (accepting an invitation: the invitee is no member yet). It holds exactly the
+        column privileges and policies those bodies use, and never BYPASSRLS."""
+        return self._internal_role("privileged")
+
+    @property
+    def invitation(self) -> ObjectType | None:
+        """The invitation entity, when a generated ACCEPT mutation takes its invitations."""
+        accepted = {m.entity for m in self.schema.mutations if m.generated and m.operation == "ACCEPT"}
+        return next((e for e in self.schema.entities if e.entity.invitation and e.name in accepted), None)
 
     @property
     def has_observers(self) -> bool:

@@ -39,6 +39,9 @@ class Column:
 
 # The generated tsvector column of a searchable entity (not an API field).
 SEARCH_COLUMN = "search_vector"
+# An invitation's token, stored as its SHA-256 (hex): the token itself is shown once, to the
+# inviter, and never stored.
+TOKEN_HASH_COLUMN = "token_hash"
 
 
 def search_vector(entity: ObjectType) -> str:
@@ -54,6 +57,7 @@ def search_vector(entity: ObjectType) -> str:
 class Constraint:
     name: str
     definition: str  # "UNIQUE (a, b)" / "CHECK (…)"
+    note: str | None = None  # a comment line above it (why a rule does not apply)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class RlsTable:
     api_role: str
     # Column SELECT for the context helpers' role, on the identity tables only.
     context_columns: tuple[str, ...] = ()
+    # The privileged role's (command, columns): what the generated definer flows use here.
+    privileged: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,8 @@ def _table(model: Model, entity: ObjectType) -> Table:
             columns.append(Column(f.column, f.sql_type or "text", not f.type.nullable, default_sql(f.column_default)))
     if info.search:
         columns.append(Column(SEARCH_COLUMN, "tsvector", False, generated=search_vector(entity)))
+    if info.invitation:
+        columns.append(Column(TOKEN_HASH_COLUMN, "text", True))
     return Table(model.table(entity), tuple(columns), tuple(_constraints(model, entity)), entity.description)
 
 
@@ -184,6 +192,8 @@ def _unique_groups(model: Model, entity: ObjectType) -> list[tuple[str, ...]]:
     info = entity.entity
     tc = info.tenant_field and model.tenant_column(entity)
     groups: list[tuple[str, ...]] = [("id",)]
+    if info.invitation:
+        groups.append((TOKEN_HASH_COLUMN,))  # global: a token names one invitation anywhere
     if info.has_identifier:
         groups.append(("identifier",))
     groups += [(f.column,) for f in entity.fields if f.unique and f.column and f.name not in ("id", "identifier")]
@@ -191,7 +201,7 @@ def _unique_groups(model: Model, entity: ObjectType) -> list[tuple[str, ...]]:
                for g in info.uniques]
     result: list[tuple[str, ...]] = []
     for group in groups:
-        if tc and group != ("id",) and tc not in group:
+        if tc and group not in (("id",), (TOKEN_HASH_COLUMN,)) and tc not in group:
             group = (tc, *group)
         if group and group not in result:
             result.append(group)
@@ -213,6 +223,11 @@ def _live_only(model: Model, entity: ObjectType, group: tuple[str, ...]) -> bool
     return bool(entity.entity.soft_delete) and group not in (("id",), (tc, entity.entity.pk_column))
 
 
+# A token hash is global on purpose (the token finds its invitation in any tenant); being the
+# hash of 244 random bits, a duplicate answer reveals nothing about another tenant.
+_GLOBAL_TOKEN_NOTE = "fraisec: ignore FSC314 (a random token's hash is unique across tenants on purpose)"
+
+
 def soft_delete_column(entity: ObjectType) -> str | None:
     name = entity.entity.soft_delete
     field = entity.field(name) if name else None
@@ -221,7 +236,8 @@ def soft_delete_column(entity: ObjectType) -> str | None:
 
 def _constraints(model: Model, entity: ObjectType) -> list[Constraint]:
     table = entity.entity.table
-    result = [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})")
+    result = [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})",
+                         _GLOBAL_TOKEN_NOTE if g == (TOKEN_HASH_COLUMN,) else None)
               for g in _unique_groups(model, entity) if not _live_only(model, entity, g)]
     for f in entity.fields:
         values = model.enum_values(f) if f.column else None
@@ -382,13 +398,42 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
     context_columns = _context_columns(model, entity, kind)
     if context_columns:
         policies.append(_policy(table, "context_select", "SELECT", (model.context_role,), using="true"))
-    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns)
+    privileged = privileged_rights(model, entity)
+    for command, _columns in privileged:
+        # The definer flow checks everything itself (the token, the invitee, the expiry):
+        # these policies only admit its role, which no request can become.
+        policies.append(_command_policy(table, f"privileged_{command.lower()}", command,
+                                        (model.privileged_role,), "true", restrictive=False))
+    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged)
+
+
+def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Exactly what accepting an invitation reads and writes, table by table."""
+    invitation = model.invitation
+    if invitation is None or model.membership is None:
+        return ()
+    root, user, membership = model.root, model.user, model.membership
+    if entity.name == invitation.name:
+        tc = model.tenant_column(entity)
+        roles = model.role_columns(entity)
+        read = (entity.entity.pk_column, "id", tc, "email", *roles, "expires_at", "accepted_at", "revoked_at",
+                TOKEN_HASH_COLUMN)
+        return (("SELECT", read), ("UPDATE", ("accepted_at",)))
+    if entity.name == membership.name:
+        key = (model.membership_column(entity, root.name), model.membership_column(entity, user.name))
+        # SELECT on the key: ON CONFLICT (tenant, user) DO NOTHING reads its conflict target.
+        return (("SELECT", key), ("INSERT", (*key, *((model.role_column,) if model.role_column else ()))))
+    if entity.name == user.name:
+        return (("SELECT", (entity.entity.pk_column, "id", entity.field("email").column)),)
+    if entity.name == root.name:
+        return (("SELECT", (entity.entity.pk_column, "id")),)
+    return ()
 
 
 def _command_policy(table: str, purpose: str, command: str, roles: tuple[str, ...], rule: str, *,
                     restrictive: bool, check_only: bool = False) -> Policy:
-    """A per-command policy: INSERT checks new rows, DELETE old rows, UPDATE both."""
-    using = rule if command in ("UPDATE", "DELETE") else None
+    """A per-command policy: INSERT checks new rows, SELECT and DELETE old rows, UPDATE both."""
+    using = rule if command in ("SELECT", "UPDATE", "DELETE") else None
     if check_only and command == "UPDATE":
         using = "true"
     check = rule if command in ("INSERT", "UPDATE") else None
