@@ -1,7 +1,8 @@
-"""Invitations, generated: an admin invites by e-mail (a random token, stored hashed, an expiry),
-the signed-in invitee whose e-mail matches accepts it once before it expires and becomes a
-member, an admin revokes a pending one. Accepting crosses the tenant boundary on purpose, as a
-narrow privileged role; everything else stays the API role's."""
+"""The flows that cross the tenant boundary on purpose, generated. Invitations: an admin invites
+by e-mail (a random token, stored hashed, an expiry), the signed-in invitee whose e-mail matches
+accepts it once before it expires and becomes a member, an admin revokes a pending one.
+Sign-up: a signed-in user creates an organization and becomes its owner. Both run as a narrow
+privileged role; everything else stays the API role's."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def accept_invitation(token: str) -> Invitation: ...
 
 @fq.mutation(operation="REVOKE", requires_role="admin")
 def revoke_invitation(id: ID) -> Invitation: ...
+
+@fq.mutation(operation="SIGNUP")
+def sign_up(identifier: str) -> Org: ...
 """
 
 PEOPLE = {"ada": ("acme", "admin"), "max": ("acme", "member"), "gus": ("globex", "owner"),
@@ -184,5 +188,22 @@ def test_the_privileged_role_is_narrow(db):
         public_callable = conn.execute("SELECT has_function_privilege('public', "
                                        "'app_private.fn_accept_invitation(text)', 'EXECUTE')").fetchone()[0]
     assert role == (False, False, False)
-    assert owned == [("app_private.fn_accept_invitation(text)", True)]
+    assert sorted(owned) == [("app_private.fn_accept_invitation(text)", True), ("app_private.fn_sign_up(text)", True)]
     assert writes == [] and public_callable is False
+
+
+def test_sign_up_creates_the_organization_and_its_owner_in_one_transaction(db):
+    created = _call(db, "nina", None, "fn_sign_up", "nina-co")
+    assert (created["succeeded"], created["status_detail"], created["http_status"]) == (True, "created", 201)
+    assert created["entity"]["identifier"] == "nina-co"  # read back through v_org, as its owner
+    assert _seats(db, "nina") == [("nina-co", "owner")]
+    # Taken names are a conflict; nobody signed in creates nothing; nothing half-made is left.
+    assert _call(db, "zoe", None, "fn_sign_up", "nina-co")["status_detail"] == "conflict:duplicate"
+    assert _call(db, None, None, "fn_sign_up", "anon-co")["status_detail"] == "failed:unauthenticated"
+    with psycopg.connect(db["url"]) as conn:
+        assert conn.execute("SELECT count(*) FROM app.tb_org").fetchone()[0] == 3
+    assert _seats(db, "zoe") == []
+    # The owner can now work in it, like any owner: select it and invite someone.
+    db["nina-co"] = str(created["entity_id"])
+    invited = _call(db, "nina", "nina-co", "fn_invite", "zoe@example.test", "admin")
+    assert (invited["succeeded"], invited["status_detail"]) == (True, "invited")

@@ -87,7 +87,7 @@ def _inject(params: tuple[InjectParam, ...]) -> dict[str, Any]:
 
 
 _RUNTIME_OPERATIONS = {"RESTORE": "UPDATE", "PURGE": "DELETE", "UPSERT": "UPDATE", "INVITE": "CREATE",
-                       "ACCEPT": "UPDATE", "REVOKE": "UPDATE"}
+                       "ACCEPT": "UPDATE", "REVOKE": "UPDATE", "SIGNUP": "CREATE"}
 
 
 def _operation(op: Query | Mutation) -> dict[str, Any]:

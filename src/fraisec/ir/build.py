@@ -38,9 +38,9 @@ _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "inva
                       "cascade_source", "success_fields", "cache_ttl_seconds")
 _TYPE_SDK_KEYS = ("implements", "requires_role", "relay")
 _OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "INVITE", "ACCEPT",
-               "REVOKE", "CUSTOM")
+               "REVOKE", "SIGNUP", "CUSTOM")
 _GENERATED_OPERATIONS = ("CREATE", "INSERT", "UPDATE", "UPSERT", "DELETE", "RESTORE", "PURGE", "INVITE",
-                         "ACCEPT", "REVOKE")
+                         "ACCEPT", "REVOKE", "SIGNUP")
 # What @entity(invitation=True) adds (unless declared): when it lapses, its acceptance or
 # revocation, and who sent it.
 INVITATION_TTL = "now() + interval '7 days'"
@@ -904,7 +904,12 @@ class _Builder:
             self.report("FSC223", f"{op} mutation '{mutation.name}' needs a soft-delete entity, and "
                         f"'{entity.name}' is not one", mutation.location,
                         hint=f"Declare @fq.entity(soft_delete=True) on {entity.name}, or use DELETE.")
-        if op in ("CREATE", "INSERT", "UPSERT", "INVITE"):
+        if op == "SIGNUP" and (self.tenancy is None or entity.name != self.tenancy.tenant_entity
+                               or self.tenancy.membership_entity is None or self.tenancy.user_entity is None):
+            self.report("FSC231", f"SIGNUP mutation '{mutation.name}' creates the tenant entity with its first "
+                        "owner: it must return the tenancy's tenant entity, with a user and membership",
+                        mutation.location, hint="e.g. `def sign_up(identifier: str, name: str) -> Organization`.")
+        if op in ("CREATE", "INSERT", "UPSERT", "INVITE", "SIGNUP"):
             written = set(mapping.values()) | ({tenant_field} if tenant_field else set())
             for f in entity.fields:
                 required = (f.column and f.name != "id" and not f.type.nullable and f.column_default is None

@@ -16,7 +16,7 @@ from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
     "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "context_helper_signatures", "grants",
-    "accept_functions", "maintain_functions", "search_functions",
+    "accept_functions", "maintain_functions", "search_functions", "signup_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
@@ -135,7 +135,7 @@ class MutationFn:
 
 def mutation_functions(model: Model) -> list[MutationFn]:
     return [_mutation(model, m) for m in model.schema.mutations
-            if m.generated and model.entity(m.entity) and m.operation != "ACCEPT"]
+            if m.generated and model.entity(m.entity) and m.operation not in ("ACCEPT", "SIGNUP")]
 
 
 def _param_name(name: str) -> str:
@@ -375,6 +375,57 @@ def accept_functions(model: Model) -> list[AcceptFn]:
             user_pk=user.entity.pk_column, user_email=user.field("email").column, root_pk=root.entity.pk_column,
             unique_membership=tuple(sorted((root_field(membership, root.name), root_field(membership, user.name))))
             in uniques,
+        ))
+    return result
+
+
+@dataclass(frozen=True)
+class SignupFn:
+    """``app.fn_<signup>(…)``, SECURITY INVOKER, calls the SECURITY DEFINER
+    ``app_private.fn_<signup>(…)`` owned by the privileged role: a signed-in user creates a
+    tenant and becomes its owner (the strongest role) in one transaction. The entry point then
+    reads the new tenant through its view, as the API role, now that the caller is a member."""
+
+    template = "objects/signup.sql.j2"
+    name: str
+    private: str
+    graphql_name: str
+    entity: str
+    root: str  # table
+    root_pk: str
+    view: str
+    params: tuple[Param, ...]
+    assignments: tuple[tuple[str, str], ...]
+    membership: str
+    membership_tenant: str
+    membership_user: str
+    membership_role: str | None
+    owner_role: str | None  # the strongest tenancy role
+    updated_fields: str
+
+    @property
+    def signatures(self) -> tuple[str, str]:
+        types = ", ".join(p.sql_type for p in self.params)
+        return f"{self.name}({types})", f"{self.private}({types})"
+
+
+def signup_functions(model: Model) -> list[SignupFn]:
+    result = []
+    for m in model.schema.mutations:
+        if not (m.generated and m.operation == "SIGNUP") or model.membership is None:
+            continue
+        root, membership = model.root, model.membership
+        params, writes = _params(model, m, root)
+        _lookups, assignments, written = _writes(model, root, "CREATE", writes)
+        roles = model.schema.tenancy.roles
+        result.append(SignupFn(
+            name=qualified(model.app, m.sql_source), private=qualified(model.private, m.sql_source),
+            graphql_name=m.graphql_name, entity=root.name, root=model.table(root), root_pk=root.entity.pk_column,
+            view=qualified(model.app, root.entity.view), params=tuple(params), assignments=tuple(assignments),
+            membership=model.table(membership), membership_tenant=model.membership_column(membership, root.name),
+            membership_user=model.membership_column(membership, model.user.name),
+            membership_role=model.role_column, owner_role=roles[0] if roles and model.role_column else None,
+            updated_fields=_updated_fields("CREATE", written),
         ))
     return result
 
@@ -655,10 +706,11 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
     accepts = accept_functions(model)
-    if accepts:  # the definer flow asks who the user is and answers with the result helpers
+    signups = signup_functions(model)
+    if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
         needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
         callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
-    for a in accepts:
+    for a in [*accepts, *signups]:
         public, private = a.signatures
         callable_ += [(public, (api,)), (private, (api,))]
     signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
@@ -666,7 +718,7 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     owners = [(s, context) for s in context_helper_signatures(model)]
     owners += [(tenant_uuid, context)] if tenant_uuid else []
     owners += [(f"{o.name}()", observer) for o in observers]
-    owners += [(a.signatures[1], privileged) for a in accepts]
+    owners += [(a.signatures[1], privileged) for a in [*accepts, *signups]]
     return Grants(tuple(relations), tuple(signatures), tuple(owners))
 
 

@@ -98,6 +98,15 @@ class Model:
         return self._internal_role("privileged")
 
     @property
+    def signs_up(self) -> bool:
+        """A generated SIGNUP mutation creates tenants (and their first owner's membership)."""
+        return any(m.generated and m.operation == "SIGNUP" for m in self.schema.mutations)
+
+    @property
+    def has_privileged_flows(self) -> bool:
+        return self.signs_up or self.invitation is not None
+
+    @property
     def invitation(self) -> ObjectType | None:
         """The invitation entity, when a generated ACCEPT mutation takes its invitations."""
         accepted = {m.entity for m in self.schema.mutations if m.generated and m.operation == "ACCEPT"}

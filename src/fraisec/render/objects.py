@@ -407,13 +407,23 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
     return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged)
 
 
+def signup_functions_columns(model: Model) -> list[tuple[str, ...]]:
+    """The root columns each SIGNUP mutation writes."""
+    root = model.root
+    return [tuple(root.field(f).column for f in m.argument_fields.values() if root.field(f) and root.field(f).column)
+            for m in model.schema.mutations if m.generated and m.operation == "SIGNUP"]
+
+
 def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Exactly what accepting an invitation reads and writes, table by table."""
-    invitation = model.invitation
-    if invitation is None or model.membership is None:
+    """Exactly what the generated definer flows read and write, table by table: accepting an
+    invitation, and signing up (a new tenant and its owner's membership)."""
+    if not model.has_privileged_flows or model.membership is None:
         return ()
-    root, user, membership = model.root, model.user, model.membership
-    if entity.name == invitation.name:
+    invitation, root, user, membership = model.invitation, model.root, model.user, model.membership
+    if entity.name == root.name and model.signs_up:
+        written = sorted({c for f in signup_functions_columns(model) for c in f})
+        return (("SELECT", (entity.entity.pk_column, "id")), ("INSERT", tuple(written)))
+    if invitation is not None and entity.name == invitation.name:
         tc = model.tenant_column(entity)
         roles = model.role_columns(entity)
         read = (entity.entity.pk_column, "id", tc, "email", *roles, "expires_at", "accepted_at", "revoked_at",
@@ -424,7 +434,8 @@ def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tupl
         # SELECT on the key: ON CONFLICT (tenant, user) DO NOTHING reads its conflict target.
         return (("SELECT", key), ("INSERT", (*key, *((model.role_column,) if model.role_column else ()))))
     if entity.name == user.name:
-        return (("SELECT", (entity.entity.pk_column, "id", entity.field("email").column)),)
+        email = (entity.field("email").column,) if invitation is not None else ()
+        return (("SELECT", (entity.entity.pk_column, "id", *email)),)
     if entity.name == root.name:
         return (("SELECT", (entity.entity.pk_column, "id")),)
     return ()

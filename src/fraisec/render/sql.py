@@ -35,7 +35,7 @@ def render_schema_sql(schema: Schema) -> str:
     names = {"app": model.app, "private": model.private, "api": model.api_role, "owner": model.owner_role,
              "context": model.context_role if functions.context_helper_signatures(model) else None,
              "observer": model.observer_role if model.has_observers else None,
-             "privileged": model.privileged_role if functions.accept_functions(model) else None}
+             "privileged": model.privileged_role if model.has_privileged_flows else None}
     tenant_setting = schema.tenancy.setting if schema.tenancy else "app.tenant_id"
     user_setting = schema.tenancy.user_setting if schema.tenancy else "app.user_id"
     source = PurePath(schema.module_file).name if schema.module_file else None
@@ -61,6 +61,7 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Mutation functions", _objects(mutations, "f", names)),
         _section("Search", _objects(functions.search_functions(model), "s", names)),
         _section("Invitations", _objects(functions.accept_functions(model), "a", names)),
+        _section("Sign-up", _objects(functions.signup_functions(model), "s", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
         _section("Grants", _objects([grants], "g", names)),
