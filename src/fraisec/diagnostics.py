@@ -177,6 +177,7 @@ CODES: dict[str, str] = {
     "FSC229": "invalid filtered view",
     "FSC230": "invalid ownership, transition or upsert declaration",
     "FSC231": "invalid invitation declaration",
+    "FSC232": "invalid service declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -102,7 +102,7 @@ def test_a_state_moves_only_along_its_declared_transitions(db, moves, final, ref
                 assert (result["succeeded"], result["status_detail"]) == (False, "failed:validation")
                 assert "cannot move" in result["message"]
             else:
-                assert result["succeeded"], result
+                assert result["succeeded"], (result["status_detail"], result["message"])
             conn.commit()
     with psycopg.connect(db["url"]) as conn:
         assert conn.execute("SELECT status FROM app.tb_order").fetchone()[0] == final
@@ -153,3 +153,63 @@ class Note:
     from fraisec.render import render_runtime_toml
     schema, _ = load_ir(str(tmp_path / "schema.py"))
     assert 'name = "hasura.user.id"' in render_runtime_toml(schema)
+
+
+SERVICE = ORG_PERSON_SEAT.replace("@fq.entity\nclass Org:", '@fq.entity(service=("SELECT",))\nclass Org:') + """
+@fq.entity(service=("SELECT",))
+class Plan:
+    identifier: str = fq.field(unique=True)
+    price: int = 0
+
+@fq.entity(tenant=True, service=("SELECT", "INSERT", "UPDATE"))
+class Subscription:
+    org: Org
+    plan: Plan
+    billing_id: str
+    status: str = "active"
+    __unique__ = [("org", "billing_id")]
+
+@fq.mutation(operation="UPSERT", conflict=("billing_id",), service=True)
+def billing_webhook(org_id: ID, plan_id: ID, billing_id: str, status: str) -> Subscription: ...
+"""
+
+
+def test_a_webhook_writes_across_tenants_as_the_service_role_only(make_db, tmp_path):
+    url = make_db(_sql(tmp_path, SERVICE))
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('acme'), ('globex'); "
+                     "INSERT INTO app.tb_plan (identifier, price) VALUES ('pro', 49); "
+                     "INSERT INTO app.tb_person (identifier) VALUES ('ann'); "
+                     "INSERT INTO app.tb_seat (fk_org, fk_person) VALUES (1, 1)")
+        acme, globex, pro, ann = conn.execute(
+            "SELECT (SELECT id::text FROM app.tb_org WHERE identifier = 'acme'), "
+            "(SELECT id::text FROM app.tb_org WHERE identifier = 'globex'), "
+            "(SELECT id::text FROM app.tb_plan), (SELECT id::text FROM app.tb_person)").fetchone()
+    call = "SELECT * FROM app.fn_billing_webhook(%s, %s, %s, %s)"
+    with psycopg.connect(url, row_factory=dict_row) as conn:  # a webhook: no user, no tenant
+        conn.execute("SET LOCAL ROLE app_service")
+        for org, status in ((acme, "active"), (globex, "trialing"), (acme, "past_due")):
+            result = conn.execute(call, (org, pro, f"sub_{org[-4:]}", status)).fetchone()
+            assert result["succeeded"], (result["status_detail"], result["message"])
+        rows = conn.execute("SELECT data->'org'->>'identifier' AS org, data->>'status' AS status "
+                            "FROM app.v_subscription ORDER BY 1").fetchall()
+        assert [(r["org"], r["status"]) for r in rows] == [("acme", "past_due"), ("globex", "trialing")]
+        conn.commit()
+    with psycopg.connect(url) as conn:  # a member cannot call the webhook, nor write subscriptions
+        conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)", (ann, acme))
+        conn.execute("SET LOCAL ROLE app_user")
+        assert conn.execute("SELECT count(*) FROM app.v_subscription").fetchone()[0] == 1  # its own only
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute(call, (acme, pro, "sub_x", "active"))
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)", (ann, acme))
+        conn.execute("SET LOCAL ROLE app_user")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("UPDATE app.tb_subscription SET status = 'active'")
+    with psycopg.connect(url) as conn:  # the service role holds exactly the declared commands
+        held = conn.execute("""
+            SELECT c.relname, p FROM pg_class c, unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p
+            WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'r'
+              AND has_table_privilege('app_service', c.oid, p) ORDER BY 1, 2""").fetchall()
+    assert held == [("tb_org", "SELECT"), ("tb_plan", "SELECT"), ("tb_subscription", "INSERT"), ("tb_subscription", "SELECT"),
+                    ("tb_subscription", "UPDATE")]

@@ -70,6 +70,14 @@ def _load(tmp_path, body: str):
     ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    key: str\n    n: int = 0\n    __unique__ = [("org", "key")]\n'
      '\n@fq.mutation(operation="UPSERT", conflict=("key",), increment=("key",))\ndef put_doc(key: str, n: int = 1) -> Doc: ...\n',
      "FSC230"),
+    # invitations, service
+    ('\n@fq.entity(tenant=True, invitation=True)\nclass Doc:\n    org: Org\n', "FSC231"),
+    ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n'
+     '\n@fq.mutation(operation="ACCEPT")\ndef accept(token: str) -> Doc: ...\n', "FSC231"),
+    ('\n@fq.entity(tenant=True, service=("MERGE",))\nclass Doc:\n    org: Org\n', "FSC232"),
+    ('\n@fq.entity(tenant=True, service=("SELECT",))\nclass Doc:\n    org: Org\n    n: int = 0\n'
+     '\n@fq.mutation(operation="UPDATE", service=True)\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',
+     "FSC232"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

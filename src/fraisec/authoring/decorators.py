@@ -44,7 +44,7 @@ TYPE_OPTIONS = frozenset({
 })
 ENTITY_OPTIONS = (TYPE_OPTIONS - {"sql_source"}) | frozenset({
     "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete", "search",
-    "search_language", "views", "owned_by", "invitation",
+    "search_language", "views", "owned_by", "invitation", "service",
 })
 QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",
@@ -56,7 +56,7 @@ MUTATION_OPTIONS = frozenset({
     "sql_source", "operation", "inject", "rest_path", "rest_method", "requires_actor",
     "invalidates_views", "invalidates_fact_tables", "changelog", "changelog_pre_image",
     "input_style", "cascade", "cascade_source", "success_fields", "deprecated", "description",
-    "requires_role", "cache_ttl_seconds", "generate", "entity", "conflict", "increment",
+    "requires_role", "cache_ttl_seconds", "generate", "entity", "conflict", "increment", "service",
 })
 OBSERVER_OPTIONS = frozenset({"name", "activity", "condition"})
 TENANCY_OPTIONS = frozenset({

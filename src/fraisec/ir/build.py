@@ -354,7 +354,18 @@ class _Builder:
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
             invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
+            service=self._service(cdef),
         )
+
+    def _service(self, cdef: ClassDef) -> tuple[str, ...]:
+        raw = cdef.options.get("service") or ()
+        commands = tuple(sorted({str(c).upper() for c in (raw if isinstance(raw, (list, tuple, set)) else [raw])}))
+        bad = [c for c in commands if c not in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+        if bad:
+            self.report("FSC232", f"service= of '{cdef.name}' names {bad[0]!r}, not SELECT, INSERT, UPDATE or DELETE",
+                        cdef.location, hint='e.g. service=("SELECT", "UPDATE")')
+            return ()
+        return commands
 
     def _owned_by(self, cdef: ClassDef, fields: tuple[Field, ...]) -> str | None:
         """``owned_by="customer"``: a relation to the user entity on a tenant entity."""
@@ -800,7 +811,9 @@ class _Builder:
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
             mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target),
-                                                   **self._upsert(mutation, target, options)})
+                                                   **self._upsert(mutation, target, options),
+                                                   "service": self._service_mutation(mutation, target, options,
+                                                                                     schema)})
         return mutation
 
     def _upsert(self, mutation: Mutation, entity: ObjectType, options: dict[str, Any]) -> dict[str, Any]:
@@ -833,6 +846,29 @@ class _Builder:
                         mutation.location, hint="Pass every key field as an argument; increment numeric fields.")
             return {}
         return {"conflict": wanted, "increment": increment}
+
+    def _service_mutation(self, mutation: Mutation, entity: ObjectType, options: dict[str, Any],
+                          schema: Schema) -> bool:
+        """``service=True``: the entity must grant the service role the command it runs, and
+        every entity its relation arguments name must let it look them up (SELECT)."""
+        if not options.get("service"):
+            return False
+        needed = {"CREATE": "INSERT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE",
+                  "UPSERT": "UPDATE"}.get(mutation.operation or "")
+        if needed is None or needed not in entity.entity.service or mutation.requires_role:
+            self.report("FSC232", f"service mutation '{mutation.name}' needs @entity(service=(…, \"{needed}\")) on "
+                        f"'{entity.name}', a CREATE/UPDATE/DELETE/UPSERT operation and no requires_role",
+                        mutation.location, hint="The service role has no tenant role; declare what it may do "
+                                                "on the entity.")
+            return False
+        for field_name in mutation.argument_fields.values():
+            target = schema.type(entity.field(field_name).relation or "") if entity.field(field_name) else None
+            if target is not None and target.entity is not None and "SELECT" not in target.entity.service:
+                self.report("FSC232", f"service mutation '{mutation.name}' looks up '{target.name}' by id, but "
+                            f"'{target.name}' does not let the service role read it", mutation.location,
+                            hint=f'Add service=("SELECT",) to @fq.entity on {target.name}.')
+                return False
+        return True
 
     def _clearable(self, mutation: Mutation, entity: ObjectType) -> tuple[str, ...]:
         """The nullable fields an UPDATE's ``clear`` argument may set to NULL: those it writes."""

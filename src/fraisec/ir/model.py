@@ -133,6 +133,9 @@ class EntityInfo(_Frozen):
     # Invitations into the tenancy's membership: a hashed token, an expiry, acceptance by the
     # invitee (INVITE / ACCEPT / REVOKE mutations; accepting runs as the privileged role).
     invitation: bool = False
+    # What the service role (webhooks, an operator's dashboard: requests without a user or a
+    # tenant) may do on this table, across tenants: e.g. ("SELECT", "UPDATE").
+    service: tuple[str, ...] = ()
 
 
 class ObjectType(_Frozen):
@@ -236,6 +239,8 @@ class Mutation(_Frozen):
     # and the fields added to the stored value instead of replacing it (usage counters).
     conflict: tuple[str, ...] = ()
     increment: tuple[str, ...] = ()
+    # Run by the service role, without a tenant context (a billing webhook): EXECUTE for it alone.
+    service: bool = False
     sdk: dict[str, Any] = {}
     location: Location | None = None
 

@@ -119,6 +119,7 @@ class MutationFn:
     status: str
     http_status: int
     message: str
+    caller: str = ""  # the role granted EXECUTE: the API role, or the service role
     # Soft delete: the row filter (live rows; deleted ones for RESTORE) and where the entity is
     # read back from for the response (the trash view for deleted rows).
     row_filter: str = ""
@@ -208,7 +209,8 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     params, writes = _params(model, mutation, entity)
     clear = _param_name("clear") if mutation.clearable else None
     base = "CREATE" if operation in ("UPSERT", "INVITE") else operation
-    lookups, assignments, written = _writes(model, entity, base, writes, clear, mutation.clearable)
+    lookups, assignments, written = _writes(model, entity, base, writes, clear, mutation.clearable,
+                                            tenant_var=None if mutation.service else "v_tenant")
     role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
     status, http = _OUTCOMES[operation]
     deleted = soft_delete_column(entity)
@@ -230,11 +232,12 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         name=qualified(model.app, mutation.sql_source), graphql_name=mutation.graphql_name,
         operation=operation, command=mutation_command(entity, mutation.operation) or "UPDATE",
         entity_type=entity.name, table=model.table(entity), view=view, params=tuple(params),
-        tenant_scoped=bool(entity.entity.tenant_field), role_rule=role_rule,
+        tenant_scoped=bool(entity.entity.tenant_field) and not mutation.service, role_rule=role_rule,
         requires_role=mutation.requires_role, lookups=tuple(lookups), assignments=tuple(assignments),
         id_param=next((p for p, f in writes.items() if f == "id"), None),
         updated_fields=_updated_fields(base, written, clear), status=status, http_status=http,
         message=f"{entity.name} {status}", row_filter=row_filter, read_views=read_views,
+        caller=model.service_role if mutation.service else model.api_role,
         clear_param=clear, clearable=mutation.clearable, **_upsert(model, entity, mutation, assignments),
     )
 
@@ -255,9 +258,11 @@ def _upsert(model: Model, entity: ObjectType, mutation: Mutation,
 
 
 def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, str],
-            clear: str | None = None, clearable: tuple[str, ...] = ()
+            clear: str | None = None, clearable: tuple[str, ...] = (), tenant_var: str | None = "v_tenant"
             ) -> tuple[list[Lookup], list[tuple[str, str]], list[tuple[str, str]]]:
-    """Relation lookups, (column, value) assignments and the (field, parameter) pairs written."""
+    """Relation lookups, (column, value) assignments and the (field, parameter) pairs written.
+    ``tenant_var``: the current tenant's pk a CREATE defaults to (None for the service role,
+    which has no tenant: the tenant is then an argument like any relation)."""
     tenant_field = entity.entity.tenant_field
     lookups: list[Lookup] = []
     assignments: list[tuple[str, str]] = []
@@ -272,8 +277,8 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
             lookup = _lookup(model, field, param)
             lookups.append(lookup)
             value = lookup.var
-            if operation == "CREATE" and field_name == tenant_field:
-                value = f"COALESCE({value}, v_tenant)"
+            if operation == "CREATE" and field_name == tenant_field and tenant_var:
+                value = f"COALESCE({value}, {tenant_var})"
             assignments.append((field.column, _keep_on_update(operation, value, field, clear, clearable)))
         else:
             value = ident(param)
@@ -282,8 +287,8 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
                 value = f"COALESCE({value}, {default})"  # NULL means "the column's default"
             assignments.append((field.column, _keep_on_update(operation, value, field, clear, clearable)))
         written.append((field_name, param))
-    if operation == "CREATE" and tenant_field and tenant_field not in {f for f, _ in written}:
-        assignments.insert(0, (entity.field(tenant_field).column, "v_tenant"))
+    if operation == "CREATE" and tenant_field and tenant_var and tenant_field not in {f for f, _ in written}:
+        assignments.insert(0, (entity.field(tenant_field).column, tenant_var))
         written.insert(0, (tenant_field, ""))
     if operation == "UPDATE" and not assignments:
         assignments.append(("id", "r.id"))  # nothing to change: still find (or miss) the row
@@ -695,12 +700,16 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
         relations.append(("INSERT", box.table, observer))
     relations += [(f"SELECT ({', '.join(ident(c) for c in t.context_columns)})", t.table, context)
                   for t in rls if t.context_columns]
+    service = model.service_role
+    relations += [(", ".join(t.service), t.table, service) for t in rls if t.service]
+    relations += [("SELECT", qualified(model.app, name), service) for e in entity_order(model)
+                  if "SELECT" in e.entity.service for name in view_names(e)]
     privileged = model.privileged_role
     relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
                    t.table, privileged) for t in rls if t.privileged]
     readers = model.reader_roles
     callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
-    callable_ += [(f.signature, (api,)) for f in functions]
+    callable_ += [(f.signature, (f.caller,)) for f in functions]
     callable_ += [(f.signature, (api,)) for f in search_functions(model)]
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
@@ -710,6 +719,9 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
         needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
         callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
+    if model.has_service:  # service mutations answer with the result helpers
+        callable_ = [(s, roles + (service,)) if s in result_signatures(model) else (s, roles)
+                     for s, roles in callable_]
     for a in [*accepts, *signups]:
         public, private = a.signatures
         callable_ += [(public, (api,)), (private, (api,))]
@@ -733,7 +745,7 @@ def _written_columns(model: Model, functions: list[MutationFn]) -> dict[tuple[st
     """(table, command) -> the columns generated mutations write; None when a ``writes=``
     declaration (a hand-written function, columns unknown) needs the whole table."""
     written: dict[tuple[str, str], set[str] | None] = {}
-    for f in functions:
+    for f in (f for f in functions if f.caller == model.api_role):  # the service role has its own grants
         written.setdefault((f.table, f.command), set()).update(c for c, _ in f.assignments)
         if f.operation == "UPSERT":  # the conflict branch updates the columns it sets
             written.setdefault((f.table, "UPDATE"), set()).update(c for c, _ in f.on_conflict)

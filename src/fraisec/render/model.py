@@ -98,6 +98,17 @@ class Model:
         return self._internal_role("privileged")
 
     @property
+    def service_role(self) -> str:
+        """What the runtime switches to for requests with no user and no tenant (a billing
+        webhook, an operator's dashboard): the declared commands on the declared entities,
+        across tenants, and the service mutations; no API grant, no BYPASSRLS."""
+        return self._internal_role("service")
+
+    @property
+    def has_service(self) -> bool:
+        return any(e.entity.service for e in self.schema.entities)
+
+    @property
     def signs_up(self) -> bool:
         """A generated SIGNUP mutation creates tenants (and their first owner's membership)."""
         return any(m.generated and m.operation == "SIGNUP" for m in self.schema.mutations)
@@ -238,7 +249,8 @@ class Model:
         ``None``: no generated mutation runs the command. ``true``: one runs it without a role.
         Otherwise the weakest ``requires_role`` among them, when the database can check roles.
         """
-        mutations = [m for m in self.generated_mutations(entity) if command in mutation_commands(entity, m.operation)]
+        mutations = [m for m in self.generated_mutations(entity)
+                     if command in mutation_commands(entity, m.operation) and not m.service]
         required = [m.requires_role for m in mutations]
         required += [role for c, role in entity.entity.writes if c == command]
         if not required:

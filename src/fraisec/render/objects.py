@@ -118,6 +118,7 @@ class RlsTable:
     context_columns: tuple[str, ...] = ()
     # The privileged role's (command, columns): what the generated definer flows use here.
     privileged: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    service: tuple[str, ...] = ()  # the service role's commands here
 
 
 @dataclass(frozen=True)
@@ -398,13 +399,19 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
     context_columns = _context_columns(model, entity, kind)
     if context_columns:
         policies.append(_policy(table, "context_select", "SELECT", (model.context_role,), using="true"))
+    for command in entity.entity.service:
+        # The service role works across tenants on purpose (no guard names it): only what the
+        # entity declares, for webhooks and an operator's reads.
+        policies.append(_command_policy(table, f"service_{command.lower()}", command, (model.service_role,),
+                                        "true", restrictive=False))
     privileged = privileged_rights(model, entity)
     for command, _columns in privileged:
         # The definer flow checks everything itself (the token, the invitee, the expiry):
         # these policies only admit its role, which no request can become.
         policies.append(_command_policy(table, f"privileged_{command.lower()}", command,
                                         (model.privileged_role,), "true", restrictive=False))
-    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged)
+    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged,
+                    entity.entity.service)
 
 
 def signup_functions_columns(model: Model) -> list[tuple[str, ...]]:

@@ -35,7 +35,8 @@ def render_schema_sql(schema: Schema) -> str:
     names = {"app": model.app, "private": model.private, "api": model.api_role, "owner": model.owner_role,
              "context": model.context_role if functions.context_helper_signatures(model) else None,
              "observer": model.observer_role if model.has_observers else None,
-             "privileged": model.privileged_role if model.has_privileged_flows else None}
+             "privileged": model.privileged_role if model.has_privileged_flows else None,
+             "service": model.service_role if model.has_service else None}
     tenant_setting = schema.tenancy.setting if schema.tenancy else "app.tenant_id"
     user_setting = schema.tenancy.user_setting if schema.tenancy else "app.user_id"
     source = PurePath(schema.module_file).name if schema.module_file else None
