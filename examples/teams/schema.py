@@ -113,7 +113,10 @@ class BillingUsage:
     __unique__ = [("tenant", "metric", "period")]
 
 
-@fq.entity(tenant=True)
+# At most the plan's max_projects (3 without a live subscription: the free plan).
+@fq.entity(tenant=True, quota="COALESCE((SELECT p.max_projects FROM {schema}.tb_tenant_subscription s "
+                               "JOIN {schema}.tb_plan p ON p.pk_plan = s.fk_plan "
+                               "WHERE s.fk_tenant = {tenant} AND s.status IN ('trial', 'active')), 3)")
 class Project:
     """The tenant's work: projects owned by the member who created them."""
 

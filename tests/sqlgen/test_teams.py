@@ -169,3 +169,17 @@ def test_a_tenant_sees_nothing_of_another_through_any_path(teams):
     # Claiming acme without being a member gives nothing and changes nothing.
     assert teams.read("gus", "acme", "SELECT data FROM app.v_project") == []
     assert teams.call("gus", "acme", "fn_create_project", "x", "X")["status_detail"] == "failed:unauthenticated"
+
+
+def test_the_plan_quota_refuses_the_project_beyond_it(teams):
+    for n in range(3):  # the free allowance: no subscription yet
+        assert teams.call("max", "acme", "fn_create_project", f"p{n}", "P")["succeeded"]
+    refused = teams.call("max", "acme", "fn_create_project", "p3", "P")
+    assert (refused["succeeded"], refused["status_detail"], refused["http_status"]) == \
+        (False, "failed:quota_exceeded", 403)
+    assert teams.call("gus", "globex", "fn_create_project", "g0", "G")["succeeded"]  # per tenant
+    with psycopg.connect(teams.url) as conn:
+        conn.execute("UPDATE app.tb_plan SET max_projects = 10 WHERE identifier = 'pro'")
+    teams.call(None, None, "fn_billing_webhook", teams.ids["acme"], teams.ids["pro"], "sub_acme", "active",
+               role="app_service")
+    assert teams.call("max", "acme", "fn_create_project", "p3", "P")["succeeded"]  # the pro plan's room

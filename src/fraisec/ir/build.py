@@ -354,8 +354,22 @@ class _Builder:
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
             invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
-            service=self._service(cdef),
+            service=self._service(cdef), quota=self._quota(cdef),
         )
+
+    def _quota(self, cdef: ClassDef) -> str | None:
+        raw = cdef.options.get("quota")
+        if raw is None:
+            return None
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+            return str(raw)
+        if not isinstance(raw, str) or not raw.strip() or ";" in raw or not cdef.options.get("tenant"):
+            self.report("FSC230", f"quota of '{cdef.name}' must be a row count or one SQL expression, on a "
+                        "tenant entity", cdef.location,
+                        hint='e.g. quota=3, or quota="(SELECT p.max_projects FROM {schema}.tb_plan p …'
+                             ' WHERE … = {tenant})"')
+            return None
+        return raw.strip()
 
     def _service(self, cdef: ClassDef) -> tuple[str, ...]:
         raw = cdef.options.get("service") or ()

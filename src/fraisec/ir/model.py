@@ -136,6 +136,9 @@ class EntityInfo(_Frozen):
     # What the service role (webhooks, an operator's dashboard: requests without a user or a
     # tenant) may do on this table, across tenants: e.g. ("SELECT", "UPDATE").
     service: tuple[str, ...] = ()
+    # At most this many rows per tenant (the author's SQL, with {tenant} and {schema}), checked
+    # by the generated CREATE mutations: failed:quota_exceeded beyond it.
+    quota: str | None = None
 
 
 class ObjectType(_Frozen):

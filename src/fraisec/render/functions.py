@@ -120,6 +120,8 @@ class MutationFn:
     http_status: int
     message: str
     caller: str = ""  # the role granted EXECUTE: the API role, or the service role
+    quota: str | None = None  # CREATE on a tenant entity with a quota: the limit's SQL
+    quota_lock: str | None = None  # the per-tenant advisory lock key that serializes the count
     # Soft delete: the row filter (live rows; deleted ones for RESTORE) and where the entity is
     # read back from for the response (the trash view for deleted rows).
     row_filter: str = ""
@@ -238,8 +240,18 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         updated_fields=_updated_fields(base, written, clear), status=status, http_status=http,
         message=f"{entity.name} {status}", row_filter=row_filter, read_views=read_views,
         caller=model.service_role if mutation.service else model.api_role,
+        **_quota(model, entity, operation, mutation),
         clear_param=clear, clearable=mutation.clearable, **_upsert(model, entity, mutation, assignments),
     )
+
+
+def _quota(model: Model, entity: ObjectType, operation: str, mutation: Mutation) -> dict[str, object]:
+    """A CREATE on a tenant entity with a quota counts the tenant's rows first, under a
+    per-tenant transaction lock so two concurrent creates cannot both pass the last slot."""
+    if operation != "CREATE" or not entity.entity.quota or mutation.service or not entity.entity.tenant_field:
+        return {}
+    limit = entity.entity.quota.replace("{tenant}", "v_tenant").replace("{schema}", ident(model.app))
+    return {"quota": limit, "quota_lock": f"hashtextextended({quote_literal(model.table(entity))}, v_tenant)"}
 
 
 def _upsert(model: Model, entity: ObjectType, mutation: Mutation,
