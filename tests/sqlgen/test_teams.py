@@ -183,3 +183,16 @@ def test_the_plan_quota_refuses_the_project_beyond_it(teams):
     teams.call(None, None, "fn_billing_webhook", teams.ids["acme"], teams.ids["pro"], "sub_acme", "active",
                role="app_service")
     assert teams.call("max", "acme", "fn_create_project", "p3", "P")["succeeded"]  # the pro plan's room
+
+
+def test_the_last_owner_stays(teams):
+    own = teams.read("ada", "acme", "SELECT m.id::text AS id FROM app.tb_tenant_user m JOIN app.tb_user u "
+                                    "ON u.pk_user = m.fk_user WHERE u.identifier = 'ada'")[0]["id"]
+    refused = teams.call("ada", "acme", "fn_change_member_role", own, "admin")
+    assert (refused["succeeded"], refused["status_detail"]) == (False, "failed:validation")
+    assert "at least one owner" in refused["message"]
+    abe = teams.read("ada", "acme", "SELECT m.id::text AS id FROM app.tb_tenant_user m JOIN app.tb_user u "
+                                    "ON u.pk_user = m.fk_user WHERE u.identifier = 'abe'")[0]["id"]
+    assert teams.call("ada", "acme", "fn_change_member_role", abe, "owner")["succeeded"]
+    assert teams.call("ada", "acme", "fn_change_member_role", own, "admin")["succeeded"]  # another owner now
+    assert dict(teams.seats("ada"))["acme"] == "admin"

@@ -16,7 +16,7 @@ from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
     "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "context_helper_signatures", "grants",
-    "accept_functions", "maintain_functions", "search_functions", "signup_functions",
+    "accept_functions", "last_owner_functions", "maintain_functions", "search_functions", "signup_functions",
     "helpers_context", "result_signatures",
     "mutation_functions", "observer_functions", "outbox",
 ]
@@ -451,6 +451,40 @@ def root_field(entity: ObjectType, target: str) -> str | None:
     return next((f.name for f in entity.fields if f.relation == target), None)
 
 
+# -- the last owner ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LastOwnerFn:
+    """A tenant keeps at least one member of the strongest role: an UPDATE or DELETE of a
+    membership that would remove its last owner is refused (``check_violation``, so mutations
+    answer ``failed:validation``), unless the tenant itself is being deleted. SECURITY DEFINER
+    owned by the context role, which alone sees every membership of the tenant."""
+
+    template = "objects/last_owner.sql.j2"
+    name: str
+    trigger: str
+    membership: str
+    root: str
+    root_pk: str
+    tenant: str
+    role: str
+    owner_role: str
+
+
+def last_owner_functions(model: Model) -> list[LastOwnerFn]:
+    membership, tenancy = model.membership, model.schema.tenancy
+    if membership is None or model.role_column is None or not tenancy.roles:
+        return []
+    table = membership.entity.table.removeprefix("tb_")
+    return [LastOwnerFn(
+        name=qualified(model.private, f"fn_keep_an_{naming.snake(tenancy.roles[0])}"),
+        trigger=object_name("tr", table, "keep", tenancy.roles[0]), membership=model.table(membership),
+        root=model.table(model.root), root_pk=model.root.entity.pk_column,
+        tenant=model.membership_column(membership, model.root.name), role=model.role_column,
+        owner_role=tenancy.roles[0],
+    )]
+
+
 # -- full-text search -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -743,6 +777,9 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     owners += [(tenant_uuid, context)] if tenant_uuid else []
     owners += [(f"{o.name}()", observer) for o in observers]
     owners += [(a.signatures[1], privileged) for a in [*accepts, *signups]]
+    keepers = last_owner_functions(model)
+    signatures += [(f"{k.name}()", ()) for k in keepers]
+    owners += [(f"{k.name}()", context) for k in keepers]
     return Grants(tuple(relations), tuple(signatures), tuple(owners))
 
 

@@ -58,6 +58,7 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Indexes", _objects(objects.indexes(model), "i", names)),
         _section("Row-level security", _objects(rls, "r", names)),
         _section("Maintained columns", _objects(functions.maintain_functions(model), "m", names)),
+        _section("The last owner", _objects(functions.last_owner_functions(model), "k", names)),
         _section("Views", _objects(objects.views(model), "v", names)),
         _section("Mutation functions", _objects(mutations, "f", names)),
         _section("Search", _objects(functions.search_functions(model), "s", names)),
