@@ -2,7 +2,8 @@
 
 Each object is a frozen dataclass naming its template (``templates/objects/*.sql.j2``); the
 templates only lay text out. Identifiers are quoted here or in the templates, always through
-``fraisec.render.quoting``. Mutation functions and observers are in ``render.functions``.
+``fraisec.render.quoting``. Mutation functions and observers are in ``render.functions``, the
+privileged flows in ``render.flows``, search in ``render.search``, grants in ``render.grants``.
 """
 
 from __future__ import annotations

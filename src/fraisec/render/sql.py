@@ -11,7 +11,8 @@ import tomli_w
 
 from fraisec.ir import naming
 from fraisec.ir.model import Schema
-from fraisec.render import functions, objects
+from fraisec.render import flows, functions, objects, search
+from fraisec.render.grants import grants as render_grants
 from fraisec.render.env import render_template
 from fraisec.render.model import Model
 
@@ -44,7 +45,7 @@ def render_schema_sql(schema: Schema) -> str:
     mutations = functions.mutation_functions(model)
     observers = functions.observer_functions(model)
     box = functions.outbox(model)
-    grants = functions.grants(model, rls, mutations, observers)
+    grants = render_grants(model, rls, mutations, observers)
     sections = [
         render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting,
                         user_setting=user_setting,
@@ -58,12 +59,12 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Indexes", _objects(objects.indexes(model), "i", names)),
         _section("Row-level security", _objects(rls, "r", names)),
         _section("Maintained columns", _objects(functions.maintain_functions(model), "m", names)),
-        _section("The last owner", _objects(functions.last_owner_functions(model), "k", names)),
+        _section("The last owner", _objects(flows.last_owner_functions(model), "k", names)),
         _section("Views", _objects(objects.views(model), "v", names)),
         _section("Mutation functions", _objects(mutations, "f", names)),
-        _section("Search", _objects(functions.search_functions(model), "s", names)),
-        _section("Invitations", _objects(functions.accept_functions(model), "a", names)),
-        _section("Sign-up", _objects(functions.signup_functions(model), "s", names)),
+        _section("Search", _objects(search.search_functions(model), "s", names)),
+        _section("Invitations", _objects(flows.accept_functions(model), "a", names)),
+        _section("Sign-up", _objects(flows.signup_functions(model), "s", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
         _section("Grants", _objects([grants], "g", names)),

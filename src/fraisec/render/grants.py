@@ -1,0 +1,118 @@
+"""IR → the grants and owners of everything generated: least privilege for every role.
+
+The API role gets what its policies allow on exactly the columns its mutations write; the
+context, observer, privileged and service roles get what their functions and declarations use;
+functions are revoked from PUBLIC and granted by name; definer functions change owner last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fraisec.render.flows import accept_functions, last_owner_functions, signup_functions
+from fraisec.render.functions import (
+    MutationFn, ObserverFn, context_helper_signatures, maintain_functions, outbox, result_signatures,
+    tenant_uuid_signature,
+)
+from fraisec.render.model import Model, ident
+from fraisec.render.objects import RlsTable, entity_order, granted_commands, view_names
+from fraisec.render.quoting import qualified
+from fraisec.render.search import search_functions
+
+__all__ = ["Grants", "grants"]
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Least privilege. The API role: SELECT where it has a read policy, INSERT and UPDATE on
+    exactly the columns the generated mutations write (a table-level grant only for a
+    ``writes=`` declaration), DELETE where declared; never TRUNCATE, REFERENCES or TRIGGER
+    (TRUNCATE ignores RLS). The context role: the identity columns its helpers read. The
+    observer role: what the API role reads, plus appending to the outbox and the activity log.
+    Every function is revoked from PUBLIC; trigger functions are executable by nobody else
+    (triggers need no grant). ``owners``: the privileged functions' owners, set last."""
+
+    template = "objects/grants.sql.j2"
+    relations: tuple[tuple[str, str, str], ...]  # (privileges, qualified relation, role)
+    functions: tuple[tuple[str, tuple[str, ...]], ...]  # (signature, roles granted EXECUTE)
+    owners: tuple[tuple[str, str], ...]  # (function signature, owner)
+
+
+def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
+           observers: list[ObserverFn]) -> Grants:
+    api, observer, context = model.api_role, model.observer_role, model.context_role
+    written = _written_columns(model, functions)
+    relations: list[tuple[str, str, str]] = []
+    for t in rls:
+        privileges = [_privilege(c, written.get((t.table, c))) for c in granted_commands(t)]
+        if privileges:
+            relations.append((", ".join(privileges), t.table, api))
+    views = [qualified(model.app, name) for e in entity_order(model) for name in view_names(e)]
+    relations += [("SELECT", v, api) for v in views]
+    if model.has_observers:
+        relations += [("SELECT", t.table, observer) for t in rls if "SELECT" in granted_commands(t)]
+        relations += [("SELECT", v, observer) for v in views]
+        relations += [("INSERT", model.table(e), observer) for e in model.schema.entities
+                      if e.entity is not None and e.entity.activity_log]
+        box = outbox(model)
+        relations.append(("INSERT", box.table, observer))
+    relations += [(f"SELECT ({', '.join(ident(c) for c in t.context_columns)})", t.table, context)
+                  for t in rls if t.context_columns]
+    service = model.service_role
+    relations += [(", ".join(t.service), t.table, service) for t in rls if t.service]
+    relations += [("SELECT", qualified(model.app, name), service) for e in entity_order(model)
+                  if "SELECT" in e.entity.service for name in view_names(e)]
+    privileged = model.privileged_role
+    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
+                   t.table, privileged) for t in rls if t.privileged]
+    readers = model.reader_roles
+    callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
+    callable_ += [(f.signature, (f.caller,)) for f in functions]
+    callable_ += [(f.signature, (api,)) for f in search_functions(model)]
+    tenant_uuid = tenant_uuid_signature(model)
+    if tenant_uuid:
+        callable_.append((tenant_uuid, (observer,)))
+    accepts = accept_functions(model)
+    signups = signup_functions(model)
+    if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
+        needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
+        callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
+    if model.has_service:  # service mutations answer with the result helpers
+        callable_ = [(s, roles + (service,)) if s in result_signatures(model) else (s, roles)
+                     for s, roles in callable_]
+    for a in [*accepts, *signups]:
+        public, private = a.signatures
+        callable_ += [(public, (api,)), (private, (api,))]
+    signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
+    signatures += [(f"{m.name}()", ()) for m in maintain_functions(model)]
+    owners = [(s, context) for s in context_helper_signatures(model)]
+    owners += [(tenant_uuid, context)] if tenant_uuid else []
+    owners += [(f"{o.name}()", observer) for o in observers]
+    owners += [(a.signatures[1], privileged) for a in [*accepts, *signups]]
+    keepers = last_owner_functions(model)
+    signatures += [(f"{k.name}()", ()) for k in keepers]
+    owners += [(f"{k.name}()", context) for k in keepers]
+    return Grants(tuple(relations), tuple(signatures), tuple(owners))
+
+
+def _privilege(command: str, columns: set[str] | None) -> str:
+    """``INSERT (a, b)``: column privileges where only generated mutations write the table."""
+    if command in ("INSERT", "UPDATE") and columns:
+        return f"{command} ({', '.join(ident(c) for c in sorted(columns))})"
+    return command
+
+
+def _written_columns(model: Model, functions: list[MutationFn]) -> dict[tuple[str, str], set[str] | None]:
+    """(table, command) -> the columns generated mutations write; None when a ``writes=``
+    declaration (a hand-written function, columns unknown) needs the whole table."""
+    written: dict[tuple[str, str], set[str] | None] = {}
+    for f in (f for f in functions if f.caller == model.api_role):  # the service role has its own grants
+        written.setdefault((f.table, f.command), set()).update(c for c, _ in f.assignments)
+        if f.operation == "UPSERT":  # the conflict branch updates the columns it sets
+            written.setdefault((f.table, "UPDATE"), set()).update(c for c, _ in f.on_conflict)
+    for e in model.schema.entities:
+        if e.entity is None:
+            continue
+        for command, _role in e.entity.writes:
+            written[(model.table(e), command)] = None
+    return written
