@@ -178,6 +178,7 @@ CODES: dict[str, str] = {
     "FSC230": "invalid ownership, transition or upsert declaration",
     "FSC231": "invalid invitation declaration",
     "FSC232": "invalid service declaration",
+    "FSC233": "invalid permission declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -213,3 +213,41 @@ def test_a_webhook_writes_across_tenants_as_the_service_role_only(make_db, tmp_p
               AND has_table_privilege('app_service', c.oid, p) ORDER BY 1, 2""").fetchall()
     assert held == [("tb_org", "SELECT"), ("tb_plan", "SELECT"), ("tb_subscription", "INSERT"), ("tb_subscription", "SELECT"),
                     ("tb_subscription", "UPDATE")]
+
+
+PERMISSIONS = ORG_PERSON_SEAT.replace(
+    'membership="Seat")',
+    'membership="Seat", roles=("owner", "admin", "member"), '
+    'permissions={"billing.manage": ("owner",), "notes.archive": ("owner", "member")})') + """
+@fq.entity(tenant=True)
+class Note:
+    org: Org
+    body: str
+    archived: bool = False
+
+@fq.mutation(operation="CREATE")
+def create_note(body: str) -> Note: ...
+
+@fq.mutation(operation="UPDATE", requires_permission="notes.archive")
+def archive_note(id: ID, archived: bool | None = None) -> Note: ...
+"""
+
+
+@pytest.mark.parametrize("role, allowed", [("owner", True), ("admin", False), ("member", True)])
+def test_a_permission_names_its_roles_whatever_their_order(make_db, tmp_path, role, allowed):
+    url = make_db(_sql(tmp_path, PERMISSIONS))
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO app.tb_org (identifier) VALUES ('o'); INSERT INTO app.tb_person (identifier) "
+                     "VALUES ('p'); INSERT INTO app.tb_note (fk_org, body) VALUES (1, 'hi')")
+        conn.execute("INSERT INTO app.tb_seat (fk_org, fk_person, role) VALUES (1, 1, %s)", (role,))
+        org, person, note = conn.execute("SELECT o.id::text, p.id::text, n.id::text FROM app.tb_org o, "
+                                         "app.tb_person p, app.tb_note n").fetchone()
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        conn.execute("SELECT set_config('app.user_id', %s, true), set_config('app.tenant_id', %s, true)", (person, org))
+        conn.execute("SET LOCAL ROLE app_user")
+        result = conn.execute("SELECT * FROM app.fn_archive_note(%s, true)", (note,)).fetchone()
+        assert result["succeeded"] is allowed, result["message"]
+        if not allowed:
+            assert result["message"] == "requires permission notes.archive"
+            # The table policy holds the same list: a direct update matches no row.
+            assert conn.execute("UPDATE app.tb_note SET archived = true").rowcount == 0

@@ -78,6 +78,10 @@ def _load(tmp_path, body: str):
     ('\n@fq.entity(tenant=True, service=("SELECT",))\nclass Doc:\n    org: Org\n    n: int = 0\n'
      '\n@fq.mutation(operation="UPDATE", service=True)\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',
      "FSC232"),
+    # permissions
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = 0\n"
+     '\n@fq.mutation(operation="UPDATE", requires_permission="nope")\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',
+     "FSC233"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

@@ -57,11 +57,12 @@ MUTATION_OPTIONS = frozenset({
     "invalidates_views", "invalidates_fact_tables", "changelog", "changelog_pre_image",
     "input_style", "cascade", "cascade_source", "success_fields", "deprecated", "description",
     "requires_role", "cache_ttl_seconds", "generate", "entity", "conflict", "increment", "service",
+    "requires_permission",
 })
 OBSERVER_OPTIONS = frozenset({"name", "activity", "condition"})
 TENANCY_OPTIONS = frozenset({
     "tenant", "claim", "user", "user_claim", "membership", "roles", "role_field", "schema",
-    "private_schema", "api_role", "owner_role", "tenant_setting", "user_setting",
+    "private_schema", "api_role", "owner_role", "tenant_setting", "user_setting", "permissions",
 })
 
 

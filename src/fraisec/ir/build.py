@@ -272,7 +272,28 @@ class _Builder:
             fields[target] = value
         if "roles" in opts:
             fields["roles"] = tuple(str(r.value if isinstance(r, Enum) else r) for r in opts["roles"])
+        if "permissions" in opts:
+            fields["permissions"] = self._permissions(opts["permissions"], fields.get("roles") or Tenancy.model_fields[
+                "roles"].default, first.location)
         return settings, Tenancy(location=_loc(first.location), **fields)
+
+    def _permissions(self, raw: Any, roles: tuple[str, ...], location: Location) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``permissions={"billing.manage": ("owner",)}``: each names roles of ``roles``."""
+        value = lambda r: str(r.value if isinstance(r, Enum) else r)  # noqa: E731
+        if not isinstance(raw, dict):
+            self.report("FSC233", "tenancy(permissions=…) must map a permission to the roles that hold it",
+                        location, hint='e.g. permissions={"billing.manage": ("owner",)}')
+            return ()
+        result = []
+        for name, holders in raw.items():
+            holders = tuple(value(r) for r in (holders if isinstance(holders, (list, tuple, set)) else [holders]))
+            unknown = [r for r in holders if r not in roles]
+            if unknown or not holders:
+                self.report("FSC233", f"permission {name!r} names {'unknown role ' + repr(unknown[0]) if unknown else 'no role'}",
+                            location, hint=_suggest(unknown[0] if unknown else "", set(roles), "Name roles of roles=…."))
+                continue
+            result.append((str(name), tuple(r for r in roles if r in holders)))
+        return tuple(sorted(result))
 
     # -- classes ----------------------------------------------------------------------------
     def _object_type(self, cdef: ClassDef, settings: Settings) -> ObjectType:
@@ -819,8 +840,18 @@ class _Builder:
                      and options.get("generate", True) is not False and source == default_fn
                      and not common["return_type"].is_list)
         sdk = {k: options[k] for k in _MUTATION_SDK_KEYS if options.get(k) is not None}
+        permission = options.get("requires_permission")
+        if permission is not None and (self.tenancy is None or permission not in dict(self.tenancy.permissions)
+                                       or options.get("requires_role")):
+            known = dict(self.tenancy.permissions) if self.tenancy else {}
+            self.report("FSC233", f"mutation '{op.name}' requires permission {permission!r}, which "
+                        + ("tenancy(permissions=…) does not declare" if permission not in known
+                           else "cannot be combined with requires_role"), op.location,
+                        hint=_suggest(str(permission), set(known), "Declare it in fq.tenancy(permissions=…)."))
+            permission = None
         mutation = Mutation(**common, sql_source=source, operation=operation,
-                            requires_role=options.get("requires_role"), generated=generated,
+                            requires_role=options.get("requires_role"), requires_permission=permission,
+                            generated=generated,
                             entity=target.name if generated else None, sdk=sdk)
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})

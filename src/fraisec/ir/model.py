@@ -244,6 +244,7 @@ class Mutation(_Frozen):
     increment: tuple[str, ...] = ()
     # Run by the service role, without a tenant context (a billing webhook): EXECUTE for it alone.
     service: bool = False
+    requires_permission: str | None = None  # a name of tenancy(permissions=…)
     sdk: dict[str, Any] = {}
     location: Location | None = None
 
@@ -294,6 +295,9 @@ class Tenancy(_Frozen):
     membership_entity: str | None = None
     role_field: str = "role"
     roles: tuple[str, ...] = ("owner", "admin", "member")  # strongest first
+    # Named permissions and the roles that hold them, beyond the ordered roles:
+    # {"billing.manage": ("owner",), "projects.archive": ("owner", "admin", "member")}
+    permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     location: Location | None = None
 
 

@@ -118,6 +118,7 @@ class MutationFn:
     http_status: int
     message: str
     caller: str = ""  # the role granted EXECUTE: the API role, or the service role
+    refusal: str = ""  # the message when the caller's role may not run it
     quota: str | None = None  # CREATE on a tenant entity with a quota: the limit's SQL
     quota_lock: str | None = None  # the per-tenant advisory lock key that serializes the count
     # Soft delete: the row filter (live rows; deleted ones for RESTORE) and where the entity is
@@ -211,7 +212,8 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
     base = "CREATE" if operation in ("UPSERT", "INVITE") else operation
     lookups, assignments, written = _writes(model, entity, base, writes, clear, mutation.clearable,
                                             tenant_var=None if mutation.service else "v_tenant")
-    role_rule = model.role_rule(mutation.requires_role) if mutation.requires_role and model.role_column else None
+    roles = model.mutation_roles(mutation)
+    role_rule = model.roles_rule(roles) if roles is not None and model.role_column else None
     status, http = _OUTCOMES[operation]
     deleted = soft_delete_column(entity)
     view = qualified(model.app, entity.entity.view)
@@ -234,6 +236,8 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         entity_type=entity.name, table=model.table(entity), view=view, params=tuple(params),
         tenant_scoped=bool(entity.entity.tenant_field) and not mutation.service, role_rule=role_rule,
         requires_role=mutation.requires_role, lookups=tuple(lookups), assignments=tuple(assignments),
+        refusal=(f"requires permission {mutation.requires_permission}" if mutation.requires_permission
+                 else f"requires role {mutation.requires_role}"),
         id_param=next((p for p, f in writes.items() if f == "id"), None),
         updated_fields=_updated_fields(base, written, clear), status=status, http_status=http,
         message=f"{entity.name} {status}", row_filter=row_filter, read_views=read_views,

@@ -212,8 +212,11 @@ class Model:
         return [required]
 
     def role_rule(self, required: str) -> str:
-        roles = ", ".join(quote_literal(r) for r in self.allowed_roles(required))
-        return f"{self.helper('fn_current_tenant_role')} = ANY (ARRAY[{roles}])"
+        return self.roles_rule(self.allowed_roles(required))
+
+    def roles_rule(self, roles: list[str]) -> str:
+        listed = ", ".join(quote_literal(r) for r in roles)
+        return f"{self.helper('fn_current_tenant_role')} = ANY (ARRAY[{listed}])"
 
     def role_ceiling(self, column: str) -> str:
         """The row's role is the caller's own or weaker: nobody grants a role above their own
@@ -251,14 +254,21 @@ class Model:
         """
         mutations = [m for m in self.generated_mutations(entity)
                      if command in mutation_commands(entity, m.operation) and not m.service]
-        required = [m.requires_role for m in mutations]
-        required += [role for c, role in entity.entity.writes if c == command]
-        if not required:
+        allowed = [self.mutation_roles(m) for m in mutations]
+        allowed += [self.allowed_roles(role) if role else None for c, role in entity.entity.writes if c == command]
+        if not allowed:
             return None
-        if any(r is None for r in required) or self.role_column is None:
+        if any(a is None for a in allowed) or self.role_column is None:
             return "true"
-        weakest = max(required, key=lambda r: len(self.allowed_roles(r)))
-        return self.role_rule(weakest)
+        union = {r for a in allowed for r in a}
+        return self.roles_rule([r for r in self.schema.tenancy.roles if r in union])
+
+    def mutation_roles(self, mutation: Mutation) -> list[str] | None:
+        """The roles that may run a mutation: its permission's holders, ``requires_role`` and
+        every stronger role, or None for any member."""
+        if mutation.requires_permission:
+            return list(dict(self.schema.tenancy.permissions)[mutation.requires_permission])
+        return self.allowed_roles(mutation.requires_role) if mutation.requires_role else None
 
     # -- enums ------------------------------------------------------------------------------
     def enum_values(self, field: Field) -> list[str] | None:
