@@ -352,3 +352,18 @@ def test_an_unknown_keyword_is_one_diagnostic_not_its_consequences(tmp_path):
     both = SCHEMA_PY.replace(project, "@fq.entity(tenat=True)\nclass Project:").replace(
         "def projects(limit: int = 20) -> list[Project]:", "def projects(limit: int = 20) -> list[Projekt]:")
     assert sorted(_codes_for(tmp_path, both)) == ["FSC104", "FSC200"]
+
+
+def test_every_command_names_itself_in_the_envelope(tmp_path):
+    (tmp_path / "a.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    runs = {
+        "lint": run_cli("--format", "json", "lint", str(tmp_path / "a.sql")),
+        "explain": run_cli("--format", "json", "explain", "FSC104"),
+        "diff": run_cli("--format", "json", "diff", str(tmp_path / "a.sql"), str(tmp_path / "a.sql")),
+    }
+    for name, result in runs.items():
+        assert result.exit_code == 0, (name, result.output)
+        document = _json(result)
+        assert (document["command"], document["ok"], document["diagnostics"]) == (name, True, []), name
+    assert _json(runs["diff"])["script"] == "" and _json(runs["diff"])["ops"] == []
+    assert _json(runs["explain"])["page"].startswith("# FSC104")

@@ -228,6 +228,8 @@ def _global_options(
 ) -> None:
     """Global options go before the command or after it (``fraisec check --format json``)."""
     ctx.obj = Output(fmt=fmt, verbosity=-1 if quiet else verbose, color=not no_color)
+    # Named in JSON documents; commands that call Output.of(ctx) refine it ("migrate apply").
+    ctx.obj.command = ctx.invoked_subcommand or ""
 
 
 def main() -> None:
