@@ -58,10 +58,14 @@ def _sql_sources(check, ir, sources, database: str | None) -> list:
     """The cross-check; a database that cannot be read is FSC902 (never naming its password)."""
     import psycopg
 
-    from fraisec.redact import connection_problem
+    from fraisec.redact import connection_problem, redact
 
     try:
         return check(ir, sources, database)
-    except psycopg.Error as exc:
-        message, hint = connection_problem(database or "", exc)
+    except (psycopg.OperationalError, psycopg.ProgrammingError, psycopg.InterfaceError) as exc:
+        message, hint = connection_problem(database or "", exc)  # could not connect
         return [error("FSC902", message, hint=hint)]
+    except psycopg.Error as exc:  # connected, but reading the catalog failed
+        return [error("FSC902", f"cannot read the database: {redact(str(exc).strip())}",
+                      hint="The role needs to read the system catalogs (pg_catalog) of the "
+                           "schemas the sql_source objects live in.")]

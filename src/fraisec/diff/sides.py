@@ -26,8 +26,8 @@ import psycopg
 from fraisec.catalog.introspect import IntrospectionError, introspect
 from fraisec.catalog.model import Catalog
 from fraisec.catalog.shadow import CatalogError, catalog_from_sql, connect_error, embedded_server
-from fraisec.redact import is_connection_string, redact
 from fraisec.diagnostics import Location, error
+from fraisec.redact import is_connection_string, redact
 
 __all__ = ["SideOptions", "catalog_for", "register_side", "is_url"]
 
