@@ -89,11 +89,12 @@ def project(template, tmp_path, monkeypatch):
     return root
 
 
-def _commands(dsn: str, shadow: str) -> dict[str, list[str]]:
+def _commands(dsn: str, other: str, shadow: str) -> dict[str, list[str]]:
     return {  # in this order: apply first, so that the rest see an up-to-date database
         "validate": ["validate", "--database", dsn],
         "migrate apply": ["migrate", "apply", "-d", dsn],
         "migrate status": ["migrate", "status", "-d", dsn],
+        "migrate apply (two targets)": ["-v", "migrate", "apply", "-d", dsn, "-d", other],
         "migrate check": ["migrate", "check", "-d", dsn, "--shadow-url", shadow],
         "diff": ["diff", dsn, "schema.py", "--shadow-url", shadow],
         "migrate diff": ["migrate", "diff", "from_db", "-d", dsn, "--shadow-url", shadow],
@@ -117,10 +118,11 @@ def _files_leaking(root: Path) -> list[str]:
 @pytest.mark.parametrize("fmt", ["rich", "json", "github"])
 def test_no_command_shows_or_writes_a_password(project, make_db, pg_server, fmt, form, reachable):
     dbname = _dbname(make_db()) if reachable else "no_such_database_q"
+    other = FORMS[form](pg_server, _dbname(make_db()) if reachable else "no_such_database_q2")
     dsn = FORMS[form](pg_server, dbname)
     shadow = FORMS[form](pg_server, "postgres")
     ran = []
-    for name, args in _commands(dsn, shadow).items():
+    for name, args in _commands(dsn, other, shadow).items():
         result = run_cli("--no-color", "--format", fmt, *args)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             name, result.exception)
