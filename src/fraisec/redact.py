@@ -11,7 +11,7 @@ A PostgreSQL connection string comes in two forms (libpq, "Connection Strings"):
 enough on its own: libpq's own messages quote fragments of a malformed string (``invalid
 percent-encoded token: "secret%zz"``, ``missing "=" after "…"``) in no recognisable form. So the
 command line also *registers* every password it is given (:func:`register_secrets`, from the
-arguments and ``FRAISEC_DATABASE_URL``) and :func:`redact` masks those literally, in any text.
+arguments, ``FRAISEC_DATABASE_URL`` and ``PGPASSWORD``) and :func:`redact` masks those literally, in any text.
 Registered passwords shorter than :data:`MIN_LITERAL` characters are masked only where they
 appear as a password (masking every "pw" in a SQL script would corrupt it).
 
@@ -25,8 +25,8 @@ from typing import Iterable
 from urllib.parse import quote, unquote
 
 __all__ = ["MASK", "MIN_LITERAL", "RedactingStream", "clear_secrets", "connection_problem",
-           "is_connection_string",
-           "redact", "redact_registered", "register_environment", "register_secrets", "secrets_in"]
+           "is_connection_string", "redact", "redact_registered", "register_environment",
+           "register_secrets", "secrets_in"]
 
 MASK = "***"
 MIN_LITERAL = 4

@@ -229,8 +229,9 @@ def apply_command(
     applied: list[str] = []
 
     def starting(name: str) -> None:
-        kept = (f"; {len(applied)} file{'s' if len(applied) != 1 else ''} applied before it "
-                f"({applied[-1]} last) stay applied" if applied else "")
+        kept = ("" if not applied else f"; {applied[0]}, applied before it, stays applied"
+                if len(applied) == 1 else
+                f"; the {len(applied)} files applied before it (up to {applied[-1]}) stay applied")
         out.on_interrupt = (f"{name} was rolled back{kept}; run `fraisec migrate apply` again "
                             "to continue")
         applied.append(name)
