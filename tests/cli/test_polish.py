@@ -367,3 +367,35 @@ def test_every_command_names_itself_in_the_envelope(tmp_path):
         assert (document["command"], document["ok"], document["diagnostics"]) == (name, True, []), name
     assert _json(runs["diff"])["script"] == "" and _json(runs["diff"])["ops"] == []
     assert _json(runs["explain"])["page"].startswith("# FSC104")
+
+
+def test_on_a_terminal_apply_names_the_file_it_is_applying(make_db, tmp_path):
+    """The spinner (a terminal only) says which migration runs; the file sleeps so that the
+    spinner draws while it runs."""
+    import pty
+    import subprocess
+    import sys
+
+    url = make_db()
+    d = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (id int);\n",
+                                          "0002_slow.sql": "SELECT pg_sleep(1.5);\n"})
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}
+    proc = subprocess.Popen([sys.executable, "-m", "fraisec", "migrate", "apply", "-d", url,
+                             "--dir", str(d)], stdin=follower, stdout=follower, stderr=follower,
+                            env={**env, "TERM": "xterm", "COLUMNS": "100"})
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0, seen.decode(errors="replace")
+    text = seen.decode(errors="replace")
+    assert "applying 0002_slow.sql" in text, text
+    assert "applied 2 files" in text

@@ -227,8 +227,11 @@ def apply_command(
         return
     url = database[0]
     applied: list[str] = []
+    spinner = None
 
     def starting(name: str) -> None:
+        if spinner is not None:  # on a terminal: which file is running now
+            spinner.update(f"applying {name}")
         kept = ("" if not applied else f"; {applied[0]}, applied before it, stays applied"
                 if len(applied) == 1 else
                 f"; the {len(applied)} files applied before it (up to {applied[-1]}) stay applied")
@@ -237,7 +240,7 @@ def apply_command(
         applied.append(name)
 
     out.on_interrupt = "no migration had started; nothing was changed"
-    with out.progress("applying migrations"):
+    with out.progress("applying migrations") as spinner:
         result = _run_guarded(out, lambda: apply(url, mdir, settings, dry_run=dry_run,
                                                   to_version=to_version, notify=out.status,
                                                   starting=starting))
