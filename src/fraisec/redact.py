@@ -13,7 +13,7 @@ percent-encoded token: "secret%zz"``, ``missing "=" after "…"``) in no recogni
 command line also *registers* every password it is given (:func:`register_secrets`, from the
 arguments, ``FRAISEC_DATABASE_URL`` and ``PGPASSWORD``) and :func:`redact` masks those literally, in any text.
 Registered passwords shorter than :data:`MIN_LITERAL` characters are masked only where they
-appear as a password (masking every "pw" in a SQL script would corrupt it).
+appear as a password (masking every "pw" in a message would garble it).
 
 Stdlib only: it is on every command's start-up path.
 """
@@ -53,13 +53,14 @@ def redact(text: str) -> str:
 
 
 def redact_registered(text: str) -> str:
-    """``text`` with only the registered passwords masked, literally.
+    """``text`` with the registered passwords masked, literally, wherever they stand alone.
 
-    For data (SQL scripts, JSON documents holding SQL) where a pattern could match user SQL
-    (``WHERE password = crypt(…)``) and corrupt it; :func:`redact` for everything else."""
+    "Alone": not inside a longer word, so that a password such as ``postgres`` masks the
+    password in ``role "postgres"`` but leaves ``postgresql://`` readable."""
     for secret in sorted(_secrets, key=len, reverse=True):  # longest first: no partial leftovers
         if secret in text:
-            text = text.replace(secret, MASK)
+            text = re.sub(r"(?<![A-Za-z0-9])" + re.escape(secret) + r"(?![A-Za-z0-9])",
+                          MASK, text)
     return text
 
 
@@ -130,17 +131,18 @@ def connection_problem(value: str, exc: BaseException) -> tuple[str, str]:
 
 
 class RedactingStream:
-    """A text stream that masks secrets on the way to another one.
+    """A text stream of messages that masks secrets (:func:`redact`) on the way to another.
 
-    ``target`` is called on every write (so a stream swapped later, as by a test runner, is
-    followed); ``full`` chooses :func:`redact` (messages) over :func:`redact_registered` (data)."""
+    ``target`` is called on every write, so a stream swapped later (as by a test runner) is
+    followed. Only for messages: data (SQL on stdout) is never rewritten — a pattern could
+    match user SQL (``WHERE password = crypt(…)``), a password such as ``postgres`` a role
+    name. Data never carries a connection string: what quotes one is a message."""
 
-    def __init__(self, target, full: bool = True) -> None:
+    def __init__(self, target) -> None:
         self._target = target
-        self._redact = redact if full else redact_registered
 
     def write(self, text: str) -> int:
-        self._target().write(self._redact(text))
+        self._target().write(redact(text))
         return len(text)
 
     def __getattr__(self, name: str):

@@ -215,9 +215,26 @@ def test_registered_passwords_are_masked_wherever_they_turn_up():
     assert "Zq9" not in redact("the password was Zq9 Kv'x, really")
 
 
-def test_short_passwords_are_not_masked_out_of_sql():
-    register_secrets(["postgresql://u:pw@h/db"])
-    from fraisec.redact import redact_registered
+def test_short_or_common_passwords_do_not_garble_messages():
+    register_secrets(["postgresql://u:pw@h/db", "postgresql://postgres:postgres@h/db"])
+    assert redact("column pw of t") == "column pw of t"  # too short to mask as a word
+    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"  # but as a password
+    # "postgres" alone is masked; inside a longer word it is not the password
+    assert redact('role "postgres" on postgresql://x@h/db') == 'role "***" on postgresql://x@h/db'
 
-    assert redact_registered("SELECT pw FROM t") == "SELECT pw FROM t"
-    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+def test_data_on_stdout_is_never_rewritten(tmp_path, make_db, pg_server):
+    """A script whose SQL says `password = …` and names the role whose password was given:
+    printed as it is (diagnostics are redacted, data is not)."""
+    url = make_db("CREATE TABLE account (id int, password text);")
+    (tmp_path / "want.sql").write_text(
+        "CREATE TABLE account (id int, password text);\n"
+        "CREATE VIEW v AS SELECT id FROM account WHERE password = 'x';\n"
+        "COMMENT ON TABLE account IS 'set password=hunter22 as postgres';\n")
+    secret_url = url.replace("postgres@", "postgres:postgres@", 1)
+    result = run_cli("diff", secret_url, str(tmp_path / "want.sql"), "--shadow-url",
+                     pg_server.url())
+    assert result.exit_code == 0, result.output
+    assert "WHERE (account.password = 'x'::text)" in result.stdout, result.stdout
+    assert "'set password=hunter22 as postgres'" in result.stdout, result.stdout
+    assert "***" not in result.stdout

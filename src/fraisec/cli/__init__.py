@@ -236,12 +236,11 @@ def main() -> None:
     """Entry point: user errors exit with documented codes; anything else is a bug (70)."""
     from fraisec.redact import RedactingStream, register_environment, register_secrets
 
-    # Before click parses anything: its usage errors quote arguments, and tracebacks quote
-    # whatever they quote. Data on stdout loses only the passwords given (never a pattern).
+    # Before click parses anything: its usage errors quote arguments (on stderr), and
+    # tracebacks quote whatever they quote. stdout is data, left as it is (see RedactingStream).
     register_secrets(sys.argv[1:])
     register_environment()
-    out, err = sys.stdout, sys.stderr
-    sys.stdout = RedactingStream(lambda: out, full=False)  # type: ignore[assignment]
+    err = sys.stderr
     sys.stderr = RedactingStream(lambda: err)  # type: ignore[assignment]
     try:
         app()

@@ -8,7 +8,7 @@ from enum import Enum
 
 from rich.console import Console
 
-from fraisec.redact import RedactingStream, redact_registered
+from fraisec.redact import RedactingStream
 
 __all__ = ["Output", "OutputFormat"]
 
@@ -62,8 +62,10 @@ class Output:
                 and self.format is OutputFormat.rich)
 
     def data(self, text: str) -> None:
-        """Write data (SQL, JSON) to stdout as given, but for the passwords fraisec was given."""
-        sys.stdout.write(redact_registered(text))
+        """Write data (SQL, JSON) to stdout exactly as given.
+
+        Never redacted (it could rewrite SQL): diagnostics in it are, by report/emit_json."""
+        sys.stdout.write(text)
         sys.stdout.flush()
 
     def status(self, message: str) -> None:
