@@ -103,8 +103,11 @@ def _guarded_exits(seconds: float) -> Iterator[None]:
     import threading
 
     real_exit = os._exit
+    pid = os.getpid()
 
     def refuse(status: int) -> None:
+        if os.getpid() != pid:  # a child the module forked ends as it means to
+            real_exit(status)
         raise _ExitCalled(status)
 
     def expire(signum, frame) -> None:
