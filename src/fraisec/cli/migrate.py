@@ -27,12 +27,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(migrate_app, name="migrate")
 
 
+_DATABASE_HELP = ("Target database: a postgresql:// URL or a key/value string ('host=… dbname=…'); "
+                  "also FRAISEC_DATABASE_URL.")
 DatabaseOpt = Annotated[Optional[str], typer.Option(
-    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
-    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
 RequiredDatabaseOpt = Annotated[str, typer.Option(
-    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
-    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
 DirOpt = Annotated[Optional[Path], typer.Option(
     "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")]
 HistoryOpt = Annotated[str, typer.Option(
