@@ -11,7 +11,7 @@ def run() -> None:
     try:
         from fraisec.cli import main
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("fraisec: interrupted: nothing was changed\n")
         sys.exit(130)
     main()
 

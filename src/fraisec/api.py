@@ -32,7 +32,43 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
         from fraisec.validate import validate as run_rules
 
         diagnostics += run_rules(schema)
-    return schema, diagnostics
+    return schema, _without_follow_ons(diagnostics)
+
+
+def _without_follow_ons(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One typo, one diagnostic: an unknown keyword (FSC104) is dropped from the declaration,
+    so what the IR stages then report about that class or function (``tenat=True`` makes
+    the entity unscoped: FSC207, FSC205, …) is a consequence, not news. Those are left out."""
+    typos = [d for d in diagnostics if d.code == "FSC104" and d.location and d.location.line]
+    if not typos:
+        return diagnostics
+    import re
+
+    names = {name for d in typos for name in [_declaration_at(d.location.file, d.location.line)]
+             if name}
+    if not names:
+        return diagnostics
+    mentions = re.compile(r"'(?:%s)(?:[.']|\b)" % "|".join(re.escape(n) for n in sorted(names)))
+    return [d for d in diagnostics
+            if not (d.code.startswith("FSC2") and mentions.search(d.message))]
+
+
+def _declaration_at(file: str, line: int) -> str | None:
+    """The innermost class or function whose definition (decorators included) spans ``line``."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found: tuple[int, str] | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if start <= line <= (node.end_lineno or node.lineno):
+                if found is None or start >= found[0]:
+                    found = (start, node.name)
+    return found[1] if found else None
 
 
 def read_sql_dir(directory: Path) -> list[tuple[str, str]]:

@@ -145,6 +145,7 @@ CODES: dict[str, str] = {
     "FSC106": "decorator applied to the wrong kind of object",
     "FSC107": "schema module defines nothing",
     "FSC108": "file already exists",
+    "FSC109": "schema module import did not finish",
     # -- FSC2xx: IR building and validation ---------------------------------------------------
     "FSC200": "unknown type",
     "FSC201": "duplicate name",

@@ -14,9 +14,11 @@ import importlib.util
 import os
 import sys
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from fraisec.authoring.compat import fraiseql_alias
 from fraisec.authoring.definitions import RawSchema
@@ -77,13 +79,75 @@ def _resolve(ref: str) -> tuple[str, str | None, str] | Diagnostic:
     return ref, None, os.getcwd()
 
 
+class _ExitCalled(BaseException):
+    """The schema module called ``os._exit``: stopped before it ends fraisec's process."""
+
+
+class _ImportTimeout(BaseException):
+    """The schema module's import ran past the time limit (it never returns)."""
+
+
+def import_timeout() -> float:
+    """Seconds a schema module may take to import (``FRAISEC_IMPORT_TIMEOUT``, default 60)."""
+    try:
+        return float(os.environ.get("FRAISEC_IMPORT_TIMEOUT", "60"))
+    except ValueError:
+        return 60.0
+
+
+@contextmanager
+def _guarded_exits(seconds: float) -> Iterator[None]:
+    """While the module runs: ``os._exit`` raises instead of ending the process, and (in the
+    main thread, where signals arrive) an alarm stops an import that never returns."""
+    import signal
+    import threading
+
+    real_exit = os._exit
+    pid = os.getpid()
+
+    def refuse(status: int) -> None:
+        if os.getpid() != pid:  # a child the module forked ends as it means to
+            real_exit(status)
+        raise _ExitCalled(status)
+
+    def expire(signum, frame) -> None:
+        raise _ImportTimeout(seconds)
+
+    timed = (seconds > 0 and hasattr(signal, "setitimer")
+             and threading.current_thread() is threading.main_thread())
+    os._exit = refuse  # type: ignore[assignment]
+    previous = signal.signal(signal.SIGALRM, expire) if timed else None
+    if timed:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
 def _execute(name: str, path: str | None) -> Diagnostic | None:
     try:
-        if path is None:
-            sys.modules.pop(name, None)
-            importlib.import_module(name)
-        else:
-            _exec_file(name, path)
+        with _guarded_exits(import_timeout()):
+            if path is None:
+                sys.modules.pop(name, None)
+                importlib.import_module(name)
+            else:
+                _exec_file(name, path)
+    except (SystemExit, _ExitCalled) as exc:
+        # Never fraisec's own exit status: the module tried to end the process.
+        call = "os._exit" if isinstance(exc, _ExitCalled) else "sys.exit"
+        return _from_traceback("FSC103", f"the schema module called {call}({exc.args[0] if exc.args else ''}) "
+                               "while being imported", exc, path or name,
+                               "Schema modules are imported to read their declarations: move "
+                               "the exit (and any script code) under `if __name__ == \"__main__\":`.")
+    except _ImportTimeout as exc:
+        return _from_traceback("FSC109", f"importing the schema module did not finish within "
+                               f"{exc.args[0]:g}s", exc, path or name,
+                               "Module-level code must return: move loops, servers and waits under "
+                               "`if __name__ == \"__main__\":` (FRAISEC_IMPORT_TIMEOUT sets the limit).")
     except SyntaxError as exc:
         return error("FSC101", f"syntax error: {exc.msg}",
                      Location(file=display_path(exc.filename or path or name),

@@ -146,7 +146,7 @@ def test_diff_against_a_database_with_a_rename_copies_its_schema(project, make_d
     write(BOOK.replace("    title: str\n", '    heading: str = fq.field(renamed_from="title")\n'))
     _ok("migrate", "diff", "rename_title", "--database", url)
     text = (root / "migrations" / "0002_rename_title.sql").read_text()
-    assert "-- from: database postgresql://" in text
+    assert "-- from: a database (--database)\n" in text and "postgresql://" not in text
     assert "RENAME COLUMN title TO heading" in text and "DROP COLUMN" not in text
     # the live database was only read
     assert query(url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'title'") == [(1,)]

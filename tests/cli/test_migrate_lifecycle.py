@@ -114,7 +114,8 @@ def test_saas_lifecycle(tmp_path, monkeypatch, make_db):
         WHERE n.nspname IN ('app', 'app_private')""")
     narrow = {name: owner for owner, name in owners if owner != "app_owner"}
     assert set(narrow.values()) == {"app_context", "app_observer"}, owners  # the definer functions
-    assert all(name.startswith(("fn_current_", "fn_tenant_uuid")) for name, o in narrow.items() if o == "app_context")
+    assert all(name.startswith(("fn_current_", "fn_tenant_uuid", "fn_keep_an_")) for name, o in narrow.items()
+               if o == "app_context")
     assert all(name.startswith("fn_observe_") for name, o in narrow.items() if o == "app_observer")
     assert {"app", "tb_tag", "v_tag", "fn_update_project", "v_project", "v_member",
             "fn_invite_member"} <= {name for _owner, name in owners}

@@ -91,20 +91,24 @@ def _binaries_missing(exc: PostgresNotFound) -> CatalogError:
 
 def connect_error(url: str, exc: Exception) -> CatalogError:
     """FSC902 for an unreachable database or wrong credentials (password never echoed)."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return CatalogError([error("FSC902", f"cannot connect to {redact(url)}: {message}",
-                               hint="Check the host, port, database name and credentials.")])
+    from fraisec.redact import connection_problem
+
+    message, hint = connection_problem(url, exc)
+    return CatalogError([error("FSC902", message, hint=hint)])
 
 
 def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    """fraisec.redact.redact: kept here for the callers that import it from this module."""
+    from fraisec.redact import redact as _redact
+
+    return _redact(url)
 
 
 def _with_dbname(url: str, dbname: str) -> str:
+    if not url.startswith(("postgresql://", "postgres://")):  # key/value: "host=… dbname=…"
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(url, dbname=dbname)
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + dbname))
 

@@ -21,7 +21,8 @@ __all__ = ["app", "main"]
 
 # One module per command (``cli/<name>.py`` with ``register(app)``, registering the command
 # ``<name>``). Add new commands to this list.
-COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "check", "migrate"]
+COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "check", "migrate",
+                              "explain"]
 
 
 class _PlainValue:
@@ -66,7 +67,57 @@ class _PlainValue:
 def _plain(param: Any) -> Any:
     if param is not None and _PlainValue.fits(param):
         param._runtime_param = _PlainValue(param)
+    if param is not None and getattr(param, "count", False):
+        param.display_type_rich = _counter  # -v, -vv: not an <int> to type
+    elif param is not None and getattr(param, "is_flag", False):
+        param.display_type_rich = _no_type  # a flag takes no value: no "<bool>" after it
     return param
+
+
+def _no_type(ctx: Any = None) -> None:
+    return None
+
+
+def _counter(ctx: Any = None) -> str:
+    return "<counter>"
+
+
+# The group's options, also accepted after the command (`fraisec diff A B --format json`).
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose", "--no-color"})
+_GLOBAL_WITH_VALUE = "--format"
+
+
+def _is_global(arg: str) -> bool:
+    return (arg in _GLOBAL_FLAGS or arg.startswith(_GLOBAL_WITH_VALUE + "=")
+            or (len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and set(arg[1:]) <= {"v", "q"}))
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options found after the command moved in front of it.
+
+    Nothing after ``--`` moves, and no command has an option of the same name, so a
+    command's own arguments are never taken."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] == _GLOBAL_WITH_VALUE else 1
+    if i >= len(args) or args[i] == "--":
+        return list(args)
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = args[i + 1:]
+    j = 0
+    while j < len(rest):
+        arg = rest[j]
+        if arg == "--":
+            kept += rest[j:]
+            break
+        if arg == _GLOBAL_WITH_VALUE and j + 1 < len(rest):
+            moved += [arg, rest[j + 1]]
+            j += 2
+            continue
+        (moved if _is_global(arg) else kept).append(arg)
+        j += 1
+    return [*args[:i], *moved, args[i], *kept]
 
 
 def _plain_values(command: Any, ctx: Any = None) -> Any:
@@ -78,6 +129,10 @@ def _plain_values(command: Any, ctx: Any = None) -> Any:
         params.append(command.get_help_option(ctx))
     for param in params:
         _plain(param)
+    if hasattr(command, "get_help_option") and not isinstance(command, _LazyCommands):
+        # Each context makes its own --help option: tidy it as it is made (no "<bool>").
+        made = command.get_help_option
+        command.get_help_option = lambda c, _made=made: _plain(_made(c))
     for sub in getattr(command, "commands", {}).values():
         _plain_values(sub)
     return command
@@ -97,6 +152,15 @@ class _LazyCommands(TyperGroup):
     def get_help_option(self, ctx: typer.Context) -> Any:
         return _plain(super().get_help_option(ctx))
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # Every password on the command line (or in FRAISEC_DATABASE_URL) is known before any
+        # command runs, so that no output, however it quotes one, can show it.
+        from fraisec.redact import register_environment, register_secrets
+
+        register_secrets(args)
+        register_environment()
+        return super().parse_args(ctx, hoist_global_options(args))
+
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(dict.fromkeys([*COMMAND_MODULES, *super().list_commands(ctx)]))
 
@@ -104,6 +168,16 @@ class _LazyCommands(TyperGroup):
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             self.add_command(_plain_values(_load_command(cmd_name), ctx), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # One line saying what the interruption left, then the shell's 130 (Typer would
+            # exit 130 silently).
+            note = ctx.obj.on_interrupt if isinstance(ctx.obj, Output) else "nothing was changed"
+            sys.stderr.write(f"fraisec: interrupted: {note}\n")
+            raise typer.Exit(130) from None
 
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
@@ -133,25 +207,47 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from fraisec import __version__
+
+        sys.stdout.write(f"fraisec {__version__}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Diagnostics format.")] = OutputFormat.rich,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More output.")] = 0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False,
+                                         help="More output; repeat for more (-vv).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and data.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print fraisec's version and exit.")] = False,
 ) -> None:
+    """Global options go before the command or after it (``fraisec check --format json``)."""
     ctx.obj = Output(fmt=fmt, verbosity=-1 if quiet else verbose, color=not no_color)
+    # Named in JSON documents; commands that call Output.of(ctx) refine it ("migrate apply").
+    ctx.obj.command = ctx.invoked_subcommand or ""
 
 
 def main() -> None:
     """Entry point: user errors exit with documented codes; anything else is a bug (70)."""
+    from fraisec.redact import RedactingStream, register_environment, register_secrets
+
+    # Before click parses anything: its usage errors quote arguments (on stderr), and
+    # tracebacks quote whatever they quote. stdout is data, left as it is (see RedactingStream).
+    register_secrets(sys.argv[1:])
+    register_environment()
+    err = sys.stderr
+    sys.stderr = RedactingStream(lambda: err)  # type: ignore[assignment]
     try:
         app()
     except SystemExit:
         raise
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+    except KeyboardInterrupt:  # while Typer itself was starting or ending
+        sys.stderr.write("fraisec: interrupted: nothing was changed\n")
         sys.exit(130)
     except Exception:  # noqa: BLE001 - the last line of defence
         sys.stderr.write(

@@ -16,7 +16,7 @@ __all__ = ["db_dir_for", "finish", "output", "project_or_exit", "schema_ref"]
 
 
 def output(ctx: typer.Context) -> Output:
-    return ctx.obj if isinstance(ctx.obj, Output) else Output()
+    return Output.of(ctx)
 
 
 def project_or_exit(out: Output) -> Project:
@@ -43,16 +43,28 @@ def db_dir_for(given: str | None, project: Project) -> Path:
 
 
 def finish(out: Output, diagnostics: list[Diagnostic]) -> None:
-    """Report diagnostics; exit 1 when any is an error."""
+    """Report diagnostics; exit 1 when any is an error.
+
+    With ``--format json`` and no error nothing is printed here: the command's success
+    document (:func:`fraisec.cli.report.emit_json`) carries the warnings, one document per run."""
+    if out.json:
+        if has_errors(diagnostics):
+            report(out, diagnostics)
+            raise typer.Exit(ExitCode.ERRORS)
+        return
     if diagnostics:
         report(out, diagnostics)
     if has_errors(diagnostics):
         raise typer.Exit(ExitCode.ERRORS)
 
 
-def write_artifacts(out: Output, artifacts: dict[str, str], directory: Path) -> None:
+def write_artifacts(out: Output, artifacts: dict[str, str], directory: Path) -> list[str]:
+    """Write the files; their paths, as written."""
     directory.mkdir(parents=True, exist_ok=True)
+    written = []
     for name in sorted(artifacts):
         path = directory / name
         path.write_text(artifacts[name], encoding="utf-8")
         out.status(f"wrote {path}")
+        written.append(str(path))
+    return written

@@ -29,4 +29,8 @@ def compile_command(
     artifacts, diagnostics = compile_schema(schema_ref(schema, project), db_dir_for(schema, project))
     finish(out, diagnostics)
     assert artifacts is not None
-    write_artifacts(out, artifacts, out_dir if out_dir is not None else project.out_dir)
+    written = write_artifacts(out, artifacts, out_dir if out_dir is not None else project.out_dir)
+    if out.json:
+        from fraisec.cli.report import emit_json
+
+        emit_json(out, diagnostics, files=written)

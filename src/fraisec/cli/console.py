@@ -8,6 +8,8 @@ from enum import Enum
 
 from rich.console import Console
 
+from fraisec.redact import RedactingStream
+
 __all__ = ["Output", "OutputFormat"]
 
 
@@ -24,9 +26,30 @@ class Output:
                  color: bool = True) -> None:
         self.format = fmt
         self.verbosity = verbosity
+        self.command = ""  # "validate", "migrate apply", …: named in JSON documents
+        # What a Ctrl-C now would leave behind, said in the one line printed for it.
+        self.on_interrupt = "nothing was changed"
         no_color = not color or "NO_COLOR" in os.environ
-        self.err = Console(stderr=True, no_color=no_color, highlight=False,
+        # Every message passes fraisec.redact on its way out: a password given on the command
+        # line never reaches the terminal, whatever quoted it (libpq included).
+        self.err = Console(file=RedactingStream(lambda: sys.stderr), no_color=no_color,
+                           highlight=False,
                            force_terminal=False if no_color else None, soft_wrap=True)
+
+    @classmethod
+    def of(cls, ctx) -> "Output":
+        """The global options of ``ctx``'s run, naming the command that is running."""
+        out = ctx.obj if isinstance(ctx.obj, Output) else cls()
+        names = []
+        while ctx is not None and ctx.parent is not None:
+            names.append(ctx.info_name or "")
+            ctx = ctx.parent
+        out.command = " ".join(reversed(names))
+        return out
+
+    @property
+    def json(self) -> bool:
+        return self.format is OutputFormat.json
 
     @property
     def quiet(self) -> bool:
@@ -39,7 +62,9 @@ class Output:
                 and self.format is OutputFormat.rich)
 
     def data(self, text: str) -> None:
-        """Write data (SQL, JSON) to stdout exactly as given."""
+        """Write data (SQL, JSON) to stdout exactly as given.
+
+        Never redacted (it could rewrite SQL): diagnostics in it are, by report/emit_json."""
         sys.stdout.write(text)
         sys.stdout.flush()
 

@@ -7,14 +7,13 @@ codes: 0 (no changes, or changes printed), 1 (errors), 3 (changes, with ``--exit
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Optional
 
 import typer
 
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
-from fraisec.cli.report import report
+from fraisec.cli.report import emit_json, report
 from fraisec.diagnostics import error, has_errors
 
 __all__ = ["register"]
@@ -39,6 +38,14 @@ def _read_sides(source: str, target: str, shadow_url: str | None):
         return futures[0].result(), futures[1].result()
 
 
+def _describe(op) -> str:
+    """``drop column public.t.a`` (a column step's key is its table; the id ends with the
+    column), ``drop table public.u``."""
+    if op.id.startswith("column:") and ":" in op.id[len("column:"):]:
+        return f"{op.action} {op.key}.{op.id.rsplit(':', 1)[1]}"
+    return f"{op.action} {op.kind} {op.key}"
+
+
 def register(app: typer.Typer) -> None:
     app.command("diff")(diff_command)
 
@@ -52,7 +59,7 @@ def diff_command(
     shadow_url: Annotated[Optional[str], typer.Option("--shadow-url", help="Server for shadow databases (default: fraisec's embedded PostgreSQL).")] = None,
 ) -> None:
     """Print the SQL that turns FROM into TO (runs as is with psql -v ON_ERROR_STOP=1 -f)."""
-    out: Output = ctx.obj
+    out = Output.of(ctx)
     import gc
 
     # A short-lived process building ~10^5 small frozen objects: the cyclic collector would
@@ -80,14 +87,16 @@ def diff_command(
         report(out, result.diagnostics)
     if result.destructive and not unsafe:
         ops = result.destructive_ops
-        listing = "; ".join(f"{op.action} {op.kind} {op.key}" for op in ops[:10])
+        listing = "; ".join(_describe(op) for op in ops[:10])
         more = f" (and {len(ops) - 10} more)" if len(ops) > 10 else ""
         report(out, [error("FSC407", f"the changes are destructive: {listing}{more}",
                            hint="Review them, then run again with --unsafe.")])
         raise typer.Exit(ExitCode.DESTRUCTIVE)
-    script = render_script(result)
+    script = render_script(result, markers=True)
     if out.format is OutputFormat.json:
-        out.data(json.dumps({**result.to_data(), "script": script}, indent=2, sort_keys=True) + "\n")
+        data = result.to_data()
+        data.pop("diagnostics", None)  # the envelope's, redacted
+        emit_json(out, result.diagnostics, **data, script=script)
     else:
         out.data(script)
     if exit_code and script:

@@ -80,17 +80,33 @@ def init_command(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Project directory (created if missing).")] = Path("."),
 ) -> None:
-    """Scaffold a new project. Never overwrites an existing file."""
+    """Scaffold a new project; in a FraiseQL project (schema.py there), adopt its schema.
+
+    Never overwrites an existing file."""
     out = output(ctx)
-    files = {directory / "fraisec.toml": FRAISEC_TOML, directory / "schema.py": SCHEMA_PY}
+    toml, schema = directory / "fraisec.toml", directory / "schema.py"
+    adopted = schema.is_file() and not toml.exists()
+    files = {toml: FRAISEC_TOML} if adopted else {toml: FRAISEC_TOML, schema: SCHEMA_PY}
     existing = [p for p in files if p.exists()]
     finish(out, [error("FSC108", f"{p} already exists", Location(file=str(p)),
                        hint="fraisec init never overwrites files; pick an empty directory.")
                  for p in existing])
+    created = []
     for sub in ("db", "migrations"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
-        (directory / sub / ".gitkeep").touch()
+        keep = directory / sub / ".gitkeep"
+        if not any((directory / sub).iterdir()):
+            keep.touch()
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
+        created.append(str(path))
         out.status(f"created {path}")
-    out.status(f"next: cd {directory} && fraisec compile")
+    if adopted:
+        out.status(f"adopted {schema}: fraisec.toml points at it; it was not changed")
+    if out.json:
+        from fraisec.cli.report import emit_json
+
+        emit_json(out, created=created, adopted=str(schema) if adopted else None)
+        return
+    out.status(f"next: cd {directory} && fraisec validate && fraisec migrate diff init"
+               if adopted else f"next: cd {directory} && fraisec compile")

@@ -8,7 +8,6 @@ another applier past ``--lock-timeout`` (``apply``, ``baseline``, ``repair``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -17,7 +16,7 @@ import typer
 from fraisec.cli.common import output, project_or_exit, schema_ref
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
-from fraisec.cli.report import report
+from fraisec.cli.report import diagnostics_data, emit_json, report
 from fraisec.diagnostics import error
 
 migrate_app = typer.Typer(name="migrate", no_args_is_help=True,
@@ -28,12 +27,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(migrate_app, name="migrate")
 
 
+_DATABASE_HELP = ("Target database: a postgresql:// URL or a key/value string ('host=… dbname=…'); "
+                  "also FRAISEC_DATABASE_URL.")
 DatabaseOpt = Annotated[Optional[str], typer.Option(
-    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
-    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
 RequiredDatabaseOpt = Annotated[str, typer.Option(
-    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
-    help="Target database URL (postgresql://…); also FRAISEC_DATABASE_URL.")]
+    "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
 DirOpt = Annotated[Optional[Path], typer.Option(
     "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")]
 HistoryOpt = Annotated[str, typer.Option(
@@ -127,9 +126,9 @@ def diff_command(
         data = {**outcome.plan.to_data(),
                 "file": str(outcome.path) if outcome.path else None,
                 "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
-        data["diagnostics"] = [d.to_data() for d in
-                               [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])]]
-        out.data(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        data.pop("diagnostics", None)
+        emit_json(out, [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])],
+                  **data)
     elif outcome.diagnostics:
         report(out, outcome.diagnostics)
     if not outcome.changed:
@@ -181,9 +180,9 @@ def check_command(
 def finish_drift(out: Output, drift, what: str) -> None:
     """Shared by `migrate check` and `fraisec check`: differences on stdout, exit 1 or 3."""
     if out.format is OutputFormat.json:
-        out.data(json.dumps({"differences": list(drift.differences),
-                             "diagnostics": [d.to_data() for d in drift.diagnostics]},
-                            indent=2, sort_keys=True) + "\n")
+        emit_json(out, drift.diagnostics, ok=drift.clean and not any(
+            d.severity.value == "error" for d in drift.diagnostics),
+            differences=list(drift.differences))
     else:
         if out.format is OutputFormat.rich:
             for line in drift.differences:
@@ -227,11 +226,29 @@ def apply_command(
         _apply_many(out, database, mdir, settings, jobs, dry_run, to_version)
         return
     url = database[0]
-    with out.progress("applying migrations"):
+    applied: list[str] = []
+    spinner = None
+
+    def starting(name: str) -> None:
+        if spinner is not None:  # on a terminal: which file is running now
+            spinner.update(f"applying {name}")
+        kept = ("" if not applied else f"; {applied[0]}, applied before it, stays applied"
+                if len(applied) == 1 else
+                f"; the {len(applied)} files applied before it (up to {applied[-1]}) stay applied")
+        out.on_interrupt = (f"{name} was rolled back{kept}; run `fraisec migrate apply` again "
+                            "to continue")
+        applied.append(name)
+
+    out.on_interrupt = "no migration had started; nothing was changed"
+    with out.progress("applying migrations") as spinner:
         result = _run_guarded(out, lambda: apply(url, mdir, settings, dry_run=dry_run,
-                                                  to_version=to_version, notify=out.status))
+                                                  to_version=to_version, notify=out.status,
+                                                  starting=starting))
     if dry_run:
         _print_plan(out, result.planned)
+        return
+    if out.json:
+        emit_json(out, applied=[{"file": name, "ms": ms} for name, ms in result.applied])
         return
     if not result.applied:
         out.status("migrate apply: nothing to apply, the database is up to date")
@@ -264,9 +281,9 @@ def _apply_many(out: Output, urls: list[str], mdir: Path, settings, jobs: int, d
                                                    if r.applied else " (up to date)")
         rows.append({"database": redact(r.url), "ok": r.ok, "state": state,
                      "applied": [n for n, _ in r.applied], "pending": r.pending,
-                     "diagnostics": [d.to_data() for d in r.diagnostics]})
+                     "diagnostics": diagnostics_data(r.diagnostics)})
     if out.format is OutputFormat.json:
-        out.data(json.dumps({"targets": rows}, indent=2) + "\n")
+        emit_json(out, ok=all(r.ok for r in results), targets=rows)
     else:
         for row in rows:
             out.data(f"{'ok    ' if row['ok'] else 'FAILED'} {row['database']}  {row['state']}\n")
@@ -284,11 +301,11 @@ def _print_plan(out: Output, planned) -> None:
     from fraisec.migrations.apply import iter_statements
 
     if out.format is OutputFormat.json:
-        out.data(json.dumps({"plan": [{
+        emit_json(out, plan=[{
             "file": p.file.name, "version": p.file.version, "safety": p.safety,
             "resume_from_segment": p.resume_from,
             "statements": [{"transactional": tx, "sql": text} for tx, text in iter_statements(p)],
-        } for p in planned]}, indent=2) + "\n")
+        } for p in planned])
         return
     if not planned:
         out.status("migrate apply --dry-run: nothing to apply")
@@ -327,18 +344,25 @@ def status_command(
     else:
         states, holder, diagnostics = _run_guarded(
             out, lambda: status(database, mdir, _settings(history_schema, 0)))
+    sum_state, marks = _sum_marks(mdir, diagnostics)
     if out.format is OutputFormat.json:
-        out.data(json.dumps({
-            "migrations": [{"version": s.version, "name": s.name, "state": s.state,
-                            "applied_at": s.row.applied_at.isoformat() if s.row else None,
-                            "applied_by": s.row.applied_by if s.row else None}
-                           for s in states],
-            "lock_holder": holder.describe() if holder else None,
-            "diagnostics": [d.to_data() for d in diagnostics]}, indent=2) + "\n")
+        emit_json(out, diagnostics,
+                  migrations=[{"version": s.version, "name": s.name, "state": s.state,
+                               "applied_at": s.row.applied_at.isoformat() if s.row else None,
+                               "applied_by": s.row.applied_by if s.row else None,
+                               "sum": marks.get(s.name, "ok")}
+                              for s in states],
+                  lock_holder=holder.describe() if holder else None, sum=sum_state)
     else:
+        width = max((len(s.name) for s in states), default=0)
         for s in states:
             when = f"  {s.row.applied_at:%Y-%m-%d %H:%M:%S} by {s.row.applied_by}" if s.row else ""
-            out.data(f"{s.state:<9} {s.name}{when}\n")
+            mark = _MARK.get(marks.get(s.name, "ok"), "")
+            out.data(f"{s.state:<9} {s.name:<{width}}{when}{mark}".rstrip() + "\n")
+        out.status({"intact": "fraisec.sum: intact (every file matches its checksum)",
+                    "missing": "fraisec.sum: missing (run `fraisec migrate hash`)",
+                    "damaged": "fraisec.sum: NOT intact (see below)"}[sum_state]
+                   if sum_state != "none" else "fraisec.sum: none (no migrations yet)")
         if holder:
             out.status(f"the migration lock is held by {holder.describe()}")
         if database is None:
@@ -350,6 +374,28 @@ def status_command(
         report(out, diagnostics)
     if any(d.severity.value == "error" for d in diagnostics):
         raise typer.Exit(ExitCode.ERRORS)
+
+
+_MARK = {"changed": "  * edited since fraisec.sum was written",
+         "unrecorded": "  * not in fraisec.sum"}
+
+
+def _sum_marks(mdir: Path, diagnostics) -> tuple[str, dict[str, str]]:
+    """Whether fraisec.sum is intact ("intact", "damaged", "missing", "none") and, per file
+    that differs from it, "changed" or "unrecorded"."""
+    from fraisec.migrations.checksum import SUM_NAME, file_checksum, read_sum
+    from fraisec.migrations.files import discover
+
+    path = mdir / SUM_NAME
+    files, _ = discover(mdir) if mdir.is_dir() else ([], [])
+    if not path.is_file():
+        return ("missing" if files else "none"), {}
+    parsed, _problems = read_sum(path)
+    recorded = dict(parsed.entries) if parsed else {}
+    marks = {f.name: "unrecorded" if f.name not in recorded else "changed"
+             for f in files if recorded.get(f.name) != file_checksum(f.text)} if parsed else {}
+    damaged = any(d.code in ("FSC502", "FSC503", "FSC504") for d in diagnostics)
+    return ("damaged" if damaged or marks or parsed is None else "intact"), marks
 
 
 # -- baseline, repair, hash ----------------------------------------------------------------------

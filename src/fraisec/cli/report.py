@@ -3,26 +3,61 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from rich.text import Text
 
 from fraisec.cli.console import Output, OutputFormat
-from fraisec.diagnostics import Diagnostic, Location, Severity, sort_diagnostics
+from fraisec.diagnostics import Diagnostic, Location, Related, Severity, sort_diagnostics
+from fraisec.redact import redact
 
-__all__ = ["report"]
+__all__ = ["diagnostics_data", "emit_json", "envelope", "redacted", "report"]
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _MAX_SHOWN = 50
 
 
+def redacted(d: Diagnostic) -> Diagnostic:
+    """``d`` with no password in its text: messages may quote a connection string (or libpq's
+    echo of one) and a location may name the database."""
+    def loc(location: Location) -> Location:
+        return replace(location, file=redact(location.file))
+
+    return replace(d, message=redact(d.message), hint=redact(d.hint) if d.hint else d.hint,
+                   location=loc(d.location) if d.location else None,
+                   related=tuple(Related(redact(r.message), loc(r.location)) for r in d.related))
+
+
+def diagnostics_data(diagnostics: Iterable[Diagnostic]) -> list[dict]:
+    """The JSON form of diagnostics, redacted, for commands that build their own document."""
+    return [redacted(d).to_data() for d in diagnostics]
+
+
+def envelope(out: Output, diagnostics: Iterable[Diagnostic] = (), ok: bool | None = None,
+             **fields: Any) -> dict[str, Any]:
+    """The one shape of every ``--format json`` document (docs/cli.md): ``command``, ``ok``
+    (no error diagnostics, unless the caller knows better), ``diagnostics``, then the
+    command's own fields."""
+    ordered = sort_diagnostics(redacted(d) for d in diagnostics)
+    return {**fields, "command": out.command,
+            "ok": (not any(d.severity is Severity.ERROR for d in ordered)) if ok is None else ok,
+            "diagnostics": [d.to_data() for d in ordered]}
+
+
+def emit_json(out: Output, diagnostics: Iterable[Diagnostic] = (), ok: bool | None = None,
+              **fields: Any) -> None:
+    """Print the command's one JSON document (see :func:`envelope`)."""
+    out.data(json.dumps(envelope(out, diagnostics, ok, **fields), indent=2, sort_keys=True)
+             + "\n")
+
+
 def report(out: Output, diagnostics: Iterable[Diagnostic]) -> None:
-    ordered = sort_diagnostics(diagnostics)
+    ordered = sort_diagnostics(redacted(d) for d in diagnostics)
     if out.format is OutputFormat.json:
-        out.data(json.dumps({"diagnostics": [d.to_data() for d in ordered]}, indent=2,
-                            sort_keys=True) + "\n")
+        emit_json(out, ordered)
         return
     if out.format is OutputFormat.github:
         for d in ordered:
@@ -48,7 +83,7 @@ def _rich(out: Output, d: Diagnostic) -> None:
         out.err.print(Text(f"  note: {rel.message} ({rel.location})", style="dim"))
     if d.hint:
         out.err.print(Text(f"  hint: {d.hint}", style="green"))
-    out.err.print(Text(f"  docs: docs/diagnostics/{d.code}.md", style="dim"))
+    out.err.print(Text(f"  docs: fraisec explain {d.code}", style="dim"))
 
 
 def _print_source(out: Output, loc: Location) -> None:

@@ -27,6 +27,7 @@ from fraisec.catalog.introspect import IntrospectionError, introspect
 from fraisec.catalog.model import Catalog
 from fraisec.catalog.shadow import CatalogError, catalog_from_sql, connect_error, embedded_server
 from fraisec.diagnostics import Location, error
+from fraisec.redact import is_connection_string, redact
 
 __all__ = ["SideOptions", "catalog_for", "register_side", "is_url"]
 
@@ -51,14 +52,15 @@ def catalog_for(spec: str, *, shadow_url: str | None = None) -> Catalog:
         if matches(spec):
             return resolve(spec, options)
     raise CatalogError([error(
-        "FSC405", f"cannot tell what {spec!r} is: not a database URL, a .sql file, a directory, "
+        "FSC405", f"cannot tell what {redact(spec)!r} is: not a database URL, a .sql file, a directory, "
         "a schema module or 'empty'",
         hint="Use postgresql://…, path/to/schema.sql, a directory of .sql files, schema.py, "
              "a dotted module name, or empty.")])
 
 
 def is_url(spec: str) -> bool:
-    return spec.startswith(("postgresql://", "postgres://"))
+    """A database: a postgresql:// URL or a key/value connection string."""
+    return is_connection_string(spec)
 
 
 def _from_url(spec: str, options: SideOptions) -> Catalog:

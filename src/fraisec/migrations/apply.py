@@ -199,9 +199,10 @@ def _connect(url: str, settings: Settings = Settings()) -> psycopg.Connection:
         conn = psycopg.connect(url, autocommit=True,
                                application_name=f"fraisec migrate ({_client()})"[:63])
     except psycopg.Error as exc:
-        raise MigrationError([error("FSC902", f"cannot connect to the database: "
-                                              f"{str(exc).strip().splitlines()[0]}",
-                                    hint="Check --database (a postgresql:// URL).")]) from None
+        from fraisec.redact import connection_problem
+
+        message, hint = connection_problem(url, exc)
+        raise MigrationError([error("FSC902", message, hint=hint)]) from None
     _session_settings(conn, settings)
     return conn
 
@@ -248,8 +249,12 @@ def status(url: str, directory: Path, settings: Settings = Settings()
 
 
 def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run: bool = False,
-          to_version: int | None = None, notify: Notify = lambda _: None) -> ApplyResult:
-    """Apply pending files in order (see the module docstring). Raises MigrationError."""
+          to_version: int | None = None, notify: Notify = lambda _: None,
+          starting: Notify = lambda _: None) -> ApplyResult:
+    """Apply pending files in order (see the module docstring). Raises MigrationError.
+
+    ``starting`` is told each file's name before it runs (the CLI says on Ctrl-C which file
+    was rolled back)."""
     files, parsed, diagnostics = _existing(directory)
     if to_version is not None and to_version not in {f.version for f in files}:
         diagnostics.append(error("FSC515", f"--to {to_version:04d}: no migration has that version",
@@ -267,6 +272,7 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
         result = ApplyResult(plan(files, parsed, states, to_version), [], states)
         if not dry_run:
             for planned in result.planned:
+                starting(planned.file.name)
                 ms = _apply_file(conn, planned, settings, notify)
                 result.applied.append((planned.file.name, ms))
         return result
@@ -411,11 +417,29 @@ def _run(conn: psycopg.Connection, f: MigrationFile, seg: Segment, index: int,
                 _drop_invalid_index(conn, stmt)
             conn.execute(stmt.raw)  # no parameters: the text is sent as written
         except psycopg.Error as exc:
-            raise MigrationError([_failure(f, stmt, exc, seg, index, planned)]) from None
+            raise MigrationError([_failure(f, stmt, exc, seg, index, planned,
+                                           user=conn.info.user)]) from None
+
+
+def _membership_hint(diag, user: str | None) -> str | None:
+    """A non-superuser applier that is not a member of the role owning the objects cannot
+    ALTER … OWNER TO it: say the one GRANT that fixes it (README, "Applying as a non-superuser")."""
+    import re
+
+    primary = diag.message_primary or ""
+    m = re.search(r'must be (?:a )?member of role "([^"]+)"|must be able to SET ROLE "([^"]+)"',
+                  primary)
+    if diag.sqlstate != "42501" or not m or not user:
+        return None
+    from fraisec.render.quoting import quote_ident
+
+    role = m.group(1) or m.group(2)
+    return (f"The applying role {user} is not a member of {role}, which owns the schema's "
+            f"objects. As a superuser, run: GRANT {quote_ident(role)} TO {quote_ident(user)};")
 
 
 def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: int,
-             planned: PlannedFile) -> Diagnostic:
+             planned: PlannedFile, user: str | None = None) -> Diagnostic:
     diag = exc.diag
     line, column = stmt.line, None
     if diag.statement_position:
@@ -435,7 +459,8 @@ def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: in
     else:
         outcome = ("This statement runs outside a transaction; what ran before it stays applied "
                    "and the next run resumes at this statement.")
-    hint = " ".join(x for x in (diag.message_hint, diag.message_detail, outcome,
+    hint = " ".join(x for x in (_membership_hint(diag, user), diag.message_hint,
+                                diag.message_detail, outcome,
                                 "Nothing after this file was run.") if x)
     related = []
     if diag.context:

@@ -84,14 +84,22 @@ def read_sum(path: Path) -> tuple[SumFile | None, list[Diagnostic]]:
         elif m := _LINE.match(line):
             entries.append((m["name"], m["hash"]))
         else:
-            return None, [_bad(path, lineno, f"fraisec.sum line {lineno} is malformed")]
+            return None, [_bad(path, lineno, f"fraisec.sum line {lineno} is malformed: expected "
+                                             "`NNNN_name.sql sha256:HEX` or `set sha256:HEX`",
+                               hint=_HINT_CORRUPT)]
     return SumFile(set_hash, tuple(entries)), []
 
 
-def _bad(path: Path, line: int, message: str) -> Diagnostic:
-    return error("FSC504", message, Location(file=str(path), line=line),
-                 hint="Keep the migrations of one branch, renumber the others by re-creating "
-                      "them with `fraisec migrate diff NAME`, then run `fraisec migrate hash`.")
+_HINT_BRANCHES = ("Keep the migrations of one branch, renumber the others by re-creating them "
+                  "with `fraisec migrate diff NAME`, then run `fraisec migrate hash`.")
+# A damaged line is not a merge: the files are the truth, the sum is rewritten from them.
+_HINT_CORRUPT = ("fraisec.sum was damaged (edited by hand or truncated). Check that no migration "
+                 "file was changed by mistake (`git diff migrations/`), then run "
+                 "`fraisec migrate hash` to rewrite it from the files.")
+
+
+def _bad(path: Path, line: int, message: str, hint: str = _HINT_BRANCHES) -> Diagnostic:
+    return error("FSC504", message, Location(file=str(path), line=line), hint=hint)
 
 
 def verify_sum(directory: Path, files: list[tuple[str, str]]) -> list[Diagnostic]:
@@ -108,7 +116,10 @@ def verify_sum(directory: Path, files: list[tuple[str, str]]) -> list[Diagnostic
     recorded = list(parsed.entries)
     if parsed.set_hash != _set_checksum(recorded):
         diagnostics.append(_bad(path, 1, "fraisec.sum's set checksum does not match its lines "
-                                         "(edited by hand or merged from two branches)"))
+                                         "(edited by hand or merged from two branches)",
+                                hint=_HINT_CORRUPT + " If two branches were merged, keep the "
+                                     "migrations of one and re-create the others with "
+                                     "`fraisec migrate diff NAME` first."))
     return diagnostics + _compare(directory, path, dict(recorded), files)
 
 

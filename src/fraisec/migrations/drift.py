@@ -50,11 +50,37 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                       f"place{'s' if len(differences) != 1 else ''}: "
                       + "; ".join(differences[:5]) + (" …" if len(differences) > 5 else ""),
             Location(file=schema_ref) if schema_ref.endswith(".py") else None,
-            hint=(f"{len(pending)} migration(s) are not applied to it yet ({', '.join(pending[:3])}"
-                  f"{' …' if len(pending) > 3 else ''}): run `fraisec migrate apply`." if pending
-                  else "Write the missing migration with `fraisec migrate diff NAME`"
-                  + (" and apply it." if database else "."))))
+            hint=_hint(pending, database is not None and not pending and _history_matches(
+                migrations_dir, desired, shadow_url), database is not None)))
     return Drift(differences, tuple(found))
+
+
+def _hint(pending: list[str], drifted: bool, live: bool) -> str:
+    if pending:
+        return (f"{len(pending)} migration(s) are not applied to it yet ({', '.join(pending[:3])}"
+                f"{' …' if len(pending) > 3 else ''}): run `fraisec migrate apply`.")
+    if drifted:
+        # Every migration is applied and they do produce the schema: the database itself was
+        # changed outside the migrations. A new migration would be wrong.
+        return ("The migrations produce the schema and all are applied: the database was changed "
+                "outside them (by hand, or by another tool). `fraisec diff migrations URL` shows "
+                "the change; undo it in the database rather than writing a migration.")
+    return "Write the missing migration with `fraisec migrate diff NAME`" + (
+        " and apply it." if live else ".")
+
+
+def _history_matches(migrations_dir: Path, desired, shadow_url: str | None) -> bool:
+    """Does the replayed history equal the schema (best effort: False when it cannot tell)?"""
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.diff import diff
+    from fraisec.migrations.replay import history_catalog
+    from fraisec.plan import plan as make_plan
+
+    try:
+        replayed = history_catalog(migrations_dir, shadow_url)
+    except CatalogError:
+        return False
+    return not any(op.statements for op in make_plan(diff(replayed, desired), replayed, desired).ops)
 
 
 def adoption_differences(database: str, migrations_dir: Path, upto: int | None, *,

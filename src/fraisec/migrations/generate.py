@@ -229,14 +229,10 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
 
 
 def _op_lines(op) -> list[str]:
-    lines: list[str] = []
-    if op.safety == "destructive":
-        lines.append(f"-- fraisec: destructive ({op.action} {op.kind} {op.key}"
-                     + (f": {op.reason}" if op.reason else "") + ")")
-    elif op.safety == "locking":
-        lines.append(f"-- fraisec: locking ({op.action} {op.kind} {op.key})")
-    lines += [f"{s};" for s in op.statements]
-    return lines
+    from fraisec.plan.script import safety_marker
+
+    marker = safety_marker(op)  # the same line `fraisec diff --unsafe` prints
+    return ([marker] if marker else []) + [f"{s};" for s in op.statements]
 
 
 def _safety(plan, renames) -> str:
@@ -345,7 +341,9 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
                            diagnostics=found)
     version = next_version(files)
     fname = file_name(version, slugify(name))
-    source = (f"database {_redact(database)}" if database else
+    # No connection details: the header is committed (a URL may carry a password) and must be
+    # the same whoever generates it.
+    source = ("a database (--database)" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
     text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
     path = None
@@ -379,8 +377,3 @@ def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_u
                     hint="This is a bug in fraisec's diff; please report it with the schema "
                          "change. Edit the file by hand if needed, then `fraisec migrate hash`.")]
 
-
-def _redact(url: str) -> str:
-    from fraisec.catalog.shadow import redact
-
-    return redact(url)

@@ -94,7 +94,7 @@ def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str 
     if not extra:
         return database_catalog(database, history_schema)
     dump = schema_dump(database, history_schema)
-    return catalog_from_sql([(f"pg_dump of {database}", dump), *extra], shadow_url)
+    return catalog_from_sql([("pg_dump of the database", dump), *extra], shadow_url)
 
 
 def schema_dump(url: str, history_schema: str) -> str:
@@ -110,7 +110,9 @@ def schema_dump(url: str, history_schema: str) -> str:
                              f"--exclude-schema={history_schema}", "-d", url],
                             capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        raise CatalogError([error("FSC406", f"pg_dump failed: {result.stderr.strip()}",
+        from fraisec.redact import redact
+
+        raise CatalogError([error("FSC406", f"pg_dump failed: {redact(result.stderr.strip())}",
                                   hint="The renamed_from hints need a copy of the database "
                                        "schema; pg_dump must be at least the server's version.")])
     return result.stdout

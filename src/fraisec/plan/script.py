@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from fraisec.plan import Op, Plan
 
-__all__ = ["NON_TRANSACTIONAL_MARKER", "render_script", "split_segments"]
+__all__ = ["NON_TRANSACTIONAL_MARKER", "render_script", "safety_marker", "split_segments"]
 
 NON_TRANSACTIONAL_MARKER = "-- fraisec: non-transactional"
 _PREAMBLE = ("SET check_function_bodies = false;",)
@@ -34,7 +34,19 @@ def split_segments(plan: Plan) -> list[tuple[bool, list[Op]]]:
     return segments
 
 
-def render_script(plan: Plan) -> str:
+def safety_marker(op: Op) -> str | None:
+    """The comment line flagging a destructive or locking step (migration files, and
+    ``fraisec diff``'s output), or None."""
+    if op.safety == "destructive":
+        return (f"-- fraisec: destructive ({op.action} {op.kind} {op.key}"
+                + (f": {op.reason}" if op.reason else "") + ")")
+    if op.safety == "locking":
+        return f"-- fraisec: locking ({op.action} {op.kind} {op.key})"
+    return None
+
+
+def render_script(plan: Plan, *, markers: bool = False) -> str:
+    """``markers``: precede each destructive step with its ``-- fraisec: destructive`` line."""
     segments = split_segments(plan)
     if not segments:
         return ""
@@ -44,10 +56,14 @@ def render_script(plan: Plan) -> str:
         if transactional:
             lines.append("BEGIN;")
             for op in ops:
+                if markers and op.safety == "destructive":
+                    lines.append(safety_marker(op) or "")
                 lines.extend(f"{s};" for s in op.statements)
             lines.append("COMMIT;")
         else:
             for op in ops:
+                if markers and op.safety == "destructive":
+                    lines.append(safety_marker(op) or "")
                 for s in op.statements:
                     lines.append(NON_TRANSACTIONAL_MARKER)
                     lines.append(f"{s};")
