@@ -70,7 +70,7 @@ def test_functions_pin_search_path_and_run_as_invoker(saas):
     assert {r[0] for r in rows} == {"fn_create_project", "fn_update_project", "fn_delete_project", "fn_create_task"}
     for name, secdef, config in rows:
         assert secdef is False, name
-        assert config == ["search_path=\"\""], name
+        assert config == ["search_path=pg_catalog, pg_temp"], name
 
 
 def test_a_temp_table_cannot_shadow_a_relation_a_function_uses(saas_fresh):
