@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from fraisec.diagnostics import Diagnostic, Location, error, has_errors
+
+if TYPE_CHECKING:
+    from fraisec.catalog.model import Catalog
 
 __all__ = ["Drift", "check_drift"]
 
@@ -18,6 +23,7 @@ __all__ = ["Drift", "check_drift"]
 class Drift:
     differences: tuple[str, ...]  # "create column app.tb_project.status (…)", in plan order
     diagnostics: tuple[Diagnostic, ...]
+    current: "Catalog | None" = None  # what the history (or database) builds: fraisec check audits it
 
     @property
     def clean(self) -> bool:
@@ -54,7 +60,7 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                   f"{' …' if len(pending) > 3 else ''}): run `fraisec migrate apply`." if pending
                   else "Write the missing migration with `fraisec migrate diff NAME`"
                   + (" and apply it." if database else "."))))
-    return Drift(differences, tuple(found))
+    return Drift(differences, tuple(found), current)
 
 
 def adoption_differences(database: str, migrations_dir: Path, upto: int | None, *,
