@@ -395,3 +395,50 @@ def test_fsc322_exposed_definer_reads_past_the_grants(tenant_db) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         db.as_role("SELECT count(*) FROM app.tb_organization", settings=ACME)
     assert db.as_role("SELECT app.fn_organization_count()", settings=ACME) == [(2,)]
+
+
+_NARROW_HELPER = """
+CREATE SCHEMA app_private;
+GRANT USAGE ON SCHEMA app_private TO app_user, app_helper;
+CREATE TABLE tb_membership (pk bigint PRIMARY KEY, fk_organization bigint NOT NULL,
+  fk_user bigint NOT NULL, UNIQUE (fk_organization, fk_user));
+GRANT SELECT ON tb_membership TO app_user, app_helper;
+ALTER TABLE tb_membership ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tb_membership FORCE ROW LEVEL SECURITY;
+CREATE FUNCTION app_private.fn_orgs() RETURNS SETOF bigint LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT m.fk_organization FROM public.tb_membership m
+        WHERE m.fk_user = NULLIF(current_setting('app.user', true), '')::bigint $$;
+REVOKE ALL ON FUNCTION app_private.fn_orgs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_private.fn_orgs() TO app_user;
+CREATE POLICY m_read ON tb_membership FOR SELECT TO app_user
+  USING (fk_organization = ANY (ARRAY(SELECT app_private.fn_orgs())));
+CREATE POLICY m_helper ON tb_membership FOR SELECT TO app_helper USING (true);
+"""
+
+
+def test_fsc301_forced_table_read_by_a_narrow_helper_role_does_not_recurse(tenant_db) -> None:
+    """What FSC301 assumes about a helper owned by a role with its own policy (issue 11's
+    "own the helpers by a dedicated role so that every table can be FORCEd")."""
+    from fraisec.lint import lint_sql
+
+    db = tenant_db("SELECT 1")
+    db.superuser("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_helper') "
+                 "THEN CREATE ROLE app_helper NOLOGIN; END IF; END $$")
+    db.superuser(_NARROW_HELPER + "ALTER FUNCTION app_private.fn_orgs() OWNER TO app_helper;"
+                 + MEMBERSHIPS.replace("(fk_organization, fk_user) VALUES (1, 1), (1, 3), (2, 2)",
+                                       "VALUES (1, 1, 1), (2, 1, 3), (3, 2, 2)"))
+    text = _NARROW_HELPER + "ALTER FUNCTION app_private.fn_orgs() OWNER TO app_helper;"
+    assert "FSC301" not in {d.code for d in lint_sql([("m.sql", text)])}
+    assert db.as_role("SELECT fk_user FROM tb_membership ORDER BY 1", settings=ACME) == [(1,), (3,)]
+    # When the helper role's own policy calls the helper, it recurses, and FSC301 says so.
+    looping = ("DROP POLICY m_helper ON tb_membership; CREATE POLICY m_helper ON tb_membership "
+               "FOR SELECT TO app_helper USING (fk_organization = ANY (ARRAY(SELECT "
+               "app_private.fn_orgs())));")
+    db.superuser(looping + "GRANT EXECUTE ON FUNCTION app_private.fn_orgs() TO app_helper")
+    relooped = text.replace("CREATE POLICY m_helper ON tb_membership FOR SELECT TO app_helper "
+                            "USING (true);", looping.split("; ", 1)[1])
+    assert relooped != text
+    assert "FSC301" in {d.code for d in lint_sql([("m.sql", relooped)])}
+    with pytest.raises(psycopg.errors.StatementTooComplex, match="stack depth limit exceeded"):
+        db.as_role("SELECT fk_user FROM tb_membership", settings=ACME)

@@ -98,6 +98,8 @@ def catalog_statements(catalog: Catalog) -> list[tuple[Origin, str]]:
         out.append((Origin("policy", policy.name, _bare(policy.table)), text))
     for key, fn in sorted(catalog.function.items()):
         out.append((Origin("function", _bare(key)), fn.definition.rstrip().rstrip(";")))
+        out.append((Origin("function", _bare(key)),
+                    f"ALTER FUNCTION {key} OWNER TO {quote_ident(fn.owner)}"))
     for key, view in sorted(catalog.view.items()):
         options = f" WITH ({', '.join(view.options)})" if view.options else ""
         kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"

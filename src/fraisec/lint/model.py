@@ -348,6 +348,11 @@ class LintModel:
                 value = alt.search_path
         return value
 
+    def function_owner(self, fn: Function) -> str | None:
+        """The role of the last ``ALTER FUNCTION … OWNER TO``; None when the SQL does not say."""
+        owners = [a.owner for a in self.alters_of(fn) if a.owner]
+        return owners[-1] if owners else None
+
     def owner_bypasses_rls(self, fn: Function) -> bool:
         """True when ALTER FUNCTION … OWNER TO names a role created here WITH BYPASSRLS."""
         owners = [a.owner for a in self.alters_of(fn) if a.owner]
