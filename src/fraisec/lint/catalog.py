@@ -43,7 +43,7 @@ class Origin:
     """The catalog object a generated statement describes: its kind and bare name, the
     table it hangs off (policies, constraints), the privilege (grants)."""
 
-    kind: str  # table | view | function | policy | constraint | index | grant | owner
+    kind: str  # table | view | function | policy | key | foreign key | grant | owner
     name: str
     table: str | None = None
     privileges: tuple[str, ...] = ()
@@ -65,28 +65,43 @@ def _schema(key: str) -> str | None:
 
 def catalog_statements(catalog: Catalog) -> list[tuple[Origin, str]]:
     """The catalog as DDL statements (without ``;``), each with the object it describes."""
+    return [*_tables(catalog), *_constraints(catalog), *_policies(catalog),
+            *_functions(catalog), *_views(catalog), *_grants(catalog)]
+
+
+def _tables(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
     from fraisec.render.quoting import quote_ident
 
-    out: list[tuple[Origin, str]] = []
     for key, table in sorted(catalog.table.items()):
-        name = _bare(key)
+        origin = Origin("table", _bare(key))
         columns = ", ".join(
             f"{quote_ident(c.name)} {c.type}" + (f" DEFAULT {c.default}" if c.default else "")
             for c in table.columns)
-        out.append((Origin("table", name), f"CREATE TABLE {key} ({columns})"))
+        yield origin, f"CREATE TABLE {key} ({columns})"
         if table.rls_enabled:
-            out.append((Origin("table", name), f"ALTER TABLE {key} ENABLE ROW LEVEL SECURITY"))
+            yield origin, f"ALTER TABLE {key} ENABLE ROW LEVEL SECURITY"
         if table.rls_forced:
-            out.append((Origin("table", name), f"ALTER TABLE {key} FORCE ROW LEVEL SECURITY"))
-        out.append((Origin("owner", name), f"ALTER TABLE {key} OWNER TO {quote_ident(table.owner)}"))
-    for key, con in sorted(catalog.constraint.items()):
+            yield origin, f"ALTER TABLE {key} FORCE ROW LEVEL SECURITY"
+        yield (Origin("owner", origin.name),
+               f"ALTER TABLE {key} OWNER TO {quote_ident(table.owner)}")
+
+
+def _constraints(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
+    from fraisec.render.quoting import quote_ident
+
+    for _key, con in sorted(catalog.constraint.items()):
         if con.type in ("p", "u", "f"):
-            out.append((Origin("constraint", con.name, _bare(con.table)),
-                        f"ALTER TABLE {con.table} ADD CONSTRAINT {quote_ident(con.name)} "
-                        f"{con.definition}"))
-    for key, index in sorted(catalog.index.items()):
-        out.append((Origin("index", index.name, _bare(index.table)), index.definition))
-    for key, policy in sorted(catalog.policy.items()):
+            kind = "foreign key" if con.type == "f" else "key"
+            yield (Origin(kind, con.name, _bare(con.table)),
+                   f"ALTER TABLE {con.table} ADD CONSTRAINT {quote_ident(con.name)} {con.definition}")
+    for _key, index in sorted(catalog.index.items()):
+        yield Origin("key", index.name, _bare(index.table)), index.definition
+
+
+def _policies(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
+    from fraisec.render.quoting import quote_ident
+
+    for _key, policy in sorted(catalog.policy.items()):
         roles = ", ".join("PUBLIC" if r == "public" else quote_ident(r) for r in policy.roles)
         text = (f"CREATE POLICY {quote_ident(policy.name)} ON {policy.table} AS "
                 f"{'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'} FOR {policy.command} "
@@ -95,18 +110,26 @@ def catalog_statements(catalog: Catalog) -> list[tuple[Origin, str]]:
             text += f" USING ({policy.using})"
         if policy.check is not None:
             text += f" WITH CHECK ({policy.check})"
-        out.append((Origin("policy", policy.name, _bare(policy.table)), text))
+        yield Origin("policy", policy.name, _bare(policy.table)), text
+
+
+def _functions(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
+    from fraisec.render.quoting import quote_ident
+
     for key, fn in sorted(catalog.function.items()):
-        out.append((Origin("function", _bare(key)), fn.definition.rstrip().rstrip(";")))
-        out.append((Origin("function", _bare(key)),
-                    f"ALTER FUNCTION {key} OWNER TO {quote_ident(fn.owner)}"))
+        if not fn.definition:
+            continue  # aggregates and window functions have no pg_get_functiondef
+        origin = Origin("function", _bare(key))
+        yield origin, fn.definition.rstrip().rstrip(";")
+        yield origin, f"ALTER FUNCTION {key} OWNER TO {quote_ident(fn.owner)}"
+
+
+def _views(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
     for key, view in sorted(catalog.view.items()):
         options = f" WITH ({', '.join(view.options)})" if view.options else ""
         kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
         body = view.definition.strip().rstrip(";")
-        out.append((Origin("view", _bare(key)), f"CREATE {kind} {key}{options} AS\n{body}"))
-    out += _grants(catalog)
-    return out
+        yield Origin("view", _bare(key)), f"CREATE {kind} {key}{options} AS\n{body}"
 
 
 def _grants(catalog: Catalog) -> list[tuple[Origin, str]]:
@@ -279,7 +302,9 @@ class _Resolver:
         if origin.kind == "policy":
             preferred = [p.span for p in m.policies
                          if p.name == origin.name and p.table == origin.table]
-        elif origin.kind == "constraint":
+        elif origin.kind == "foreign key":
             preferred = [k.span for k in m.foreign_keys if k.table == origin.table]
+        elif origin.kind == "key":
+            preferred = [k.span for k in m.keys if k.table == origin.table and k.unique]
         table = m.table_by_name.get(origin.table or origin.name)
         return preferred[-1] if preferred else (table.span if table is not None else None)
