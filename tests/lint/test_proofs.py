@@ -442,3 +442,12 @@ def test_fsc301_forced_table_read_by_a_narrow_helper_role_does_not_recurse(tenan
     assert "FSC301" in {d.code for d in lint_sql([("m.sql", relooped)])}
     with pytest.raises(psycopg.errors.StatementTooComplex, match="stack depth limit exceeded"):
         db.as_role("SELECT fk_user FROM tb_membership", settings=ACME)
+
+
+def test_fsc318_definer_deletes_in_the_tenant_it_is_given(tenant_db) -> None:
+    db = tenant_db(fixture_sql("FSC318_delete"), seed=PROJECTS)
+    db.as_role("SELECT fn_archive_own_project('globex-doomsday')", settings=ACME)  # scoped: nothing
+    assert db.superuser("SELECT count(*) FROM tb_project WHERE fk_organization = 2") == [(2,)]
+    db.as_role("SELECT fn_archive_projects(2, 'globex-doomsday')", settings=ACME)
+    assert db.superuser("SELECT identifier FROM tb_project WHERE fk_organization = 2") == [
+        ("globex-hammock",)]

@@ -1,5 +1,6 @@
 """FSC318: a SECURITY DEFINER function that writes a tenant table with a tenant the caller
-chose (rls.md (f)). The owner is not subject to RLS, so nothing checks that the caller
+chose (rls.md (f)): the tenant column's value in an INSERT or an UPDATE ... SET, or the only
+conditions on the tenant column in an UPDATE's or DELETE's WHERE. The owner is not subject to RLS, so nothing checks that the caller
 belongs to that tenant: the tenant must come from the request context, not a parameter.
 
 The tenant value is traced through the body: parameters (by name or ``$n``) are tainted, and
@@ -26,6 +27,9 @@ _INSERT = re.compile(rf"\bINSERT\s+INTO\s+({QNAME})(?:\s+AS\s+{IDENT})?\s*\(", r
 _UPDATE = re.compile(rf"\bUPDATE\s+(?:ONLY\s+)?({QNAME})(?:\s+(?:AS\s+)?(?!SET\b){IDENT})?\s+SET\b",
                      re.IGNORECASE)
 _CLAUSE_END = re.compile(r"\b(WHERE|FROM|RETURNING|ON\s+CONFLICT)\b", re.IGNORECASE)
+_DELETE = re.compile(rf"\bDELETE\s+FROM\s+(?:ONLY\s+)?({QNAME})", re.IGNORECASE)
+_WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
+_WHERE_END = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 
 
 @rule("FSC318")
@@ -36,13 +40,13 @@ def definer_writes_caller_tenant(model: LintModel, config: LintConfig) -> Iterat
         statements = _statements(fn.body)
         tainted = _tainted(fn, statements)
         for offset, table, column, how in _tenant_writes(model, statements):
-            if not _uses(how, tainted):
+            if not all(_uses(part, tainted) for part in how.split("\0")):
                 continue
             yield error(
                 "FSC318",
-                f"SECURITY DEFINER function {fn.signature} writes {table}.{column} from a value "
-                f"the caller passes in: it runs as the owner, whom row-level security does not "
-                f"check, so any caller writes rows into any tenant",
+                f"SECURITY DEFINER function {fn.signature} writes {table} in the tenant "
+                f"({column}) the caller passes in: it runs as the owner, whom row-level "
+                f"security does not check, so any caller writes rows of any tenant",
                 fn.body.at(offset),
                 "Take the tenant from the request context (SELECT app_private."
                 "fn_current_tenant_pk()), not from a parameter; better, make the function "
@@ -108,7 +112,48 @@ def _tenant_writes(model: LintModel, statements: list[tuple[int, str]]
                 continue
             for value in _update_values(text, m.end(), column.name):
                 yield offset + m.start(), table, column.name, value
+            scope = _where_scope(text, m.end(), column.name)
+            if scope is not None:
+                yield offset + m.start(), table, column.name, scope
+        for m in _DELETE.finditer(text):
+            table = split_name(m.group(1))[1]
+            column = model.tenant_column(table)
+            scope = _where_scope(text, m.end(), column.name) if column is not None else None
+            if scope is not None:
+                yield offset + m.start(), table, column.name, scope
 
+
+def _where_scope(text: str, start: int, column: str) -> str | None:
+    """The WHERE conditions on the tenant column, when every one of them is needed to tell
+    which tenant's rows change (None when the WHERE does not name the column). The caller
+    then checks whether they all come from parameters: one context condition is enough."""
+    where = _WHERE.search(text, start)
+    if where is None:
+        return None
+    end = _WHERE_END.search(text, where.end())
+    clause = text[where.end(): end.start() if end else len(text)]
+    pattern = re.compile(rf"(?<![\w$]){re.escape(column)}(?![\w$])", re.IGNORECASE)
+    conjuncts = [clause[a:b] for a, b in _split_and(clause)]
+    on_tenant = [c for c in conjuncts if pattern.search(c)]
+    if not on_tenant:
+        return None
+    # Each condition with its own words: the rule fires only if every one is tainted.
+    return "\0".join(on_tenant)
+
+
+def _split_and(clause: str) -> list[tuple[int, int]]:
+    spans, depth, begin = [], 0, 0
+    for m in re.finditer(r"\(|\)|\bAND\b", clause, re.IGNORECASE):
+        token = m.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0:
+            spans.append((begin, m.start()))
+            begin = m.end()
+    spans.append((begin, len(clause)))
+    return spans
 
 def _insert_value(text: str, open_at: int, column: str) -> str | None:
     close = balanced(text, open_at)
