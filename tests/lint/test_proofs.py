@@ -451,3 +451,25 @@ def test_fsc318_definer_deletes_in_the_tenant_it_is_given(tenant_db) -> None:
     db.as_role("SELECT fn_archive_projects(2, 'globex-doomsday')", settings=ACME)
     assert db.superuser("SELECT identifier FROM tb_project WHERE fk_organization = 2") == [
         ("globex-hammock",)]
+
+
+def test_fsc319_owner_role_granted_to_the_api_role_disables_rls(tenant_db) -> None:
+    """GRANT <owner> TO app_user: app_user inherits ownership and turns RLS off. (A role of its
+    own, granted and revoked here: role membership is cluster-wide.)"""
+    from fraisec.lint import lint_sql
+
+    sql = fixture_sql("FSC319").replace("TRUNCATE", "SELECT").replace("GRANT REFERENCES", "GRANT SELECT")
+    assert "FSC319" not in {d.code for d in lint_sql([("a.sql", sql)])}
+    grant = "GRANT fsc319_owner TO app_user"
+    assert "FSC319" in {d.code for d in lint_sql([("a.sql", sql + grant + ";")])}
+    db = tenant_db(sql, seed=PROJECTS)
+    db.superuser("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fsc319_owner') "
+                 "THEN CREATE ROLE fsc319_owner NOLOGIN; END IF; END $$")
+    db.superuser("ALTER TABLE tb_project OWNER TO fsc319_owner")
+    assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(2,)]
+    try:
+        db.superuser(grant)
+        db.as_role("ALTER TABLE tb_project DISABLE ROW LEVEL SECURITY", settings=ACME)
+        assert db.as_role("SELECT count(*) FROM tb_project", settings=ACME) == [(4,)]
+    finally:
+        db.superuser("REVOKE fsc319_owner FROM app_user")

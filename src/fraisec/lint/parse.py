@@ -556,7 +556,8 @@ _GRANT = re.compile(
 def _grant(stmt: Statement, facts: _Facts) -> None:
     m = _GRANT.match(stmt.masked)
     if not m:
-        return  # GRANT role TO role: no object
+        _grant_role(stmt, facts)
+        return
     privileges = tuple(" ".join(p.split()).upper().split(" (")[0].replace(" PRIVILEGES", "")
                        for p in m.group(2).split(","))
     if m.group(3):
@@ -568,6 +569,23 @@ def _grant(stmt: Statement, facts: _Facts) -> None:
     grantees = tuple(norm(g.strip().split()[-1]) if g.strip() else "" for g in m.group(7).split(","))
     facts.grants.append(Grant(m.group(1).upper() == "GRANT", privileges, kind, objects,
                               tuple(g for g in grantees if g), Span(stmt, 0)))
+
+
+_GRANT_ROLE = re.compile(
+    rf"\s*(GRANT|REVOKE)\s+(?:ADMIN\s+OPTION\s+FOR\s+)?({IDENT}(?:\s*,\s*{IDENT})*)\s+(?:TO|FROM)\s+(.*?)"
+    rf"(?:\s+WITH\s+\w+\s+(?:OPTION|TRUE|FALSE)|\s+GRANTED\s+BY\b.*|\s+CASCADE|\s+RESTRICT)?\s*$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _grant_role(stmt: Statement, facts: _Facts) -> None:
+    """``GRANT role TO role``: a Grant of kind ROLE whose objects are the granted roles."""
+    m = _GRANT_ROLE.match(stmt.masked)
+    if not m:
+        return
+    granted = tuple(norm(r) for r in re.findall(IDENT, m.group(2)))
+    grantees = tuple(norm(g.strip().split()[-1]) for g in m.group(3).split(",") if g.strip())
+    facts.grants.append(Grant(m.group(1).upper() == "GRANT", (), "ROLE", granted, grantees,
+                              Span(stmt, 0)))
 
 
 def _object_names(masked: str) -> list[str]:

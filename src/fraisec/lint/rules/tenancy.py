@@ -186,6 +186,24 @@ def _owners_and_roles(model: LintModel, config: LintConfig,
                 f"Own the table by the migrations role (ALTER TABLE {owner.table} OWNER TO "
                 f"app_owner); the API role never owns objects.")
     api = (model.policy_roles - {"public"}) | set(config.api_roles)
+    role_grants = [g for g in model.grants if g.kind == "ROLE"]
+    for at, grant in enumerate(role_grants):
+        if not grant.grant:
+            continue
+        for grantee in sorted(set(grant.grantees) & api):
+            revoked = {r for later in role_grants[at + 1:] if not later.grant
+                       and grantee in later.grantees for r in later.objects}
+            wider = [r for r in grant.objects if r not in api and r not in revoked]
+            if wider:
+                yield error(
+                    "FSC319",
+                    f"role {', '.join(wider)} is granted to {grantee}, a role the policies "
+                    f"restrict: {grantee} acts with {', '.join(wider)}'s privileges (SET ROLE, "
+                    f"and inherited ownership, which bypasses row-level security unless FORCEd "
+                    f"and lets it disable it)",
+                    grant.span,
+                    f"REVOKE {', '.join(wider)} FROM {grantee}; grant the API role to the login "
+                    f"role instead (GRANT {grantee} TO authenticator), never the other way.")
     for role in model.roles:
         if role.bypassrls and role.name in api:
             yield error(
