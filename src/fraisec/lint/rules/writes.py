@@ -39,8 +39,8 @@ def definer_writes_caller_tenant(model: LintModel, config: LintConfig) -> Iterat
             continue
         statements = _statements(fn.body)
         tainted = _tainted(fn, statements)
-        for offset, table, column, how in _tenant_writes(model, statements):
-            if not all(_uses(part, tainted) for part in how.split("\0")):
+        for offset, table, column, sources in _tenant_writes(model, statements):
+            if not all(_uses(source, tainted) for source in sources):
                 continue
             yield error(
                 "FSC318",
@@ -94,8 +94,9 @@ def _uses(text: str, names: set[str]) -> bool:
 
 
 def _tenant_writes(model: LintModel, statements: list[tuple[int, str]]
-                   ) -> Iterator[tuple[int, str, str, str]]:
-    """(offset, table, tenant column, the text that gives it its value) per write."""
+                   ) -> Iterator[tuple[int, str, str, tuple[str, ...]]]:
+    """(offset, table, tenant column, the texts that choose the tenant) per write: the
+    reported write is one whose every such text uses a tainted name."""
     for offset, text in statements:
         for m in _INSERT.finditer(text):
             table = split_name(m.group(1))[1]
@@ -104,14 +105,14 @@ def _tenant_writes(model: LintModel, statements: list[tuple[int, str]]
                 continue
             value = _insert_value(text, m.end() - 1, column.name)
             if value is not None:
-                yield offset + m.start(), table, column.name, value
+                yield offset + m.start(), table, column.name, (value,)
         for m in _UPDATE.finditer(text):
             table = split_name(m.group(1))[1]
             column = model.tenant_column(table)
             if column is None:
                 continue
             for value in _update_values(text, m.end(), column.name):
-                yield offset + m.start(), table, column.name, value
+                yield offset + m.start(), table, column.name, (value,)
             scope = _where_scope(text, m.end(), column.name)
             if scope is not None:
                 yield offset + m.start(), table, column.name, scope
@@ -123,10 +124,9 @@ def _tenant_writes(model: LintModel, statements: list[tuple[int, str]]
                 yield offset + m.start(), table, column.name, scope
 
 
-def _where_scope(text: str, start: int, column: str) -> str | None:
-    """The WHERE conditions on the tenant column, when every one of them is needed to tell
-    which tenant's rows change (None when the WHERE does not name the column). The caller
-    then checks whether they all come from parameters: one context condition is enough."""
+def _where_scope(text: str, start: int, column: str) -> tuple[str, ...] | None:
+    """The WHERE's conditions on the tenant column (AND'ed: one from the context is enough to
+    scope the write), or None when the WHERE does not name the column."""
     where = _WHERE.search(text, start)
     if where is None:
         return None
@@ -137,8 +137,7 @@ def _where_scope(text: str, start: int, column: str) -> str | None:
     on_tenant = [c for c in conjuncts if pattern.search(c)]
     if not on_tenant:
         return None
-    # Each condition with its own words: the rule fires only if every one is tainted.
-    return "\0".join(on_tenant)
+    return tuple(on_tenant)
 
 
 def _split_and(clause: str) -> list[tuple[int, int]]:
