@@ -238,7 +238,6 @@ def test_fsc301_definer_view_in_a_policy_recurses_only_when_forced(tenant_db) ->
 
 # -- issue 11: the classes an outside attack battery found -------------------------------------
 
-GLOBEX = {"app.tenant": "2", "app.user": "2"}
 POSTS = ("INSERT INTO tb_post (fk_organization, identifier) VALUES "
          "(1, 'acme-hello'), (1, 'acme-news'), (2, 'globex-plans'), (2, 'globex-secrets')")
 
