@@ -197,6 +197,13 @@ CODES: dict[str, str] = {
     "FSC313": "tenant column without an index",
     "FSC314": "globally UNIQUE business key on a tenant table",
     "FSC315": "materialized view of tenant data granted to a role",
+    "FSC316": "permissive policy without the tenant check next to a tenant policy",
+    "FSC317": "foreign key between tenant tables without the tenant column",
+    "FSC318": "SECURITY DEFINER function writes a tenant the caller passes in",
+    "FSC319": "privilege, ownership or role attribute that bypasses row-level security",
+    "FSC320": "tenancy as a view's WHERE instead of row-level security",
+    "FSC321": "function body types can be shadowed through pg_temp",
+    "FSC322": "SECURITY DEFINER function in an exposed schema",
     "FSC390": "squawk: migration lock hazard",
     "FSC391": "squawk could not be run",
     # -- FSC4xx: catalog, shadow database and diff (owned by fraisec.catalog / fraisec.diff) --

@@ -200,3 +200,23 @@ def test_squawk_findings_can_be_silenced(tmp_path: Path) -> None:
 def test_bom_and_crlf_files_are_read() -> None:
     text = "\ufeff" + (RULES_DIR / "FSC301.sql").read_text().replace("\n", "\r\n")
     assert _codes([("a.sql", text)]) == [("FSC301", 10)]
+
+
+_HELPER_OWNED_BY = """
+CREATE TABLE tb_membership (pk bigint PRIMARY KEY, fk_organization bigint NOT NULL, fk_user bigint NOT NULL,
+  UNIQUE (fk_organization, fk_user));
+ALTER TABLE tb_membership ENABLE ROW LEVEL SECURITY;
+CREATE POLICY m_read ON tb_membership FOR SELECT TO app_user
+  USING (fk_organization = ANY (ARRAY(SELECT app_private.fn_orgs())));
+CREATE FUNCTION app_private.fn_orgs() RETURNS SETOF bigint LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp AS $$ SELECT m.fk_organization FROM public.tb_membership m $$;
+REVOKE ALL ON FUNCTION app_private.fn_orgs() FROM PUBLIC;
+"""
+
+
+def test_fsc303_exempts_tables_read_by_a_helper_only_when_the_table_owner_owns_it() -> None:
+    """Not FORCEing is a reason only for the table owner's own helpers (FSC301); a helper
+    owned by another role is subject to RLS whatever FORCE says."""
+    assert "FSC303" not in {d.code for d in lint_sql([("a.sql", _HELPER_OWNED_BY)])}
+    narrow = _HELPER_OWNED_BY + "ALTER FUNCTION app_private.fn_orgs() OWNER TO app_helper;"
+    assert "FSC303" in {d.code for d in lint_sql([("a.sql", narrow)])}

@@ -8,11 +8,13 @@ import psycopg
 import pytest
 
 from fraisec.diagnostics import CODES
-from fraisec.lint import lint_files, lint_sql
+from fraisec.lint import LintConfig, lint_files, lint_sql
 
 from .conftest import CLEAN_DIR, RULES_DIR
 
 FIXTURES = sorted(p.stem for p in RULES_DIR.glob("*.sql"))
+# What `fraisec check` tells the linter from the schema's settings (FSC322 needs it).
+CONFIG = LintConfig(exposed_schemas=("app",), api_roles=("app_user",))
 RULE_CODES = sorted(c for c in CODES if c.startswith("FSC3") and c not in ("FSC300", "FSC390", "FSC391"))
 
 
@@ -34,9 +36,9 @@ def test_every_rule_has_a_fixture() -> None:
 @pytest.mark.parametrize("name", FIXTURES)
 def test_fixture_findings(name: str) -> None:
     path = RULES_DIR / f"{name}.sql"
-    found = [(d.code, d.severity.value, d.location.line) for d in lint_files([path])]
+    found = [(d.code, d.severity.value, d.location.line) for d in lint_files([path], CONFIG)]
     assert found == _expected(name)
-    assert all(d.location.file == str(path) for d in lint_files([path]))
+    assert all(d.location.file == str(path) for d in lint_files([path], CONFIG))
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -46,7 +48,7 @@ def test_fixture_applies_to_postgres(name: str, tenant_db) -> None:
 
 
 def test_recommended_shape_lints_clean() -> None:
-    assert lint_files(sorted(CLEAN_DIR.glob("*.sql"))) == []
+    assert lint_files(sorted(CLEAN_DIR.glob("*.sql")), CONFIG) == []
 
 
 def test_recommended_shape_lints_clean_split_across_files() -> None:

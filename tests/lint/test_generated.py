@@ -29,6 +29,7 @@ def test_generated_saas_sql_lints_clean(generated: str) -> None:
     ("WITH (security_invoker = true)", "", "FSC302"),
     ("FORCE ROW LEVEL SECURITY", "ENABLE ROW LEVEL SECURITY", "FSC303"),
     ("SET search_path = pg_catalog, pg_temp", "", "FSC310"),
+    ("SET search_path = pg_catalog, pg_temp", "SET search_path = ''", "FSC321"),
     ("NULLIF(current_setting('app.tenant_id', true), '')::uuid",
      "current_setting('app.tenant_id', true)::uuid", "FSC306"),
 ])

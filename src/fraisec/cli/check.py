@@ -37,7 +37,8 @@ def check_command(
         "--shadow-url", help="Server for scratch databases (default: fraisec's embedded "
                              "PostgreSQL).")] = None,
 ) -> None:
-    """CI gate: validate + lint + checksums intact + the replayed migrations equal the schema."""
+    """CI gate: validate + lint + checksums intact + the replayed migrations equal the schema
+    + their catalog passes the lint rules."""
     from fraisec.api import load_ir
     from fraisec.catalog.shadow import CatalogError
     from fraisec.lint import lint_files
@@ -51,8 +52,9 @@ def check_command(
     files, _parsed, directory_problems = load_directory(project.migrations_dir)
     diagnostics += directory_problems
     sql_paths = _sql_files(project.db_dir) + [str(f.path) for f in files]
-    if sql_paths:
-        diagnostics += lint_files(sql_paths)
+    config = _lint_config(ir)
+    linted = lint_files(sql_paths, config) if sql_paths else []
+    diagnostics += linted
     drift_found = False
     if not project.migrations_dir.is_dir():
         out.status(f"check: no {project.migrations_dir} directory: the migrations step is "
@@ -64,6 +66,9 @@ def check_command(
                                     shadow_url=shadow_url)
                 diagnostics += list(drift.diagnostics)
                 drift_found = not drift.clean
+                if drift.current is not None:
+                    diagnostics += _audit(drift.current, sql_paths, config, linted,
+                                          str(project.migrations_dir))
                 if out.format.value == "rich":
                     for line in drift.differences:
                         out.data(f"{line}\n")
@@ -71,6 +76,34 @@ def check_command(
                 diagnostics += list(exc.diagnostics)
     _finish(out, diagnostics, drift_found, len(files) if project.migrations_dir.is_dir() else None,
             len(sql_paths))
+
+
+def _lint_config(ir):
+    """What the schema says about the API: its role, its exposed schema, its tenant columns."""
+    from fraisec.lint import DEFAULT_TENANT_COLUMNS, LintConfig
+
+    if ir is None:
+        return LintConfig()
+    columns = [e.field(e.entity.tenant_field).column for e in ir.entities
+               if e.entity.tenant_field and e.field(e.entity.tenant_field) is not None]
+    return LintConfig(tenant_columns=tuple(dict.fromkeys([*DEFAULT_TENANT_COLUMNS, *columns])),
+                      api_roles=(ir.settings.api_role,),
+                      exposed_schemas=(ir.settings.schema_name,))
+
+
+def _audit(catalog, sql_paths: list[str], config, linted: list[Diagnostic],
+           migrations_dir: str) -> list[Diagnostic]:
+    """The lint rules on the catalog the migrations build (findings the linter already made
+    on the same objects are not repeated)."""
+    from fraisec.lint.catalog import audit_catalog
+
+    sources = []
+    for path in sql_paths:
+        try:
+            sources.append((path, Path(path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue  # already an FSC300 of the linter
+    return audit_catalog(catalog, sources, config, fallback_file=migrations_dir, already=linted)
 
 
 def _sql_files(directory: Path) -> list[str]:

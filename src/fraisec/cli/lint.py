@@ -24,6 +24,12 @@ def lint_command(
     tenant_column: Annotated[Optional[List[str]], typer.Option(
         "--tenant-column", help="A column that marks a table as tenant-scoped "
                                 "(repeatable; replaces the defaults).")] = None,
+    exposed_schema: Annotated[Optional[List[str]], typer.Option(
+        "--exposed-schema", help="A schema the API exposes: SECURITY DEFINER functions there "
+                                 "are reported (FSC322; repeatable).")] = None,
+    api_role: Annotated[Optional[List[str]], typer.Option(
+        "--api-role", help="A role API requests run as, besides the roles the policies name "
+                           "(FSC319; repeatable).")] = None,
 ) -> None:
     """Lint hand-written SQL: RLS, views, SECURITY DEFINER functions, tenant indexes.
 
@@ -40,7 +46,9 @@ def lint_command(
     if not paths:
         out.status("fraisec lint: no .sql files given")
         raise typer.Exit(ExitCode.USAGE)
-    config = LintConfig(tenant_columns=tuple(tenant_column)) if tenant_column else LintConfig()
+    config = LintConfig(
+        tenant_columns=tuple(tenant_column) if tenant_column else LintConfig().tenant_columns,
+        exposed_schemas=tuple(exposed_schema or ()), api_roles=tuple(api_role or ()))
     diagnostics = lint_files(paths, config)
     if squawk:
         diagnostics += squawk_lint(paths)

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from fraisec.lint.source import Statement
 
 __all__ = [
-    "Column", "Expr", "Function", "FunctionAlter", "Grant", "Key", "LintModel", "Policy",
-    "RelationRef", "RlsAction", "Role", "Span", "Table", "View", "ViewOptions",
-    "DefaultPrivilegeRevoke",
+    "Column", "Expr", "ForeignKey", "Function", "FunctionAlter", "Grant", "Key", "LintModel",
+    "Policy", "RelationRef", "RlsAction", "Role", "Span", "Table", "TableOwner", "View",
+    "ViewOptions", "DefaultPrivilegeRevoke",
 ]
 
 
@@ -96,6 +96,27 @@ class Key:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """``FOREIGN KEY (columns) REFERENCES ref_table (ref_columns)``; ``ref_columns`` is empty
+    when the statement names none (the referenced table's primary key)."""
+
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class TableOwner:
+    """``ALTER TABLE t OWNER TO role``."""
+
+    table: str
+    owner: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None
@@ -134,6 +155,8 @@ class View:
     body: Expr | None
     reads: tuple[RelationRef, ...]
     span: Span
+    security_barrier: bool = False
+    check_option: bool = False  # WITH [CASCADED | LOCAL] CHECK OPTION
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,7 @@ class Function:
     calls: tuple[str, ...]
     span: Span
     returns_trigger: bool = False  # trigger functions cannot be called directly
+    arg_names: tuple[str | None, ...] = ()  # parallel to arg_types; None when unnamed
 
     @property
     def signature(self) -> str:
@@ -207,6 +231,8 @@ class LintModel:
 
     tables: tuple[Table, ...] = ()
     keys: tuple[Key, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    table_owners: tuple[TableOwner, ...] = ()
     rls: tuple[RlsAction, ...] = ()
     policies: tuple[Policy, ...] = ()
     views: tuple[View, ...] = ()
@@ -245,6 +271,14 @@ class LintModel:
 
     def policies_on(self, table: str) -> list[Policy]:
         return [p for p in self.policies if p.table == table]
+
+    def primary_key(self, table: str) -> tuple[str | None, ...]:
+        return next((k.columns for k in self.keys_of(table) if k.primary), ())
+
+    @cached_property
+    def policy_roles(self) -> frozenset[str]:
+        """Every role a policy names (``public`` when one applies to every role)."""
+        return frozenset(r for p in self.policies for r in p.roles)
 
     def write_only(self, table: str) -> bool:
         """The API may only INSERT: policies exist and none filters reads (an outbox, a log
@@ -315,7 +349,7 @@ class LintModel:
         return value
 
     def function_owner(self, fn: Function) -> str | None:
-        """The role ALTER FUNCTION … OWNER TO last named, when the file says."""
+        """The role of the last ``ALTER FUNCTION … OWNER TO``; None when the SQL does not say."""
         owners = [a.owner for a in self.alters_of(fn) if a.owner]
         return owners[-1] if owners else None
 

@@ -18,8 +18,8 @@ import sqlglot
 from sqlglot import exp
 
 from fraisec.lint.model import (
-    Column, DefaultPrivilegeRevoke, Expr, Function, FunctionAlter, Grant, Key, LintModel, Policy,
-    RlsAction, Role, Span, Table, View, ViewOptions,
+    Column, DefaultPrivilegeRevoke, Expr, ForeignKey, Function, FunctionAlter, Grant, Key,
+    LintModel, Policy, RlsAction, Role, Span, Table, TableOwner, View, ViewOptions,
 )
 from fraisec.lint.source import Statement
 from fraisec.lint.sqlread import (
@@ -45,6 +45,8 @@ class Unreadable:
 class _Facts:
     tables: list[Table] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    table_owners: list[TableOwner] = field(default_factory=list)
     rls: list[RlsAction] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     views: list[View] = field(default_factory=list)
@@ -66,7 +68,9 @@ def build_model(statements: list[Statement], tenant_columns: tuple[str, ...]
         if handler is not None:
             handler(stmt, facts)
     model = LintModel(
-        tables=tuple(facts.tables), keys=tuple(facts.keys), rls=tuple(facts.rls),
+        tables=tuple(facts.tables), keys=tuple(facts.keys),
+        foreign_keys=tuple(facts.foreign_keys), table_owners=tuple(facts.table_owners),
+        rls=tuple(facts.rls),
         policies=tuple(facts.policies), views=tuple(facts.views),
         view_options=tuple(facts.view_options), functions=tuple(facts.functions),
         function_alters=tuple(facts.function_alters), grants=tuple(facts.grants),
@@ -88,6 +92,44 @@ def _dispatch(kw: str) -> Callable[[Statement, _Facts], None] | None:
 def _create_table(stmt: Statement, facts: _Facts) -> None:
     if not _create_table_sqlglot(stmt, facts):
         _create_table_text(stmt, facts)
+    _create_table_foreign_keys(stmt, facts)
+
+
+_REFERENCES = re.compile(rf"\bREFERENCES\s+({QNAME})\s*(?:\(([^)]*)\))?", re.IGNORECASE)
+_TABLE_FK = re.compile(rf"\bFOREIGN\s+KEY\s*\(([^)]*)\)\s*REFERENCES\s+({QNAME})\s*(?:\(([^)]*)\))?",
+                       re.IGNORECASE)
+
+
+def _names(masked_list: str | None) -> tuple[str, ...]:
+    return tuple(norm(c) for c in (masked_list or "").split(",") if c.strip())
+
+
+def _create_table_foreign_keys(stmt: Statement, facts: _Facts) -> None:
+    """Column ``REFERENCES t (c)`` and table ``FOREIGN KEY (…) REFERENCES t (…)``, from the
+    masked text (sqlglot's reading of references varies by version)."""
+    m = re.match(rf"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+"
+                 rf"(?:IF\s+NOT\s+EXISTS\s+)?({QNAME})\s*\(", stmt.masked, re.IGNORECASE)
+    if not m:
+        return
+    table = split_name(m.group(1))[1]
+    open_at = m.end() - 1
+    close = balanced(stmt.masked, open_at)
+    for begin, end in split_top_level(stmt.masked[open_at + 1: close - 1]):
+        begin, end = open_at + 1 + begin, open_at + 1 + end
+        text = stmt.masked[begin:end]
+        lead = len(text) - len(text.lstrip())
+        span = Span(stmt, begin + lead)
+        fk = _TABLE_FK.search(text)
+        if fk and re.match(rf"\s*(?:CONSTRAINT\s+{IDENT}\s+)?FOREIGN\b", text, re.IGNORECASE):
+            facts.foreign_keys.append(ForeignKey(table, _names(fk.group(1)),
+                                                 split_name(fk.group(2))[1], _names(fk.group(3)), span))
+            continue
+        column = re.match(rf"\s*({IDENT})\s", text)
+        ref = _REFERENCES.search(text)
+        if column and ref and column.group(1).upper() not in ("CONSTRAINT", "CHECK", "UNIQUE",
+                                                               "PRIMARY", "EXCLUDE", "LIKE"):
+            facts.foreign_keys.append(ForeignKey(table, (norm(column.group(1)),),
+                                                 split_name(ref.group(1))[1], _names(ref.group(2)), span))
 
 
 def _create_table_sqlglot(stmt: Statement, facts: _Facts) -> bool:
@@ -271,6 +313,12 @@ def _alter_table(stmt: Statement, facts: _Facts) -> None:
         cols = tuple(norm(c) for c in key.group(2).split(",") if c.strip())
         facts.keys.append(Key(table, cols, True, key.group(1).upper().startswith("PRIMARY"),
                               Span(stmt, key.start())))
+    for fk in _TABLE_FK.finditer(stmt.masked, m.end()):
+        facts.foreign_keys.append(ForeignKey(table, _names(fk.group(1)), split_name(fk.group(2))[1],
+                                             _names(fk.group(3)), Span(stmt, fk.start())))
+    owner = re.search(rf"\bOWNER\s+TO\s+({IDENT})", stmt.masked[m.end():], re.IGNORECASE)
+    if owner:
+        facts.table_owners.append(TableOwner(table, norm(owner.group(1)), Span(stmt, 0)))
 
 
 # -- CREATE POLICY -------------------------------------------------------------------------
@@ -327,10 +375,12 @@ def _create_view(stmt: Statement, facts: _Facts) -> None:
         return
     schema, name = split_name(m.group(2))
     pos = m.end()
-    invoker = False
+    invoker = barrier = False
     if m.group(4):
         close = balanced(stmt.masked, m.start(4))
-        invoker = bool(_invoker_option(stmt.raw[m.start(4) + 1: close - 1]))
+        options = stmt.raw[m.start(4) + 1: close - 1]
+        invoker = bool(_invoker_option(options))
+        barrier = bool(_invoker_option(options, "security_barrier"))
         pos = close
     as_kw = re.compile(r"\s*(?:TABLESPACE\s+\S+\s*)?AS\b", re.IGNORECASE).match(stmt.masked, pos)
     if not as_kw:
@@ -345,12 +395,14 @@ def _create_view(stmt: Statement, facts: _Facts) -> None:
     facts.views[:] = [v for v in facts.views if v.name != name]
     facts.view_options[:] = [o for o in facts.view_options if o.name != name]
     facts.views.append(View(name, schema, bool(m.group(1)), invoker, body,
-                            tuple(relations_in(body)), Span(stmt, 0)))
+                            tuple(relations_in(body)), Span(stmt, 0), security_barrier=barrier,
+                            check_option=bool(tail and "CHECK" in tail.group(0).upper())))
 
 
-def _invoker_option(options: str) -> bool | None:
-    """``security_invoker`` in a reloptions list: True/False, or None when absent."""
-    m = re.search(r"\bsecurity_invoker\b\s*(?:=\s*'?(\w+)'?)?", options, re.IGNORECASE)
+def _invoker_option(options: str, name: str = "security_invoker") -> bool | None:
+    """A boolean view option (``security_invoker``) in a reloptions list: True/False, or
+    None when absent."""
+    m = re.search(rf"\b{name}\b\s*(?:=\s*'?(\w+)'?)?", options, re.IGNORECASE)
     if not m:
         return None
     return (m.group(1) or "true").lower() in {"true", "on", "1", "yes", "t", "y"}
@@ -386,6 +438,7 @@ def _create_function(stmt: Statement, facts: _Facts) -> None:
     schema, name = split_name(m.group(1))
     args_close = balanced(stmt.masked, m.end() - 1)
     arg_types = _arg_types(stmt.masked[m.end(): args_close - 1])
+    arg_names = _arg_names(stmt.masked[m.end(): args_close - 1])
     header = stmt.masked[args_close:]
     lang = re.search(rf"\bLANGUAGE\s+'?({IDENT})", header, re.IGNORECASE)
     language = norm(lang.group(1)) if lang else "sql"
@@ -404,6 +457,7 @@ def _create_function(stmt: Statement, facts: _Facts) -> None:
         calls=tuple(sorted(set(calls))), span=Span(stmt, 0),
         returns_trigger=bool(re.search(r"\bRETURNS\s+(?:pg_catalog\s*\.\s*)?(?:event_)?trigger\b",
                                        header, re.IGNORECASE)),
+        arg_names=arg_names,
     ))
 
 
@@ -417,6 +471,19 @@ def _arg_types(masked_args: str) -> tuple[str, ...]:
         if not words:
             continue
         out.append(" ".join(words[1:] if len(words) > 1 else words).lower())
+    return tuple(out)
+
+
+def _arg_names(masked_args: str) -> tuple[str | None, ...]:
+    """Argument names (None for an unnamed one), parallel to ``_arg_types``."""
+    out: list[str | None] = []
+    for a, b in split_top_level(masked_args):
+        part = re.split(r"\s+DEFAULT\s+|\s*=\s*", masked_args[a:b].strip(), maxsplit=1,
+                        flags=re.IGNORECASE)[0]
+        words = re.sub(r"^(IN|OUT|INOUT|VARIADIC)\s+", "", part, flags=re.IGNORECASE).split()
+        if not words:
+            continue
+        out.append(norm(words[0]) if len(words) > 1 and re.fullmatch(IDENT, words[0]) else None)
     return tuple(out)
 
 
@@ -489,7 +556,8 @@ _GRANT = re.compile(
 def _grant(stmt: Statement, facts: _Facts) -> None:
     m = _GRANT.match(stmt.masked)
     if not m:
-        return  # GRANT role TO role: no object
+        _grant_role(stmt, facts)
+        return
     privileges = tuple(" ".join(p.split()).upper().split(" (")[0].replace(" PRIVILEGES", "")
                        for p in m.group(2).split(","))
     if m.group(3):
@@ -501,6 +569,23 @@ def _grant(stmt: Statement, facts: _Facts) -> None:
     grantees = tuple(norm(g.strip().split()[-1]) if g.strip() else "" for g in m.group(7).split(","))
     facts.grants.append(Grant(m.group(1).upper() == "GRANT", privileges, kind, objects,
                               tuple(g for g in grantees if g), Span(stmt, 0)))
+
+
+_GRANT_ROLE = re.compile(
+    rf"\s*(GRANT|REVOKE)\s+(?:ADMIN\s+OPTION\s+FOR\s+)?({IDENT}(?:\s*,\s*{IDENT})*)\s+(?:TO|FROM)\s+(.*?)"
+    rf"(?:\s+WITH\s+\w+\s+(?:OPTION|TRUE|FALSE)|\s+GRANTED\s+BY\b.*|\s+CASCADE|\s+RESTRICT)?\s*$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _grant_role(stmt: Statement, facts: _Facts) -> None:
+    """``GRANT role TO role``: a Grant of kind ROLE whose objects are the granted roles."""
+    m = _GRANT_ROLE.match(stmt.masked)
+    if not m:
+        return
+    granted = tuple(norm(r) for r in re.findall(IDENT, m.group(2)))
+    grantees = tuple(norm(g.strip().split()[-1]) for g in m.group(3).split(",") if g.strip())
+    facts.grants.append(Grant(m.group(1).upper() == "GRANT", (), "ROLE", granted, grantees,
+                              Span(stmt, 0)))
 
 
 def _object_names(masked: str) -> list[str]:
@@ -565,6 +650,7 @@ def _drop(stmt: Statement, facts: _Facts) -> None:
     else:
         facts.tables[:] = [t for t in facts.tables if t.name not in names]
         facts.keys[:] = [k for k in facts.keys if k.table not in names]
+        facts.foreign_keys[:] = [k for k in facts.foreign_keys if k.table not in names]
         facts.rls[:] = [a for a in facts.rls if a.table not in names]
         facts.policies[:] = [p for p in facts.policies if p.table not in names]
 

@@ -23,9 +23,13 @@ DEFAULT_TENANT_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class LintConfig:
-    """What the rules may be told: which columns mark a table as tenant-scoped."""
+    """What the rules may be told: which columns mark a table as tenant-scoped, which roles
+    serve API requests (beyond the roles the policies name), and which schemas the API exposes
+    (``fraisec check`` takes both from the schema's settings)."""
 
     tenant_columns: tuple[str, ...] = DEFAULT_TENANT_COLUMNS
+    api_roles: tuple[str, ...] = ()
+    exposed_schemas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from fraisec.diagnostics import Diagnostic, Location, error, has_errors
+
+if TYPE_CHECKING:
+    from fraisec.catalog.model import Catalog
 
 __all__ = ["Drift", "check_drift"]
 
@@ -18,6 +23,7 @@ __all__ = ["Drift", "check_drift"]
 class Drift:
     differences: tuple[str, ...]  # "create column app.tb_project.status (…)", in plan order
     diagnostics: tuple[Diagnostic, ...]
+    current: "Catalog | None" = None  # what the history (or database) builds: fraisec check audits it
 
     @property
     def clean(self) -> bool:
@@ -52,7 +58,7 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
             Location(file=schema_ref) if schema_ref.endswith(".py") else None,
             hint=_hint(pending, database is not None and not pending and _history_matches(
                 migrations_dir, desired, shadow_url), database is not None)))
-    return Drift(differences, tuple(found))
+    return Drift(differences, tuple(found), current)
 
 
 def _hint(pending: list[str], drifted: bool, live: bool) -> str:

@@ -21,7 +21,8 @@ def definer_without_search_path(model: LintModel, config: LintConfig) -> Iterato
             f"names through the caller's search_path, so a caller can substitute their own "
             f"tables or functions and run them with the owner's rights",
             fn.span,
-            "Add `SET search_path = ''` to the function and schema-qualify every name in it.")
+            "Add `SET search_path = pg_catalog, pg_temp` to the function (pg_temp explicitly "
+            "last) and schema-qualify every relation in it.")
 
 
 def _path_entries(path: str) -> list[str]:
@@ -51,8 +52,9 @@ def definer_unqualified_names(model: LintModel, config: LintConfig) -> Iterator[
             f"SECURITY DEFINER function {fn.signature} uses unqualified relation names "
             f"({names}): {why}",
             unqualified[0].span,
-            "Schema-qualify every relation (app.tb_membership) and use SET search_path = ''; "
-            "at least end the path with pg_temp (SET search_path = app, pg_temp).")
+            "Schema-qualify every relation (app.tb_membership) and use SET search_path = "
+            "pg_catalog, pg_temp; at least end the path with pg_temp (SET search_path = app, "
+            "pg_temp).")
 
 
 @rule("FSC312")
@@ -103,3 +105,24 @@ def _granted_to_public(model: LintModel, fn: Function):
             return grant
     return None
 
+
+
+@rule("FSC322")
+def definer_in_exposed_schema(model: LintModel, config: LintConfig) -> Iterator[Finding]:
+    """rls.md catalog check 3: definer functions live in a private schema. Needs
+    ``LintConfig.exposed_schemas`` (``fraisec check`` sets it from the schema's settings)."""
+    exposed = {s.lower() for s in config.exposed_schemas}
+    for fn in model.functions:
+        if not exposed or not model.is_definer(fn) or fn.returns_trigger:
+            continue
+        if (fn.schema or "public") not in exposed:
+            continue
+        yield error(
+            "FSC322",
+            f"SECURITY DEFINER function {fn.signature} is in the exposed schema "
+            f"{fn.schema or 'public'}: the API can call it directly, and it runs as its owner, "
+            f"whom row-level security does not check",
+            fn.span,
+            "Make it SECURITY INVOKER (RLS is then the authorization), or move it to the "
+            "private schema (app_private) and call it from an invoker function that checks the "
+            "caller first.")

@@ -62,7 +62,8 @@ def _recursion_finding(policy: Policy, target: str, span: Span, via: str | None,
         what += f"; {', '.join(others)} {verb} {policy.table} and fail{'s' if len(others) == 1 else ''} the same way"
     return error(
         "FSC301", what, policy.span,
-        "Move the membership lookup into a SECURITY DEFINER helper with SET search_path = '' "
+        "Move the membership lookup into a SECURITY DEFINER helper with SET search_path = "
+        "pg_catalog, pg_temp "
         "in a private schema (or let users see only their own rows, fk_user = (SELECT …)), "
         "and do not FORCE row security on the tables that helper reads.",
         related=[(f"{policy.table}'s policy reads {target} here", span)])
@@ -96,12 +97,13 @@ def _function_reads(model: LintModel, fn, as_owner: bool, bypass: bool,
         return set()
     owner = None
     if model.is_definer(fn):
-        as_owner, bypass, owner = True, model.owner_bypasses_rls(fn), model.function_owner(fn)
+        as_owner, bypass = True, model.owner_bypasses_rls(fn)
+        owner = model.function_owner(fn)
     out: set[str] = set()
     for ref in fn.reads:
         for base in model.base_tables(ref.name):
             forced = model.rls_state(base)[1] is not None
-            if not as_owner or (forced and not bypass and not _inert_for(model, base, owner)):
+            if not as_owner or (forced and not bypass and _expands_for(model, base, owner)):
                 out.add(base)
     for name in fn.calls:
         for callee in model.function_by_name.get(name, []):
@@ -109,16 +111,18 @@ def _function_reads(model: LintModel, fn, as_owner: bool, bypass: bool,
     return out
 
 
-def _inert_for(model: LintModel, table: str, role: str | None) -> bool:
-    """A definer owned by ``role`` reads a FORCEd ``table`` without re-entering anything: every
-    policy there that applies to the role reads no relation and calls no function (a narrow
-    helper role with its own ``USING (true)`` policy, as fraisec generates)."""
-    if role is None:
-        return False
-    applying = [p for p in model.policies if p.table == table
-                and (role.lower() in p.roles or "public" in p.roles)]
-    return all(not list(relations_in(e)) and not list(calls_in(e))
-               for p in applying for e in (p.using, p.check) if e is not None)
+def _expands_for(model: LintModel, table: str, owner: str | None) -> bool:
+    """Whether reading the FORCEd ``table`` as ``owner`` expands a policy that reads something.
+
+    An owner the SQL does not name is assumed to be subject to every policy (the conservative
+    answer). A named owner, e.g. a narrow helper role with its own ``TO helper USING (true)``
+    policy, only meets the policies that name it or PUBLIC.
+    """
+    if owner is None:
+        return True
+    return any(owner in p.roles or "public" in p.roles
+               for p in model.policies_on(table)
+               if any(e is not None and (relations_in(e) or calls_in(e)) for e in (p.using, p.check)))
 
 
 def _reach(edges: dict[str, set[str]], table: str) -> set[str]:

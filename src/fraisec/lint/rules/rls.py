@@ -83,6 +83,15 @@ def _definer_helper_tables(model: LintModel) -> set[str]:
     out: set[str] = set()
     for fn in model.functions:
         if model.is_definer(fn) and not model.owner_bypasses_rls(fn):
+            owner = model.function_owner(fn)
             for ref in fn.reads:
-                out |= model.base_tables(ref.name)
+                # FORCE only changes things for the table's owner: a helper owned by another
+                # role is subject to the policies either way, so it is no reason not to FORCE.
+                out |= {t for t in model.base_tables(ref.name)
+                        if owner is None or owner == _table_owner(model, t)}
     return out
+
+
+def _table_owner(model: LintModel, table: str) -> str | None:
+    owners = [o.owner for o in model.table_owners if o.table == table]
+    return owners[-1] if owners else None
