@@ -96,6 +96,7 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
     assert "no changes" in _ok("migrate", "diff", "nothing").output
+    assert "check: ok" in _ok("check").output
     # The rows survived, and the new constructs work on them.
     assert query(url, "SELECT identifier, deleted_at FROM app.tb_post") == [("hello", None)]
     query(url, "UPDATE app.tb_post SET deleted_at = now()")

@@ -100,6 +100,7 @@ def test_the_team_app_grows_its_cross_tenant_flows_on_a_populated_database(tmp_p
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
     assert "no changes" in _ok("migrate", "diff", "nothing").output
+    assert "check: ok" in _ok("check").output  # the privileged flows pass the catalog audit
     owners = dict(query(url, "SELECT p.proname::text, pg_get_userbyid(p.proowner)::text FROM pg_proc p "
                              "WHERE p.pronamespace = 'app_private'::regnamespace AND p.prosecdef"))
     assert owners["fn_accept_invitation"] == owners["fn_sign_up"] == "app_privileged"
