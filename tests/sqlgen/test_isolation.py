@@ -297,3 +297,18 @@ def test_the_claims_json_is_not_a_second_source_of_identity(saas):
         conn.execute("SET LOCAL ROLE app_user")
         assert conn.execute("SELECT app_private.fn_current_user_id()").fetchone()[0] is None
         assert conn.execute("SELECT count(*) FROM app.v_project").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("example", ["saas", "blog", "teams"])
+def test_every_function_of_every_example_pins_pg_temp_last(example):
+    """Every generated function (helpers, mutations, observers, maintenance and last-owner
+    triggers, search, the privileged flows) has the same pinned search_path."""
+    import re
+
+    from fraisec.api import schema_sql
+
+    text, _ = schema_sql(str(EXAMPLE.parent / example / "schema.py"))
+    functions = re.findall(r"CREATE FUNCTION ([\w.]+)\(", text)
+    paths = re.findall(r"SET search_path = ([^\n]+)", text)
+    assert len(functions) > 10 and len(paths) == len(functions), example
+    assert set(paths) == {"pg_catalog, pg_temp"}, example
