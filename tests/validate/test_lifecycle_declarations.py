@@ -74,6 +74,8 @@ def _load(tmp_path, body: str):
     ('\n@fq.entity(tenant=True, invitation=True)\nclass Doc:\n    org: Org\n', "FSC231"),
     ('\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n'
      '\n@fq.mutation(operation="ACCEPT")\ndef accept(token: str) -> Doc: ...\n', "FSC231"),
+    ('\n@fq.entity(tenant=True, invitation=True)\nclass Inv:\n    org: Org\n    email: str\n'
+     '\n@fq.mutation(operation="ACCEPT")\ndef accept(token: str) -> Inv: ...\n', "FSC231"),  # Person has no email
     ('\n@fq.entity(tenant=True, service=("MERGE",))\nclass Doc:\n    org: Org\n', "FSC232"),
     ('\n@fq.entity(tenant=True, service=("SELECT",))\nclass Doc:\n    org: Org\n    n: int = 0\n'
      '\n@fq.mutation(operation="UPDATE", service=True)\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',

@@ -853,6 +853,14 @@ class _Builder:
                             requires_role=options.get("requires_role"), requires_permission=permission,
                             generated=generated,
                             entity=target.name if generated else None, sdk=sdk)
+        if generated and operation == "ACCEPT":
+            user = schema.type(self.tenancy.user_entity) if self.tenancy and self.tenancy.user_entity else None
+            if user is None or user.field("email") is None or user.field("email").column is None:
+                self.report("FSC231", f"ACCEPT mutation '{op.name}' matches the invitee by e-mail, and the user "
+                            "entity has no `email` field", op.location,
+                            hint="Add `email: Email = fq.field(unique=True)` to the user entity.")
+                generated = False
+                mutation = mutation.model_copy(update={"generated": False, "entity": None})
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
             mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target),

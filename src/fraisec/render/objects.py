@@ -393,11 +393,23 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
         column = ident(entity.field(entity.entity.owned_by).column)
         mine = f"{column} = {model.helper('fn_current_user_pk')}"
         policies.append(_policy(table, "owner", "ALL", readers, using=mine, check=mine, restrictive=True))
+    context_columns = _context_columns(model, entity, kind)
+    privileged = privileged_rights(model, entity)
+    policies += _narrow_role_policies(model, entity, context_columns, privileged)
+    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged,
+                    entity.entity.service)
+
+
+def _narrow_role_policies(model: Model, entity: ObjectType, context_columns: tuple[str, ...],
+                          privileged: tuple[tuple[str, tuple[str, ...]], ...]) -> list[Policy]:
+    """The policies of the roles no request becomes: the observer's append, the context
+    helpers' read, the service role's declared commands, the privileged flows' rights."""
+    table = entity.entity.table
+    policies = []
     if entity.entity.activity_log and model.has_observers:
         # Append-only, and only by the observer triggers: the API role cannot forge an entry.
         policies.append(_command_policy(table, "observer_insert", "INSERT", (model.observer_role,), "true",
                                         restrictive=False))
-    context_columns = _context_columns(model, entity, kind)
     if context_columns:
         policies.append(_policy(table, "context_select", "SELECT", (model.context_role,), using="true"))
     for command in entity.entity.service:
@@ -405,14 +417,12 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
         # entity declares, for webhooks and an operator's reads.
         policies.append(_command_policy(table, f"service_{command.lower()}", command, (model.service_role,),
                                         "true", restrictive=False))
-    privileged = privileged_rights(model, entity)
     for command, _columns in privileged:
         # The definer flow checks everything itself (the token, the invitee, the expiry):
         # these policies only admit its role, which no request can become.
         policies.append(_command_policy(table, f"privileged_{command.lower()}", command,
                                         (model.privileged_role,), "true", restrictive=False))
-    return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged,
-                    entity.entity.service)
+    return policies
 
 
 def signup_functions_columns(model: Model) -> list[tuple[str, ...]]:
