@@ -1,52 +1,189 @@
-"""Applying one migrations directory to many databases (database-per-tenant).
+"""One migrations directory, many targets: database per tenant and schema per tenant.
 
-Each target is an ordinary ``apply``: its own advisory lock, its own history, each file in its
-own transaction. Targets run concurrently (``jobs`` at a time) and independently: a failure on
-one stops that target only, and its status says where it stopped. Runs are resumable by
-construction: a target's history says what it has, so running again applies what is missing.
+A target is a database (its URL) or, for schema per tenant, a schema in a database. Each target
+is an ordinary ``apply``: its own advisory lock, its own history, each file in its own
+transaction. Targets run concurrently (``jobs`` at a time, across any number of servers) and
+independently: a failure on one stops that target only, and its status says where it stopped.
+Runs are resumable by construction: a target's history says what it has, so running again
+applies what is missing and nothing twice.
+
+A schema target has its history in ``fraisec_history.<schema>`` and runs every file with
+``search_path`` set to its schema first, so files written with unqualified names create the
+tenant's objects in the tenant's schema (docs/tenancy.md says what the files must look like).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence, TypeVar
 
 from fraisec.diagnostics import Diagnostic
-from fraisec.migrations.apply import MigrationError, Settings, apply
-from fraisec.migrations.lock import LockTimeout
+from fraisec.migrations.apply import FileState, MigrationError, Settings, apply, status
+from fraisec.migrations.lock import LockHolder, LockTimeout
 
-__all__ = ["TargetResult", "apply_many"]
+__all__ = ["CheckResult", "StatusResult", "Target", "TargetResult", "apply_many", "check_many",
+           "run_many", "status_many"]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one copy of the migrations goes. ``url`` may hold a password: show ``display``."""
+
+    url: str
+    tenant: str | None = None
+    schema: str | None = None  # schema per tenant: the tenant's schema in that database
+    search_path: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        from fraisec.catalog.shadow import redact
+
+        return redact(self.url) + (f" schema {self.schema}" if self.schema else "")
+
+    @property
+    def label(self) -> str:
+        return self.tenant or self.display
+
+    def settings(self, base: Settings) -> Settings:
+        if self.schema is None:
+            return base
+        return dataclasses.replace(base, history_table=self.schema,
+                                   search_path=self.search_path or (self.schema,))
 
 
 @dataclass(frozen=True)
 class TargetResult:
-    url: str
+    target: Target
     applied: list[tuple[str, int]] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # with dry_run: what would run
     diagnostics: list[Diagnostic] = field(default_factory=list)
     locked: LockTimeout | None = None
 
     @property
+    def url(self) -> str:
+        return self.target.url
+
+    @property
     def ok(self) -> bool:
         return not self.diagnostics and self.locked is None
 
 
-def apply_many(urls: list[str], directory: Path, settings: Settings = Settings(), *,
+@dataclass(frozen=True)
+class StatusResult:
+    target: Target
+    states: list[FileState] = field(default_factory=list)
+    holder: LockHolder | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity.value == "error" for d in self.diagnostics)
+
+    @property
+    def pending(self) -> list[str]:
+        return [s.name for s in self.states if s.state in ("pending", "partial")]
+
+    @property
+    def applied(self) -> int:
+        return sum(s.state in ("applied", "baseline") for s in self.states)
+
+
+def run_many(targets: Sequence[Target], one: Callable[[Target], R], jobs: int) -> list[R]:
+    """``one(target)`` for every target, ``jobs`` at a time; results in the order given."""
+    if not targets:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(targets)))) as pool:
+        return list(pool.map(one, targets))
+
+
+def as_targets(items: Sequence[Target | str]) -> list[Target]:
+    return [t if isinstance(t, Target) else Target(t) for t in items]
+
+
+def apply_many(targets: Sequence[Target | str], directory: Path, settings: Settings = Settings(), *,
                jobs: int = 4, dry_run: bool = False, to_version: int | None = None,
-               notify: Callable[[str, str], None] = lambda _url, _msg: None) -> list[TargetResult]:
-    """One result per URL, in the order given."""
+               notify: Callable[[Target, str], None] = lambda _t, _msg: None
+               ) -> list[TargetResult]:
+    """One result per target, in the order given."""
 
-    def one(url: str) -> TargetResult:
+    def one(target: Target) -> TargetResult:
         try:
-            done = apply(url, directory, settings, dry_run=dry_run, to_version=to_version,
-                         notify=lambda message: notify(url, message))
+            done = apply(target.url, directory, target.settings(settings), dry_run=dry_run,
+                         to_version=to_version, notify=lambda message: notify(target, message))
         except MigrationError as exc:
-            return TargetResult(url, diagnostics=exc.diagnostics)
+            return TargetResult(target, diagnostics=exc.diagnostics)
         except LockTimeout as exc:
-            return TargetResult(url, locked=exc)
-        return TargetResult(url, applied=done.applied, pending=[p.file.name for p in done.planned])
+            return TargetResult(target, locked=exc)
+        return TargetResult(target, applied=done.applied,
+                            pending=[p.file.name for p in done.planned])
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(urls)))) as pool:
-        return list(pool.map(one, urls))
+    return run_many(as_targets(targets), one, jobs)
+
+
+def status_many(targets: Sequence[Target | str], directory: Path, settings: Settings = Settings(),
+                *, jobs: int = 4) -> list[StatusResult]:
+    """What each target has applied and lacks (read only: no lock is taken)."""
+
+    def one(target: Target) -> StatusResult:
+        try:
+            states, holder, diagnostics = status(target.url, directory, target.settings(settings))
+        except MigrationError as exc:
+            return StatusResult(target, diagnostics=exc.diagnostics)
+        return StatusResult(target, states, holder, diagnostics)
+
+    return run_many(as_targets(targets), one, jobs)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    target: Target
+    differences: tuple[str, ...] = ()
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: bool = False  # a schema target: not compared (see check_many)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity.value == "error" and d.code != "FSC513" for d in self.diagnostics)
+
+
+def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | None,
+               directory: Path, *, shadow_url: str | None = None,
+               history_schema: str = "fraisec_history", jobs: int = 4) -> list[CheckResult]:
+    """Drift of each database against the schema, which is compiled into the shadow once.
+
+    A schema-per-tenant target is not compared: its tables live in the tenant schema while the
+    compiled schema names its own, and the catalog comparison has no schema mapping yet; its
+    result says so (``skipped``) instead of reporting every object as different. Raises
+    MigrationError when the schema itself has errors."""
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.diagnostics import warning
+    from fraisec.migrations.drift import check_drift
+    from fraisec.migrations.replay import desired_catalog
+
+    items = as_targets(targets)
+    desired = None
+    if any(t.schema is None for t in items):
+        desired = desired_catalog(schema_ref, db_dir, shadow_url)
+        if desired[0] is None:
+            raise MigrationError(desired[1])
+
+    def one(target: Target) -> CheckResult:
+        if target.schema is not None:
+            return CheckResult(target, skipped=True, diagnostics=[warning(
+                "FSC538", f"{target.label}: drift of a tenant schema is not checked yet",
+                hint="`fraisec migrate status` shows whether every migration is applied to it; "
+                     "docs/tenancy.md lists what `migrate check` compares.")])
+        try:
+            drift = check_drift(schema_ref, db_dir, directory, database=target.url,
+                                shadow_url=shadow_url, history_schema=history_schema,
+                                desired_state=desired)
+        except (MigrationError, CatalogError) as exc:
+            return CheckResult(target, diagnostics=list(exc.diagnostics))
+        return CheckResult(target, drift.differences, list(drift.diagnostics))
+
+    return run_many(items, one, jobs)
