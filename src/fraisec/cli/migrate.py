@@ -109,10 +109,11 @@ def _targets(ctx: typer.Context, out: Output, database: list[str] | None, tenant
              everything: bool, registry: Path | None):
     """The targets of a fan-out, or None for one database (or none) as before: several
     --database, or tenants of the registry (--tenant/--all), never both."""
-    from click.core import ParameterSource
-
     if tenants or everything:
-        if database and ctx.get_parameter_source("database") is ParameterSource.COMMANDLINE:
+        # FRAISEC_DATABASE_URL set in the environment does not conflict with a tenant selection;
+        # --database on the command line does (typer vendors click: compare by name)
+        source = getattr(ctx.get_parameter_source("database"), "name", None)
+        if database and source == "COMMANDLINE":
             raise typer.BadParameter("give databases (--database) or tenants (--tenant, --all), "
                                      "not both", param_hint="--tenant")
         from fraisec.cli.fanout import registry_targets

@@ -360,7 +360,7 @@ def append_tenant(path: Path, entry: dict[str, Any]) -> bool:
         current = tomllib.loads(text).get("tenants", []) if text.strip() else []
         if any(isinstance(t, dict) and t.get("name") == entry["name"] for t in current):
             return False
-        block = tomli_w.dumps({"tenants": [entry]})
+        block = "[[tenants]]\n" + tomli_w.dumps(entry)  # tomli_w would inline a short array
         separator = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
         handle.write(separator + block)
         return True

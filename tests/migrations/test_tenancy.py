@@ -1,0 +1,253 @@
+"""Tenants: the registry (tenants.toml), `tenant create`, and `migrate apply|status|check` over
+tenants on two PostgreSQL servers started by the suite (database per tenant) and over tenant
+schemas (schema per tenant)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from fraisec.pg.server import EmbeddedServer
+from tests.helpers import run_cli
+from tests.migrations.util import private_shadow_cache, query, write_migrations
+
+SECRET = "s3cr3t-Pa55/word"
+INIT = """
+CREATE TABLE tb_note (id int PRIMARY KEY, body text);
+CREATE TABLE tb_log (step text);
+INSERT INTO tb_log VALUES ('0001');
+"""
+TAG = """
+ALTER TABLE tb_note ADD COLUMN tag text;
+CREATE TABLE tb_tag (name text PRIMARY KEY);
+INSERT INTO tb_log VALUES ('0002');
+"""
+_ids = itertools.count()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_shadow():
+    yield from private_shadow_cache()
+
+
+@pytest.fixture(scope="module")
+def second_server():
+    server = EmbeddedServer.ephemeral().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def servers(pg_server, second_server, monkeypatch):
+    """The two servers, a unique tenant prefix, the password variable; the tenant databases
+    are dropped afterwards."""
+    monkeypatch.setenv("TENANCY_TEST_PASSWORD", SECRET)
+    prefix = f"p{os.getpid()}x{next(_ids)}"
+    yield pg_server, second_server, prefix
+    for server in (pg_server, second_server):
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                 [f"tenant_{prefix}%"]).fetchall()
+            for (name,) in names:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _template(server: EmbeddedServer) -> str:
+    return f"postgresql://postgres@/{{database}}?host={server.sockdir}&port=5432"
+
+
+def _registry(path: Path, one: EmbeddedServer, two: EmbeddedServer) -> Path:
+    path.write_text(
+        "# tenants of the test: two servers, the password comes from the environment\n"
+        f'[servers.one]\nurl = "{_template(one)}"\npassword_env = "TENANCY_TEST_PASSWORD"\n\n'
+        f'[servers.two]\nurl = "{_template(two)}"\npassword_env = "TENANCY_TEST_PASSWORD"\n')
+    return path
+
+
+def _cli(*args: str):
+    return run_cli("--no-color", *args)
+
+
+def _json(*args: str):
+    result = run_cli("--format", "json", *args)
+    return result, json.loads(result.stdout)
+
+
+def _db(server: EmbeddedServer, prefix: str, tenant: str) -> str:
+    return server.url(f"tenant_{prefix}{tenant}")
+
+
+def test_create_tenants_on_two_servers_then_fan_out_resumes_after_a_failure(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    placement = {"a": one, "b": one, "c": two, "d": two}
+    for tenant, server in placement.items():
+        name = "one" if server is one else "two"
+        created = _cli("tenant", "create", f"{p}{tenant}", "--server", name, *common)
+        assert created.exit_code == 0, created.output
+        assert f"created database tenant_{p}{tenant}" in created.output
+        assert "applied 1 migration: 0001_init.sql" in created.output
+    for tenant, server in placement.items():  # each database is on its own server only
+        other = two if server is one else one
+        assert query(_db(server, p, tenant), "SELECT step FROM tb_log") == [("0001",)]
+        assert not query(other.url(), "SELECT 1 FROM pg_database WHERE datname = %s",
+                         [f"tenant_{p}{tenant}"])
+    text = reg.read_text()
+    assert text.startswith("# tenants of the test") and text.count("[[tenants]]") == 4
+    assert SECRET not in text and f'name = "{p}c"\nserver = "two"' in text
+
+    # 0002 fails on tenant c only (it has a tb_tag of its own); the others get it
+    query(_db(two, p, "c"), "CREATE TABLE tb_tag (other int)")
+    write_migrations(d, {"0002_tag.sql": TAG})
+    first, data = _json("migrate", "apply", "--all", "--jobs", "3", *common)
+    assert first.exit_code == 1
+    rows = {t["tenant"][len(p):]: t for t in data["targets"]}
+    assert [t["tenant"] for t in data["targets"]] == [f"{p}{x}" for x in "abcd"]
+    assert data["summary"] == {"targets": 4, "ok": 3, "failed": 1}
+    assert not rows["c"]["ok"] and rows["c"]["diagnostics"][0]["code"] == "FSC507"
+    assert "0002_tag.sql failed" in rows["c"]["state"]
+    for tenant in "abd":
+        assert rows[tenant]["ok"] and rows[tenant]["applied"] == ["0002_tag.sql"]
+    assert SECRET not in first.stdout and SECRET not in first.output
+    assert "***" in rows["a"]["database"]  # the URL is shown redacted
+    assert query(_db(two, p, "c"), "SELECT step FROM tb_log") == [("0001",)]
+
+    # status over every tenant says where each one is; exit 0 (pending is not an error)
+    status, sdata = _json("migrate", "status", "--all", *common)
+    assert status.exit_code == 0, status.output
+    assert [t["pending"] for t in sdata["targets"]] == [[], [], ["0002_tag.sql"], []]
+
+    # fix c and run again: only c's missing file runs, nothing is applied twice
+    query(_db(two, p, "c"), "DROP TABLE tb_tag")
+    again = _cli("migrate", "apply", "--all", *common)
+    assert again.exit_code == 0, again.output
+    lines = again.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["ok"] * 4
+    assert lines[2].endswith("applied 1: 0002_tag.sql")
+    assert all(lines[i].endswith("applied 0 (up to date)") for i in (0, 1, 3))
+    assert "4 of 4 databases ok" in again.output
+    for tenant, server in placement.items():
+        url = _db(server, p, tenant)
+        assert query(url, "SELECT step FROM tb_log ORDER BY step") == [("0001",), ("0002",)]
+        assert query(url, "SELECT version FROM fraisec_history.migrations ORDER BY 1") == [(1,), (2,)]
+
+    # a selection: --tenant, in the order given
+    chosen, cdata = _json("migrate", "status", "--tenant", f"{p}d", "--tenant", f"{p}a", *common)
+    assert chosen.exit_code == 0
+    assert [(t["tenant"], t["state"]) for t in cdata["targets"]] == [
+        (f"{p}d", "2 applied, up to date"), (f"{p}a", "2 applied, up to date")]
+
+
+def test_tenant_create_is_safe_to_rerun_and_refuses_a_conflicting_entry(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    # the database exists already (a run that stopped after CREATE DATABASE): it is kept
+    with psycopg.connect(two.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"tenant_{p}x")))
+    first = _cli("tenant", "create", f"{p}x", "--server", "two", *common)
+    assert first.exit_code == 0, first.output
+    assert f"kept existing database tenant_{p}x" in first.output and "recorded in" in first.output
+    second, data = _json("tenant", "create", f"{p}x", *common)
+    assert second.exit_code == 0
+    assert (data["created"], data["applied"], data["recorded"]) == (False, [], False)
+    assert reg.read_text().count("[[tenants]]") == 1
+    assert query(_db(two, p, "x"), "SELECT step FROM tb_log") == [("0001",)]
+    conflict = _cli("tenant", "create", f"{p}x", "--server", "one", *common)
+    assert conflict.exit_code == 1 and "FSC535" in conflict.output and "server" in conflict.output
+    listed = _cli("tenant", "list", "--registry", str(reg))
+    assert listed.exit_code == 0 and listed.stdout.startswith(f"{p}x  database")
+    assert SECRET not in listed.stdout and "***" in listed.stdout
+
+
+def test_a_failed_migration_leaves_the_tenant_unrecorded_until_a_rerun_finishes(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT,
+                                          "0002_bad.sql": "ALTER TABLE tb_missing ADD c int;\n"})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    failed = _cli("tenant", "create", f"{p}y", "--server", "one", *common)
+    assert failed.exit_code == 1 and "FSC507" in failed.output and "not finished" in failed.output
+    assert "[[tenants]]" not in reg.read_text()
+    assert query(_db(one, p, "y"), "SELECT step FROM tb_log") == [("0001",)]
+    write_migrations(d, {"0002_bad.sql": "CREATE TABLE tb_missing (c int);\n"})
+    done = _cli("tenant", "create", f"{p}y", "--server", "one", *common)
+    assert done.exit_code == 0, done.output
+    assert "kept existing" in done.output and "applied 1 migration: 0002_bad.sql" in done.output
+    assert reg.read_text().count("[[tenants]]") == 1
+
+
+def test_status_and_check_with_several_databases_fan_out(make_db, tmp_path):
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT, "0002_tag.sql": TAG})
+    full, partial = make_db(), make_db()
+    assert _cli("migrate", "apply", "-d", full, "--dir", str(d)).exit_code == 0
+    assert _cli("migrate", "apply", "-d", partial, "--dir", str(d), "--to", "0001").exit_code == 0
+    result, data = _json("migrate", "status", "-d", full, "-d", partial, "--dir", str(d))
+    assert result.exit_code == 0
+    assert [(t["database"], t["pending"]) for t in data["targets"]] == [
+        (full, []), (partial, ["0002_tag.sql"])]
+    broken = _cli("migrate", "status", "-d", full, "-d", full.replace("@/", "@/nope_"), "--dir", str(d))
+    assert broken.exit_code == 1 and broken.stdout.splitlines()[1].startswith("FAILED")
+
+
+def test_registry_problems_stop_before_any_target_is_touched(servers, tmp_path, monkeypatch):
+    one, two, p = servers
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    reg = tmp_path / "tenants.toml"
+    reg.write_text(f'[[tenants]]\nname = "{p}a"\nurl = "postgresql://app:hunter2@db/x"\n')
+    result = _cli("migrate", "apply", "--all", "--registry", str(reg), "--dir", str(d))
+    assert result.exit_code == 1 and "FSC531" in result.output and "hunter2" not in result.output
+    _registry(reg, one, two)
+    reg.write_text(reg.read_text() + f'\n[[tenants]]\nname = "{p}alpha"\nserver = "one"\n')
+    unknown = _cli("migrate", "apply", "--tenant", f"{p}alpah", "--tenant", f"{p}alpha",
+                   "--registry", str(reg), "--dir", str(d))
+    assert unknown.exit_code == 1 and "FSC532" in unknown.output
+    assert f"Did you mean '{p}alpha'" in unknown.output
+    monkeypatch.delenv("TENANCY_TEST_PASSWORD")
+    unset = _cli("migrate", "status", "--all", "--registry", str(reg), "--dir", str(d))
+    assert unset.exit_code == 1 and "FSC533" in unset.output and "TENANCY_TEST_PASSWORD" in unset.output
+    both = _cli("migrate", "apply", "--all", "-d", one.url(), "--registry", str(reg), "--dir", str(d))
+    assert both.exit_code == 2
+    assert not query(one.url(), "SELECT 1 FROM pg_database WHERE datname = %s", [f"tenant_{p}alpha"])
+
+
+BOOK = """
+import fraisec as fq
+
+
+@fq.entity
+class Book:
+    identifier: str
+    title: str
+"""
+
+
+def test_check_with_several_databases_reports_each_and_exits_3_on_drift(make_db, tmp_path,
+                                                                        monkeypatch):
+    (tmp_path / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n')
+    (tmp_path / "db").mkdir()
+    (tmp_path / "schema.py").write_text(BOOK.lstrip())
+    monkeypatch.chdir(tmp_path)
+    assert _cli("migrate", "diff", "init").exit_code == 0
+    same, drifted = make_db(), make_db()
+    for url in (same, drifted):
+        assert _cli("migrate", "apply", "-d", url).exit_code == 0
+    query(drifted, "ALTER TABLE app.tb_book ADD COLUMN extra int")
+    result, data = _json("migrate", "check", "-d", same, "-d", drifted)
+    assert result.exit_code == 3, result.output
+    assert [(t["database"], t["ok"]) for t in data["targets"]] == [(same, True), (drifted, False)]
+    assert data["targets"][0]["state"] == "matches the schema"
+    assert any("extra" in line for line in data["targets"][1]["differences"])
+    query(drifted, "ALTER TABLE app.tb_book DROP COLUMN extra")
+    clean = _cli("migrate", "check", "-d", same, "-d", drifted)
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.count("matches the schema") == 2
