@@ -251,3 +251,86 @@ def test_check_with_several_databases_reports_each_and_exits_3_on_drift(make_db,
     clean = _cli("migrate", "check", "-d", same, "-d", drifted)
     assert clean.exit_code == 0, clean.output
     assert clean.stdout.count("matches the schema") == 2
+
+
+# -- schema per tenant ---------------------------------------------------------------------------
+
+NOTES = """
+CREATE TABLE tb_note (id int PRIMARY KEY, body text);
+CREATE VIEW v_note AS SELECT id, body FROM tb_note;
+CREATE FUNCTION fn_note_count() RETURNS bigint LANGUAGE sql STABLE
+    SET search_path FROM CURRENT AS $$ SELECT count(*) FROM tb_note $$;
+"""
+NOTE_TAGS = """
+BEGIN;
+ALTER TABLE tb_note ADD COLUMN tag text;
+CREATE TABLE tb_tag (name text PRIMARY KEY);
+COMMIT;
+"""
+
+
+def test_schema_per_tenant_applies_the_same_files_to_each_schema_with_its_own_history(
+        make_db, tmp_path):
+    url = make_db()
+    reg = tmp_path / "tenants.toml"
+    reg.write_text(f'[defaults]\nstrategy = "schema"\nurl = "{url}"\n')
+    d = write_migrations(tmp_path / "m", {"0001_notes.sql": NOTES})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    for tenant in ("acme", "globex", "initech"):
+        created = _cli("tenant", "create", tenant, *common)
+        assert created.exit_code == 0, created.output
+        assert f"created schema tenant_{tenant}" in created.output
+    assert reg.read_text().count("[[tenants]]") == 3
+    # each schema has its own objects, bound to its own tables; nothing went to public
+    query(url, "INSERT INTO tenant_acme.tb_note VALUES (1, 'a'), (2, 'b')")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET search_path TO tenant_globex")
+        assert conn.execute("SELECT tenant_acme.fn_note_count(), fn_note_count()").fetchone() == (2, 0)
+        assert conn.execute("SELECT count(*) FROM tenant_acme.v_note").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM v_note").fetchone() == (0,)
+    assert query(url, "SELECT to_regclass('public.tb_note')") == [(None,)]
+    assert query(url, "SELECT to_regclass('fraisec_history.migrations')") == [(None,)]
+    for tenant in ("acme", "globex", "initech"):
+        assert query(url, f"SELECT version, name FROM fraisec_history.tenant_{tenant}") == [
+            (1, "0001_notes.sql")]
+
+    # 0002 fails in globex only; the others get it; the rerun after the fix completes it
+    query(url, "CREATE TABLE tenant_globex.tb_tag (other int)")
+    write_migrations(d, {"0002_note_tags.sql": NOTE_TAGS})
+    first, data = _json("migrate", "apply", "--all", "-j", "2", *common)
+    assert first.exit_code == 1
+    assert [(t["tenant"], t["schema"], t["ok"]) for t in data["targets"]] == [
+        ("acme", "tenant_acme", True), ("globex", "tenant_globex", False),
+        ("initech", "tenant_initech", True)]
+    assert data["targets"][1]["diagnostics"][0]["code"] == "FSC507"
+    assert query(url, "SELECT count(*) FROM fraisec_history.tenant_globex") == [(1,)]
+    query(url, "DROP TABLE tenant_globex.tb_tag")
+    again = _cli("migrate", "apply", "--all", *common)
+    assert again.exit_code == 0, again.output
+    assert [line.split("  ")[-1] for line in again.stdout.splitlines()] == [
+        "applied 0 (up to date)", "applied 1: 0002_note_tags.sql", "applied 0 (up to date)"]
+    assert "3 of 3 targets ok" in again.output
+    for tenant in ("acme", "globex", "initech"):
+        assert query(url, f"SELECT version FROM fraisec_history.tenant_{tenant} ORDER BY 1") == [
+            (1,), (2,)]
+        assert query(url, "SELECT count(*) FROM information_schema.columns WHERE "
+                          "table_schema = %s AND table_name = 'tb_note' AND column_name = 'tag'",
+                     [f"tenant_{tenant}"]) == [(1,)]
+    status, sdata = _json("migrate", "status", "--all", *common)
+    assert status.exit_code == 0
+    assert {t["state"] for t in sdata["targets"]} == {"2 applied, up to date"}
+    check, cdata = _json("migrate", "check", "--all", *common)
+    assert check.exit_code == 0 and {t["state"] for t in cdata["targets"]} == {
+        "not checked (schema per tenant)"}
+
+
+def test_a_tenant_schema_that_was_never_created_is_refused(make_db, tmp_path):
+    url = make_db()
+    reg = tmp_path / "tenants.toml"
+    reg.write_text(f'[[tenants]]\nname = "ghost"\nstrategy = "schema"\nurl = "{url}"\n')
+    d = write_migrations(tmp_path / "m", {"0001_notes.sql": NOTES})
+    result, data = _json("migrate", "apply", "--all", "--registry", str(reg), "--dir", str(d))
+    assert result.exit_code == 1
+    assert data["targets"][0]["diagnostics"][0]["code"] == "FSC537"
+    assert query(url, "SELECT to_regclass('public.tb_note'), to_regnamespace('fraisec_history')") \
+        == [(None, None)]
