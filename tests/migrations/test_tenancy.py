@@ -199,6 +199,19 @@ def test_status_and_check_with_several_databases_fan_out(make_db, tmp_path):
     assert broken.exit_code == 1 and broken.stdout.splitlines()[1].startswith("FAILED")
 
 
+
+def test_database_url_variable_is_one_database_even_with_spaces(make_db, tmp_path, monkeypatch):
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    url = make_db()
+    keywords = psycopg.conninfo.conninfo_to_dict(url)
+    monkeypatch.setenv("FRAISEC_DATABASE_URL", " ".join(f"{k}={v}" for k, v in keywords.items()))
+    assert " " in os.environ["FRAISEC_DATABASE_URL"]  # "host=… dbname=…", not a URL
+    for command in ("apply", "status"):
+        result = _cli("migrate", command, "--dir", str(d))
+        assert result.exit_code == 0, result.output
+    assert query(url, "SELECT step FROM tb_log") == [("0001",)]
+
+
 def test_registry_problems_stop_before_any_target_is_touched(servers, tmp_path, monkeypatch):
     one, two, p = servers
     d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})

@@ -9,6 +9,7 @@ another applier past ``--lock-timeout`` (``apply``, ``baseline``, ``repair``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -41,10 +42,12 @@ HistoryOpt = Annotated[str, typer.Option(
 LockOpt = Annotated[float, typer.Option(
     "--lock-timeout", help="Seconds to wait for another applier to finish before giving up "
                            "(exit 5).")]
+# Several --database: FRAISEC_DATABASE_URL is read by _targets, not by click, which would split
+# a multiple option's variable on whitespace ("host=/tmp dbname=app" becoming two targets).
 DatabasesOpt = Annotated[Optional[List[str]], typer.Option(
-    "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+    "--database", "-d",
     help="Target database URL (postgresql://…); repeat it for several databases. Also "
-         "FRAISEC_DATABASE_URL.")]
+         "FRAISEC_DATABASE_URL (one database).")]
 TenantOpt = Annotated[Optional[List[str]], typer.Option(
     "--tenant", "-t", help="A tenant of the registry (tenants.toml); repeat it for several.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every tenant of the registry.")]
@@ -111,9 +114,8 @@ def _targets(ctx: typer.Context, out: Output, database: list[str] | None, tenant
     --database, or tenants of the registry (--tenant/--all), never both."""
     if tenants or everything:
         # FRAISEC_DATABASE_URL set in the environment does not conflict with a tenant selection;
-        # --database on the command line does (typer vendors click: compare by name)
-        source = getattr(ctx.get_parameter_source("database"), "name", None)
-        if database and source == "COMMANDLINE":
+        # --database on the command line does
+        if database:
             raise typer.BadParameter("give databases (--database) or tenants (--tenant, --all), "
                                      "not both", param_hint="--tenant")
         from fraisec.cli.fanout import registry_targets
@@ -124,6 +126,11 @@ def _targets(ctx: typer.Context, out: Output, database: list[str] | None, tenant
 
         return [Target(url) for url in dict.fromkeys(database)]
     return None
+
+
+def _one_database(database: list[str] | None) -> str | None:
+    """Without a fan-out: the --database given, else FRAISEC_DATABASE_URL, else None."""
+    return database[0] if database else (os.environ.get("FRAISEC_DATABASE_URL") or None)
 
 
 # -- diff ----------------------------------------------------------------------------------------
@@ -213,7 +220,7 @@ def check_command(
 
         check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs)
         return
-    database = database[0] if database else None
+    database = _one_database(database)
     with out.progress("comparing with the schema"):
         drift = _run_guarded(out, lambda: check_drift(ref, db_dir, mdir, database=database,
                                                       shadow_url=shadow_url,
@@ -245,9 +252,9 @@ def finish_drift(out: Output, drift, what: str) -> None:
 def apply_command(
     ctx: typer.Context,
     database: Annotated[Optional[List[str]], typer.Option(
-        "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+        "--database", "-d",
         help="Target database URL (postgresql://…); repeat it to apply to several databases "
-             "(database per tenant). Also FRAISEC_DATABASE_URL.")] = None,
+             "(database per tenant). Also FRAISEC_DATABASE_URL (one database).")] = None,
     directory: DirOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     to: Annotated[Optional[str], typer.Option("--to", help="Stop after this version.")] = None,
@@ -275,10 +282,10 @@ def apply_command(
 
         apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version)
         return
-    if not database:
+    url = _one_database(database)
+    if url is None:
         raise typer.BadParameter("give --database URL (or FRAISEC_DATABASE_URL), or --tenant "
                                  "NAME / --all with a tenant registry", param_hint="--database")
-    url = database[0]
     with out.progress("applying migrations"):
         result = _run_guarded(out, lambda: apply(url, mdir, settings, dry_run=dry_run,
                                                   to_version=to_version, notify=out.status))
@@ -343,7 +350,7 @@ def status_command(
 
         status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs)
         return
-    database = database[0] if database else None
+    database = _one_database(database)
     if database is None:
         files, _parsed, diagnostics = load_directory(mdir)
         states = [FileState(f.version, f.name, "unknown") for f in files]
