@@ -273,6 +273,7 @@ CREATE TABLE tb_note (id int PRIMARY KEY, body text);
 CREATE VIEW v_note AS SELECT id, body FROM tb_note;
 CREATE FUNCTION fn_note_count() RETURNS bigint LANGUAGE sql STABLE
     SET search_path FROM CURRENT AS $$ SELECT count(*) FROM tb_note $$;
+GRANT SELECT ON tb_note, v_note TO notes_api;
 """
 NOTE_TAGS = """
 BEGIN;
@@ -286,7 +287,8 @@ def test_schema_per_tenant_applies_the_same_files_to_each_schema_with_its_own_hi
         make_db, tmp_path):
     url = make_db()
     reg = tmp_path / "tenants.toml"
-    reg.write_text(f'[defaults]\nstrategy = "schema"\nurl = "{url}"\n')
+    reg.write_text(f'[defaults]\nstrategy = "schema"\nurl = "{url}"\nrole = "{{schema}}_api"\n'
+                   'member_of = ["notes_api"]\n')
     d = write_migrations(tmp_path / "m", {"0001_notes.sql": NOTES})
     common = ["--registry", str(reg), "--dir", str(d)]
     for tenant in ("acme", "globex", "initech"):
@@ -302,6 +304,17 @@ def test_schema_per_tenant_applies_the_same_files_to_each_schema_with_its_own_hi
         assert conn.execute("SELECT count(*) FROM tenant_acme.v_note").fetchone() == (2,)
         assert conn.execute("SELECT count(*) FROM v_note").fetchone() == (0,)
     assert query(url, "SELECT to_regclass('public.tb_note')") == [(None,)]
+    assert query(url, "SELECT proconfig FROM pg_proc WHERE oid = 'tenant_acme.fn_note_count'::regproc"
+                 ) == [(["search_path=tenant_acme, public, pg_temp"],)]
+    # isolation by grants: a tenant's role reaches its own schema and no other
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET ROLE tenant_acme_api")
+        assert conn.execute("SELECT count(*) FROM tenant_acme.v_note").fetchone() == (2,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema tenant_globex"):
+            conn.execute("SELECT count(*) FROM tenant_globex.tb_note")
+        conn.execute("RESET ROLE; SET ROLE notes_api")  # the common role: no tenant at all
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema tenant_acme"):
+            conn.execute("SELECT count(*) FROM tenant_acme.tb_note")
     assert query(url, "SELECT to_regclass('fraisec_history.migrations')") == [(None,)]
     for tenant in ("acme", "globex", "initech"):
         assert query(url, f"SELECT version, name FROM fraisec_history.tenant_{tenant}") == [

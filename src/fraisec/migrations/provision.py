@@ -45,6 +45,8 @@ def create_container(tenant: Resolved) -> bool:
             if not exists:
                 _run(conn, sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                     sql.Identifier(tenant.schema)), f"schema {tenant.schema}")
+            if tenant.role:
+                _tenant_role(conn, tenant.role, tenant.schema, tenant.member_of)
             return not exists
     assert tenant.database is not None
     with _connect(tenant.admin_url, "admin database") as conn:
@@ -72,6 +74,30 @@ def provision(tenant: Resolved, directory: Path, settings: Settings = Settings()
     target = Target(tenant.url, tenant.name, tenant.schema, tenant.search_path)
     [result] = apply_many([target], directory, settings, jobs=1)
     return Provisioned(created, result)
+
+
+def _tenant_role(conn: psycopg.Connection, role: str, schema: str, member_of: tuple[str, ...]
+                 ) -> None:
+    """Isolation by grants: the tenant's role may use its own schema only.
+
+    The migration files grant privileges on the tenant's objects to a role common to every
+    tenant (``member_of``, e.g. the API role), the same text in every schema. That role has no
+    USAGE on any tenant schema; the tenant role inherits its object privileges and gets USAGE on
+    its own schema, so it reaches its own objects and no other tenant's. Repeated on every run
+    (all idempotent), so a rerun repairs a half-made tenant."""
+    for name in (*member_of, role):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
+            try:
+                _run(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)),
+                     f"role {name}")
+            except MigrationError:  # a concurrent tenant create made it
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
+                    raise
+    _run(conn, sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+        sql.Identifier(schema), sql.Identifier(role)), f"the grant of schema {schema} to {role}")
+    for name in member_of:
+        _run(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(name), sql.Identifier(role)),
+             f"the grant of role {name} to {role}")
 
 
 def _connect(url: str, what: str) -> psycopg.Connection:

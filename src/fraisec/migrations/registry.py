@@ -47,7 +47,7 @@ STRATEGIES = ("database", "schema")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")  # tenant_<name> stays a plain identifier
 _SERVER_KEYS = ("url", "password_env", "admin_url", "admin_password_env")
 _TENANT_KEYS = ("name", "strategy", "server", "url", "password_env", "admin_url",
-                "admin_password_env", "database", "schema", "search_path")
+                "admin_password_env", "database", "schema", "search_path", "role", "member_of")
 _PLACEHOLDER = re.compile(r"\{(name|database|schema)\}")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -75,6 +75,8 @@ class Tenant:
     database: str | None = None
     schema: str | None = None
     search_path: tuple[str, ...] = ()
+    role: str | None = None  # schema per tenant: the tenant's role ({name}, {schema} allowed)
+    member_of: tuple[str, ...] = ()  # roles it is granted (the API role the files grant to)
     line: int | None = None
 
 
@@ -89,6 +91,8 @@ class Resolved:
     database: str | None
     schema: str | None  # schema per tenant: the tenant's schema
     search_path: tuple[str, ...] = ()
+    role: str | None = None
+    member_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,8 @@ class Registry:
     def entry(self, values: dict[str, Any]) -> Tenant:
         """A tenant not (yet) in the file: ``values`` over ``[defaults]``."""
         merged = {**self.defaults, **values}
-        return Tenant(**{**merged, "search_path": tuple(merged.get("search_path", ()))})
+        return Tenant(**{**merged, "search_path": tuple(merged.get("search_path", ())),
+                         "member_of": tuple(merged.get("member_of", ()))})
 
     def get(self, name: str) -> Tenant | None:
         return next((t for t in self.tenants if t.name == name), None)
@@ -155,9 +160,14 @@ class Registry:
             admin = _with_database(url, "postgres") if url else None
         if problems or url is None or admin is None:
             return None, problems
-        search_path = tenant.search_path or ((schema, "public") if schema else ())
+        def fill(text: str) -> str:  # names, not URLs: no quoting, no environment
+            return _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "", text)
+
+        search_path = tuple(fill(s) for s in tenant.search_path) or (
+            (schema, "public", "pg_temp") if schema else ())
+        role = fill(tenant.role) if tenant.role else None
         return Resolved(tenant.name, tenant.strategy, url, admin, database, schema,
-                        tuple(search_path)), []
+                        tuple(search_path), role, tenant.member_of), []
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -235,13 +245,23 @@ def _tenant(entry: dict[str, Any], path: Path, line: int | None, problems: list[
         problems.append(_invalid(path, line, f"tenant {name}: schema \"migrations\" is reserved",
                                  "It is the name of the database's own history table."))
         return None
-    search_path = entry.get("search_path", ())
-    if not isinstance(search_path, (list, tuple)) or not all(isinstance(s, str) for s in search_path):
-        problems.append(_invalid(path, line, f"tenant {name}: search_path must be a list of "
-                                             "schema names", 'e.g. search_path = ["tenant_acme", '
-                                             '"shared"]'))
+    lists = {}
+    for key, example in (("search_path", '["tenant_{name}", "shared", "pg_temp"]'),
+                         ("member_of", '["app_user"]')):
+        value = entry.get(key, ())
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            problems.append(_invalid(path, line, f"tenant {name}: {key} must be a list of names",
+                                     f"e.g. {key} = {example}"))
+            return None
+        lists[key] = tuple(value)
+    if strategy != "schema" and (entry.get("role") or lists["member_of"]):
+        problems.append(_invalid(path, line, f"tenant {name}: role and member_of apply to "
+                                             "schema per tenant only",
+                                 "A database per tenant is isolated by its own connection "
+                                 "credentials; remove role/member_of, or use strategy = "
+                                 "\"schema\"."))
         return None
-    return Tenant(**{**entry, "search_path": tuple(search_path), "line": line})
+    return Tenant(**{**entry, **lists, "line": line})
 
 
 def _entry(table: dict[str, Any], keys: tuple[str, ...], path: Path, line: int | None,
@@ -251,7 +271,7 @@ def _entry(table: dict[str, Any], keys: tuple[str, ...], path: Path, line: int |
         if key not in keys:
             hint = did_you_mean(key, keys) or f"Known keys: {', '.join(keys)}."
             problems.append(_invalid(path, line, f"{what}: unknown key {key!r}", hint))
-        elif key != "search_path" and not isinstance(value, str):
+        elif key not in ("search_path", "member_of") and not isinstance(value, str):
             problems.append(_invalid(path, line, f"{what}: {key} must be a string", None))
         else:
             out[key] = value
