@@ -108,7 +108,9 @@ def create_command(
     if resolved is None:
         _fail(out, problems)
     if admin_url:
-        resolved = replace(resolved, admin_url=admin_url)
+        resolved = replace(resolved, admin_url=admin_url, admin_problems=())
+    if resolved.strategy == "database" and resolved.admin_problems:
+        _fail(out, list(resolved.admin_problems))
     where = f"schema {resolved.schema} in {redact(resolved.url)}" if resolved.schema \
         else f"database {resolved.database} on {redact(resolved.admin_url)}"
     with out.progress(f"provisioning tenant {name}"):

@@ -87,12 +87,13 @@ class Resolved:
     name: str
     strategy: str
     url: str
-    admin_url: str
+    admin_url: str | None  # None: admin_problems says why (needed by `tenant create` only)
     database: str | None
     schema: str | None  # schema per tenant: the tenant's schema
     search_path: tuple[str, ...] = ()
     role: str | None = None
     member_of: tuple[str, ...] = ()
+    admin_problems: tuple[Diagnostic, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,9 @@ class Registry:
     def resolve(self, tenant: Tenant) -> tuple[Resolved | None, list[Diagnostic]]:
         """The tenant's URLs with placeholders, environment variables and password filled in."""
         where = Location(str(self.path), tenant.line)
-        server = self.servers.get(tenant.server) if tenant.server else None
-        if tenant.server and server is None:
+        # a tenant's own url replaces its server entirely (credentials and admin connection too)
+        server = self.servers.get(tenant.server) if tenant.server and not tenant.url else None
+        if tenant.server and not tenant.url and server is None:
             return None, [error("FSC532", f"tenant {tenant.name} names server {tenant.server!r}, "
                                           f"which {self.path} does not define", where,
                                 hint=" ".join(x for x in (did_you_mean(tenant.server, self.servers),
@@ -153,13 +155,15 @@ class Registry:
         admin_template = tenant.admin_url or (server.admin_url if server else None)
         admin_env = (tenant.admin_password_env or (server.admin_password_env if server else None)
                      or (password_env if admin_template is None else None))
-        if admin_template is not None:
-            admin = _fill(admin_template, values, tenant, where, problems)
-            admin = _with_password(admin, admin_env, tenant, where, problems) if admin else None
-        else:  # the tenant's own credentials on the server's maintenance database
-            admin = _with_database(url, "postgres") if url else None
-        if problems or url is None or admin is None:
+        if problems or url is None:
             return None, problems
+        # The admin connection is resolved apart: `migrate apply` must not need its password.
+        admin_problems: list[Diagnostic] = []
+        if admin_template is not None:
+            admin = _fill(admin_template, values, tenant, where, admin_problems)
+            admin = _with_password(admin, admin_env, tenant, where, admin_problems) if admin else None
+        else:  # the tenant's own credentials on the server's maintenance database
+            admin = _with_database(url, "postgres")
         def fill(text: str) -> str:  # names, not URLs: no quoting, no environment
             return _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "", text)
 
@@ -167,7 +171,7 @@ class Registry:
             (schema, "public", "pg_temp") if schema else ())
         role = fill(tenant.role) if tenant.role else None
         return Resolved(tenant.name, tenant.strategy, url, admin, database, schema,
-                        tuple(search_path), role, tenant.member_of), []
+                        tuple(search_path), role, tenant.member_of, tuple(admin_problems)), []
 
 
 # -- reading ---------------------------------------------------------------------------------
