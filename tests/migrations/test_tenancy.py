@@ -360,3 +360,31 @@ def test_a_tenant_schema_that_was_never_created_is_refused(make_db, tmp_path):
     assert data["targets"][0]["diagnostics"][0]["code"] == "FSC537"
     assert query(url, "SELECT to_regclass('public.tb_note'), to_regnamespace('fraisec_history')") \
         == [(None, None)]
+
+
+def test_tenant_create_refuses_a_password_on_the_command_line_and_writes_nothing(tmp_path):
+    reg = tmp_path / "tenants.toml"
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    result = _cli("tenant", "create", "zed", "--url", "postgresql://app:hunter2@nowhere/x",
+                  "--registry", str(reg), "--dir", str(d))
+    assert result.exit_code == 1 and "FSC531" in result.output and "hunter2" not in result.output
+    assert not reg.exists()
+
+
+def test_jobs_bounds_the_targets_migrated_at_once(servers, tmp_path):
+    one, _two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, _two)
+    names = [f"{p}j{i}" for i in range(6)]
+    reg.write_text(reg.read_text() + "".join(
+        f'\n[[tenants]]\nname = "{n}"\nserver = "one"\n' for n in names))
+    for n in names:
+        query(one.url(), f'CREATE DATABASE "tenant_{n}"')
+    # each target records how many fraisec appliers are connected to the server meanwhile
+    d = write_migrations(tmp_path / "m", {"0001_seen.sql": """
+        CREATE TABLE seen AS SELECT count(*) AS appliers, pg_sleep(0.3) IS NULL AS slept
+          FROM pg_stat_activity WHERE application_name LIKE 'fraisec migrate%';
+        """})
+    result = _cli("migrate", "apply", "--all", "--jobs", "2", "--registry", str(reg), "--dir", str(d))
+    assert result.exit_code == 0, result.output
+    seen = [query(one.url(f"tenant_{n}"), "SELECT appliers FROM seen")[0][0] for n in names]
+    assert 1 <= max(seen) <= 2, seen

@@ -97,13 +97,10 @@ def create_command(
                                    "the registry entry by hand.")])
         tenant = existing
     else:
-        try:
-            tenant = reg.entry({"name": name, **given})
-        except TypeError as exc:  # a [defaults] key the entry does not know
-            _fail(out, [error("FSC534", f"{path}: [defaults]: {exc}")])
-        found = _validate(reg, tenant, path)
+        found = reg.check_new({"name": name, **given})
         if found:
             _fail(out, found)
+        tenant = reg.entry({"name": name, **given})
     resolved, problems = reg.resolve(tenant)
     if resolved is None:
         _fail(out, problems)
@@ -143,18 +140,6 @@ def create_command(
         raise typer.Exit(ExitCode.ERRORS)
     out.status(f"tenant create {name}: " + (f"recorded in {path}" if recorded
                                             else f"already in {path}"))
-
-
-def _validate(reg, tenant, path: Path):
-    """An entry about to be written goes through the same checks as one read from the file."""
-    from fraisec.migrations.registry import _parse
-
-    entries = [{k: v for k, v in vars(t).items() if v not in (None, ()) and k != "line"}
-               for t in (*reg.tenants, tenant)]
-    servers = {s.name: {k: v for k, v in vars(s).items() if v is not None and k != "name"}
-               for s in reg.servers.values()}
-    _registry, problems = _parse(path, "", {"servers": servers, "tenants": entries})
-    return problems
 
 
 @tenant_app.command("list")

@@ -112,6 +112,17 @@ class Registry:
     def get(self, name: str) -> Tenant | None:
         return next((t for t in self.tenants if t.name == name), None)
 
+    def check_new(self, values: dict[str, Any]) -> list[Diagnostic]:
+        """The problems ``values`` would have as a new ``[[tenants]]`` entry of this file (the
+        checks a read applies, so ``tenant create`` never writes what it could not read)."""
+        servers = {s.name: {k: v for k, v in vars(s).items() if v is not None and k != "name"}
+                   for s in self.servers.values()}
+        entries = [{k: v for k, v in vars(t).items() if v not in (None, ()) and k != "line"}
+                   for t in self.tenants]
+        _registry, problems = _parse(self.path, "", {
+            "servers": servers, "defaults": self.defaults, "tenants": [*entries, values]})
+        return problems
+
     def select(self, names: list[str], everything: bool) -> tuple[list[Tenant], list[Diagnostic]]:
         """The tenants named (in the order given), or all of them (in file order)."""
         if everything:
