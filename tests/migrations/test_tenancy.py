@@ -388,3 +388,31 @@ def test_jobs_bounds_the_targets_migrated_at_once(servers, tmp_path):
     assert result.exit_code == 0, result.output
     seen = [query(one.url(f"tenant_{n}"), "SELECT appliers FROM seen")[0][0] for n in names]
     assert 1 <= max(seen) <= 2, seen
+
+
+def test_hybrid_registry_migrates_dedicated_shared_and_schema_tenants_in_one_run(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    shared = f"tenant_{p}shared"
+    for args in ([f"{p}big", "--server", "one"],
+                 [f"{p}s1", "--strategy", "shared", "--server", "two", "--database-name", shared],
+                 [f"{p}s2", "--strategy", "shared", "--server", "two", "--database-name", shared],
+                 [f"{p}t1", "--strategy", "schema", "--server", "two", "--database-name", shared]):
+        created = _cli("tenant", "create", *args, *common)
+        assert created.exit_code == 0, created.output
+    assert "kept existing database" in created.output or "created schema" in created.output
+    write_migrations(d, {"0002_tag.sql": TAG})
+    result, data = _json("migrate", "apply", "--all", *common)
+    assert result.exit_code == 0, result.output
+    # the two shared tenants are one target, migrated once
+    assert [(t["tenant"], t["schema"], t["applied"]) for t in data["targets"]] == [
+        (f"{p}big", None, ["0002_tag.sql"]), (f"{p}s1,{p}s2", None, ["0002_tag.sql"]),
+        (f"{p}t1", f"tenant_{p}t1", ["0002_tag.sql"])]
+    shared_url = two.url(shared)
+    assert query(shared_url, "SELECT step FROM public.tb_log ORDER BY 1") == [("0001",), ("0002",)]
+    assert query(shared_url, f"SELECT step FROM tenant_{p}t1.tb_log ORDER BY 1") == [
+        ("0001",), ("0002",)]
+    assert query(one.url(f"tenant_{p}big"), "SELECT step FROM tb_log ORDER BY 1") == [
+        ("0001",), ("0002",)]

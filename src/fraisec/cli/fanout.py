@@ -44,13 +44,18 @@ def registry_targets(out: Output, given: Path | None, names: list[str], everythi
     if registry is None:
         _fail(out, problems)
     tenants, problems = registry.select(names, everything)
-    targets: list[Target] = []
+    # Tenants sharing one target (strategy "shared": the same database) make one target, migrated
+    # once, labelled with all their names.
+    grouped: dict[tuple[str, str | None], tuple[list[str], tuple[str, ...]]] = {}
     for tenant in tenants:
         resolved, found = registry.resolve(tenant)
         problems += found
         if resolved is not None:
-            targets.append(Target(resolved.url, resolved.name, resolved.schema,
-                                  resolved.search_path))
+            names_, _path = grouped.setdefault((resolved.url, resolved.schema),
+                                               ([], resolved.search_path))
+            names_.append(resolved.name)
+    targets = [Target(url, ",".join(names_), schema, path)
+               for (url, schema), (names_, path) in grouped.items()]
     if problems:
         _fail(out, problems)
     if not targets:

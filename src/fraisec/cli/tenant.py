@@ -39,8 +39,8 @@ def create_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The tenant's name: lowercase letters, digits, _.")],
     strategy: Annotated[Optional[str], typer.Option(
-        "--strategy", help="database (a database per tenant, the default) or schema (a schema "
-                           "per tenant).")] = None,
+        "--strategy", help="database (a database per tenant, the default), schema (a schema "
+                           "per tenant) or shared (the shared tables of --database-name).")] = None,
     server: Annotated[Optional[str], typer.Option(
         "--server", help="A [servers.NAME] of the registry.")] = None,
     url: Annotated[Optional[str], typer.Option(
@@ -106,7 +106,7 @@ def create_command(
         _fail(out, problems)
     if admin_url:
         resolved = replace(resolved, admin_url=admin_url, admin_problems=())
-    if resolved.strategy == "database" and resolved.admin_problems:
+    if resolved.strategy != "schema" and resolved.admin_problems:
         _fail(out, list(resolved.admin_problems))
     where = f"schema {resolved.schema} in {redact(resolved.url)}" if resolved.schema \
         else f"database {resolved.database} on {redact(resolved.admin_url)}"

@@ -35,8 +35,9 @@ class Provisioned:
 
 
 def create_container(tenant: Resolved) -> bool:
-    """CREATE DATABASE on the admin connection (database per tenant) or CREATE SCHEMA in the
-    tenant's database (schema per tenant) unless it exists. True when this call created it."""
+    """CREATE DATABASE on the admin connection (database per tenant, or the shared database of
+    a shared tenant) or CREATE SCHEMA in the tenant's database (schema per tenant) unless it
+    exists. True when this call created it."""
     if tenant.strategy == "schema":
         assert tenant.schema is not None
         with _connect(tenant.url, "database") as conn:

@@ -18,6 +18,11 @@
     strategy = "schema"           # schema per tenant: schema tenant_globex in database "shared"
     database = "shared"
 
+    [[tenants]]
+    name = "initech"
+    strategy = "shared"           # rows in the shared tables (RLS) of database "app" (hybrid)
+    database = "app"
+
 A tenant's URL is its ``url``, else its server's; ``{name}``, ``{database}`` and ``{schema}``
 are replaced, then ``${VAR}`` by the environment variable. A password written in the file is
 refused (FSC531): it comes from ``password_env`` (or from a ``${VAR}`` holding a whole URL).
@@ -35,7 +40,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from fraisec.diagnostics import Diagnostic, Location, did_you_mean, error
 
@@ -43,7 +48,7 @@ __all__ = ["REGISTRY_NAME", "Registry", "Resolved", "Server", "Tenant", "append_
            "load_registry", "valid_name"]
 
 REGISTRY_NAME = "tenants.toml"
-STRATEGIES = ("database", "schema")
+STRATEGIES = ("database", "schema", "shared")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")  # tenant_<name> stays a plain identifier
 _SERVER_KEYS = ("url", "password_env", "admin_url", "admin_password_env")
 _TENANT_KEYS = ("name", "strategy", "server", "url", "password_env", "admin_url",
@@ -168,6 +173,12 @@ class Registry:
                      or (password_env if admin_template is None else None))
         if problems or url is None:
             return None, problems
+        if tenant.strategy != "schema" and database is None:  # a shared tenant's url names it
+            database = unquote(urlsplit(url).path.lstrip("/")) or None
+            if database is None:
+                return None, [error("FSC534", f"tenant {tenant.name} names no database", where,
+                                    hint="Set database = \"…\" (the shared database), or "
+                                         "name it in the url.")]
         # The admin connection is resolved apart: `migrate apply` must not need its password.
         admin_problems: list[Diagnostic] = []
         if admin_template is not None:
@@ -253,8 +264,9 @@ def _tenant(entry: dict[str, Any], path: Path, line: int | None, problems: list[
     strategy = entry.get("strategy", "database")
     if strategy not in STRATEGIES:
         problems.append(_invalid(path, line, f"tenant {name}: unknown strategy {strategy!r}",
-                                 "strategy is \"database\" (database per tenant) or \"schema\" "
-                                 "(schema per tenant)."))
+                                 "strategy is \"database\" (database per tenant), \"schema\" "
+                                 "(schema per tenant) or \"shared\" (the shared tables of a "
+                                 "database, isolated by RLS)."))
         return None
     if strategy == "schema" and entry.get("schema") == "migrations":
         problems.append(_invalid(path, line, f"tenant {name}: schema \"migrations\" is reserved",
