@@ -223,7 +223,6 @@ CODES: dict[str, str] = {
     "FSC535": "tenant create conflicts with the registry",
     "FSC536": "cannot create the tenant's database or schema",
     "FSC537": "tenant schema does not exist",
-    "FSC538": "drift of a tenant schema is not checked",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -46,16 +46,16 @@ def registry_targets(out: Output, given: Path | None, names: list[str], everythi
     tenants, problems = registry.select(names, everything)
     # Tenants sharing one target (strategy "shared": the same database) make one target, migrated
     # once, labelled with all their names.
-    grouped: dict[tuple[str, str | None], tuple[list[str], tuple[str, ...]]] = {}
+    grouped: dict[tuple[str, str | None], tuple[list[str], tuple[str, ...], str | None]] = {}
     for tenant in tenants:
         resolved, found = registry.resolve(tenant)
         problems += found
         if resolved is not None:
-            names_, _path = grouped.setdefault((resolved.url, resolved.schema),
-                                               ([], resolved.search_path))
+            names_, _path, _role = grouped.setdefault((resolved.url, resolved.schema),
+                                                      ([], resolved.search_path, resolved.role))
             names_.append(resolved.name)
-    targets = [Target(url, ",".join(names_), schema, path)
-               for (url, schema), (names_, path) in grouped.items()]
+    targets = [Target(url, ",".join(names_), schema, path, role)
+               for (url, schema), (names_, path, role) in grouped.items()]
     if problems:
         _fail(out, problems)
     if not targets:
@@ -182,15 +182,13 @@ def check_many_command(out: Output, targets: Sequence[Target], schema_ref: str, 
         if r.failed:
             errors = [d for d in r.diagnostics if d.severity.value == "error"]
             state = "failed: " + errors[0].message.splitlines()[0]
-        elif r.skipped:
-            state = "not checked (schema per tenant)"
         elif r.differences:
             state = f"differs in {len(r.differences)} place(s): " + "; ".join(r.differences[:3]) \
                 + (" …" if len(r.differences) > 3 else "")
         else:
             state = "matches the schema"
         rows.append(_row(r.target, not r.failed and not r.differences, state, r.diagnostics,
-                         differences=list(r.differences), skipped=r.skipped))
+                         differences=list(r.differences)))
     _finish(out, "migrate check", rows, results)
     if any(r.failed for r in results):
         raise typer.Exit(ExitCode.ERRORS)

@@ -38,6 +38,7 @@ class Target:
     tenant: str | None = None
     schema: str | None = None  # schema per tenant: the tenant's schema in that database
     search_path: tuple[str, ...] = ()
+    role: str | None = None  # schema per tenant: the tenant role given USAGE on the schema
 
     @property
     def display(self) -> str:
@@ -144,7 +145,6 @@ class CheckResult:
     target: Target
     differences: tuple[str, ...] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    skipped: bool = False  # a schema target: not compared (see check_many)
 
     @property
     def failed(self) -> bool:
@@ -154,16 +154,14 @@ class CheckResult:
 def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | None,
                directory: Path, *, shadow_url: str | None = None,
                history_schema: str = "fraisec_history", jobs: int = 4) -> list[CheckResult]:
-    """Drift of each database against the schema, which is compiled into the shadow once.
-
-    A schema-per-tenant target is not compared: its tables live in the tenant schema while the
-    compiled schema names its own, and the catalog comparison has no schema mapping yet; its
-    result says so (``skipped``) instead of reporting every object as different. Raises
-    MigrationError when the schema itself has errors."""
+    """Drift of each target. A database is compared with the schema, compiled into the shadow
+    once. A tenant schema is compared with what the migrations make of it (see
+    :mod:`fraisec.migrations.schema_drift`): the compiled schema names its own schema.
+    Raises MigrationError when the schema itself has errors."""
     from fraisec.catalog.shadow import CatalogError
-    from fraisec.diagnostics import warning
     from fraisec.migrations.drift import check_drift
-    from fraisec.migrations.replay import desired_catalog
+    from fraisec.migrations.replay import database_catalog, desired_catalog
+    from fraisec.migrations.schema_drift import replayed_schemas
 
     items = as_targets(targets)
     desired = None
@@ -171,13 +169,28 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
         desired = desired_catalog(schema_ref, db_dir, shadow_url)
         if desired[0] is None:
             raise MigrationError(desired[1])
+    tenants = [t for t in items if t.schema is not None]
+    replayed, replay_problems, live = None, [], {}
+    if tenants:
+        try:
+            replayed = replayed_schemas(directory, {t.schema: t.settings(Settings()).search_path
+                                                    for t in tenants},
+                                        {t.schema: t.role for t in tenants if t.role}, shadow_url)
+        except CatalogError as exc:
+            replay_problems = list(exc.diagnostics)
+        urls = list(dict.fromkeys(t.url for t in tenants))
+
+        def read(url: str):
+            try:
+                return database_catalog(url, history_schema)
+            except CatalogError as exc:
+                return exc
+
+        live = dict(zip(urls, run_many(urls, read, jobs)))
 
     def one(target: Target) -> CheckResult:
         if target.schema is not None:
-            return CheckResult(target, skipped=True, diagnostics=[warning(
-                "FSC538", f"{target.label}: drift of a tenant schema is not checked yet",
-                hint="`fraisec migrate status` shows whether every migration is applied to it; "
-                     "docs/tenancy.md lists what `migrate check` compares.")])
+            return _check_schema(target, replayed, replay_problems, live[target.url])
         try:
             drift = check_drift(schema_ref, db_dir, directory, database=target.url,
                                 shadow_url=shadow_url, history_schema=history_schema,
@@ -187,3 +200,28 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
         return CheckResult(target, drift.differences, list(drift.diagnostics))
 
     return run_many(items, one, jobs)
+
+
+def _check_schema(target: Target, replayed, replay_problems: list[Diagnostic], live
+                  ) -> CheckResult:
+    from fraisec.diagnostics import error
+    from fraisec.migrations.schema_drift import has_schema, schema_differences
+
+    if replay_problems:
+        return CheckResult(target, diagnostics=replay_problems)
+    if isinstance(live, Exception):
+        return CheckResult(target, diagnostics=list(live.diagnostics))
+    if not has_schema(live, target.schema):
+        return CheckResult(target, diagnostics=[error(
+            "FSC537", f"schema {target.schema} does not exist in {target.display}",
+            hint="Create the tenant first: `fraisec tenant create NAME`.")])
+    differences, diagnostics = schema_differences(live, replayed, target.schema)
+    if differences:
+        diagnostics.append(error(
+            "FSC513", f"tenant schema {target.schema} ({target.display}) and its migrations "
+                      f"differ in {len(differences)} place{'s' if len(differences) != 1 else ''}: "
+                      + "; ".join(differences[:5]) + (" …" if len(differences) > 5 else ""),
+            hint="The tenant schema was changed outside its migrations (or a file is not applied "
+                 "to it: `fraisec migrate status`). Put the change in a migration and apply it "
+                 "to every tenant, or undo it in this schema."))
+    return CheckResult(target, differences, diagnostics)
