@@ -423,3 +423,17 @@ def test_hybrid_registry_migrates_dedicated_shared_and_schema_tenants_in_one_run
         ("0001",), ("0002",)]
     assert query(one.url(f"tenant_{p}big"), "SELECT step FROM tb_log ORDER BY 1") == [
         ("0001",), ("0002",)]
+
+
+def test_create_database_refused_is_reported_and_nothing_is_recorded(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    query(one.url(), "DO $$ BEGIN CREATE ROLE fraisec_no_createdb LOGIN; "
+                     "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    weak = one.url(user="fraisec_no_createdb")
+    result = _cli("tenant", "create", f"{p}w", "--server", "one", "--admin-url", weak,
+                  "--registry", str(reg), "--dir", str(d))
+    assert result.exit_code == 1
+    assert "FSC536" in result.output and "permission denied to create database" in result.output
+    assert "kept existing" not in result.output and "[[tenants]]" not in reg.read_text()

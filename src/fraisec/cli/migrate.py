@@ -108,7 +108,7 @@ def _schema_and_db(out: Output, schema: str | None) -> tuple[str, Path]:
     return schema_ref(schema, project), project.db_dir
 
 
-def _targets(ctx: typer.Context, out: Output, database: list[str] | None, tenants: list[str] | None,
+def _targets(out: Output, database: list[str] | None, tenants: list[str] | None,
              everything: bool, registry: Path | None):
     """The targets of a fan-out, or None for one database (or none) as before: several
     --database, or tenants of the registry (--tenant/--all), never both."""
@@ -214,7 +214,7 @@ def check_command(
     out = output(ctx)
     mdir = _directory(out, directory)
     ref, db_dir = _schema_and_db(out, schema)
-    targets = _targets(ctx, out, database, tenant, all_tenants, registry)
+    targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:
         from fraisec.cli.fanout import check_many_command
 
@@ -276,7 +276,7 @@ def apply_command(
     mdir = _directory(out, directory)
     settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
     to_version = _version(to, "--to")
-    targets = _targets(ctx, out, database, tenant, all_tenants, registry)
+    targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:
         from fraisec.cli.fanout import apply_many_command
 
@@ -344,7 +344,7 @@ def status_command(
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    targets = _targets(ctx, out, database, tenant, all_tenants, registry)
+    targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:
         from fraisec.cli.fanout import status_many_command
 

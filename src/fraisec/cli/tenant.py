@@ -117,6 +117,12 @@ def create_command(
         recorded = append_tenant(path, {"name": name, **given})
     applied = [n for n, _ in done.result.applied] if done.result else []
     diagnostics = done.diagnostics + (done.result.diagnostics if done.result else [])
+    locked = done.result is not None and done.result.locked is not None
+    if locked:
+        diagnostics.append(error(
+            "FSC508", f"tenant {name}: the migration lock is held; gave up after "
+                      f"{done.result.locked.seconds:g}s",
+            hint="Another applier is migrating this tenant: wait, then rerun."))
     if out.format is OutputFormat.json:
         out.data(json.dumps({
             "tenant": name, "strategy": resolved.strategy, "database": redact(resolved.url),
@@ -124,15 +130,13 @@ def create_command(
             "recorded": recorded, "ok": done.ok,
             "diagnostics": [d.to_data() for d in diagnostics]}, indent=2) + "\n")
     else:
-        out.status(f"{'created' if done.created else 'kept existing'} {where}")
+        if not done.diagnostics:  # the database or schema is there
+            out.status(f"{'created' if done.created else 'kept existing'} {where}")
         if done.result is not None and done.result.ok:
             out.status(f"applied {len(applied)} migration{'s' if len(applied) != 1 else ''}"
                        + (": " + ", ".join(applied) if applied else " (up to date)"))
         report(out, diagnostics)
-    if done.result is not None and done.result.locked is not None:
-        report(out, [error("FSC508", f"tenant {name}: the migration lock is held; gave up after "
-                                     f"{done.result.locked.seconds:g}s",
-                           hint="Another applier is migrating this tenant: wait, then rerun.")])
+    if locked:
         raise typer.Exit(ExitCode.LOCKED)
     if not done.ok:
         out.status(f"tenant create {name}: not finished; fix the error above and run the same "

@@ -72,7 +72,7 @@ def provision(tenant: Resolved, directory: Path, settings: Settings = Settings()
         created = create_container(tenant)
     except MigrationError as exc:
         return Provisioned(False, diagnostics=exc.diagnostics)
-    target = Target(tenant.url, tenant.name, tenant.schema, tenant.search_path)
+    target = Target(tenant.url, tenant.name, tenant.schema, tenant.search_path, tenant.role)
     [result] = apply_many([target], directory, settings, jobs=1)
     return Provisioned(created, result)
 
