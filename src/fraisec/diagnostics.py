@@ -223,6 +223,7 @@ CODES: dict[str, str] = {
     "FSC535": "tenant create conflicts with the registry",
     "FSC536": "cannot create the tenant's database or schema",
     "FSC537": "tenant schema does not exist",
+    "FSC538": "tenant move refused or failed",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

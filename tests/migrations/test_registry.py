@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from fraisec.catalog.shadow import redact
-from fraisec.migrations.registry import append_tenant, load_registry
+from fraisec.migrations.registry import append_tenant, load_registry, replace_tenant
 
 SERVERS = """
 [servers.eu1]
@@ -135,4 +135,11 @@ def test_append_keeps_the_file_and_adds_each_tenant_once(tmp_path):
     assert text.startswith("# our tenants\n[servers.eu1]")
     assert tomllib.loads(text)["tenants"] == [
         {"name": "acme", "server": "eu1"},
+        {"name": "globex", "strategy": "schema", "database": "shared"}]
+    assert replace_tenant(path, "acme", {"name": "acme", "strategy": "database", "server": "us1"})
+    assert not replace_tenant(path, "nobody", {"name": "nobody"})
+    moved = path.read_text()
+    assert moved.startswith("# our tenants\n[servers.eu1]")
+    assert tomllib.loads(moved)["tenants"] == [
+        {"name": "acme", "strategy": "database", "server": "us1"},
         {"name": "globex", "strategy": "schema", "database": "shared"}]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import tomllib
 from pathlib import Path
 
 import psycopg
@@ -437,3 +438,99 @@ def test_create_database_refused_is_reported_and_nothing_is_recorded(servers, tm
     assert result.exit_code == 1
     assert "FSC536" in result.output and "permission denied to create database" in result.output
     assert "kept existing" not in result.output and "[[tenants]]" not in reg.read_text()
+
+
+# -- moving a tenant -----------------------------------------------------------------------------
+
+ORGS = """
+CREATE TABLE tb_org (pk_org bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_project (pk_project bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                         fk_org bigint NOT NULL REFERENCES tb_org, title text);
+CREATE TABLE tb_outbox (event text);
+CREATE FUNCTION fn_outbox() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT
+    AS $$ BEGIN INSERT INTO tb_outbox VALUES ('project ' || NEW.title); RETURN NEW; END $$;
+CREATE TRIGGER tr_project_outbox AFTER INSERT ON tb_project
+    FOR EACH ROW EXECUTE FUNCTION fn_outbox();
+"""
+
+
+def test_move_a_schema_tenant_to_its_own_database_on_another_server(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    shared = f"tenant_{p}shared"
+    query(one.url(), f'CREATE DATABASE "{shared}"')
+    d = write_migrations(tmp_path / "m", {"0001_orgs.sql": ORGS})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    for tenant in ("mv", "stay"):
+        created = _cli("tenant", "create", f"{p}{tenant}", "--strategy", "schema", "--server",
+                       "one", "--database-name", shared, *common)
+        assert created.exit_code == 0, created.output
+    source = one.url(shared)
+    query(source, f"""SET search_path TO tenant_{p}mv;
+        INSERT INTO tb_org (name) VALUES ('a'), ('b');
+        INSERT INTO tb_project (fk_org, title) VALUES (1, 'x'), (2, 'y'), (2, 'z')""")
+    moved, data = _json("tenant", "move", f"{p}mv", "--server", "two", *common)
+    assert moved.exit_code == 0, moved.output
+    assert data["rows"] == {'"public"."tb_org"': 2, '"public"."tb_outbox"': 3,
+                            '"public"."tb_project"': 3}
+    dest = two.url(f"tenant_{p}mv")
+    # the rows moved as they were: the outbox trigger did not fire again, keys kept
+    assert query(dest, "SELECT event FROM tb_outbox ORDER BY 1") == [
+        ("project x",), ("project y",), ("project z",)]
+    assert query(dest, "SELECT o.name, p.title FROM tb_project p JOIN tb_org o ON o.pk_org = p.fk_org"
+                       " ORDER BY p.pk_project") == [("a", "x"), ("b", "y"), ("b", "z")]
+    # identity sequences continue after the copied keys, and the trigger works for new rows
+    assert query(dest, "INSERT INTO tb_project (fk_org, title) VALUES (1, 'new') "
+                       "RETURNING pk_project") == [(4,)]
+    assert query(dest, "SELECT count(*) FROM tb_outbox") == [(4,)]
+    # the source is unchanged; the registry points at the new database; migrations reach it
+    assert query(source, f"SELECT count(*) FROM tenant_{p}mv.tb_project") == [(3,)]
+    entry = tomllib.loads(reg.read_text())["tenants"][0]
+    assert entry == {"name": f"{p}mv", "strategy": "database", "server": "two"}
+    write_migrations(d, {"0002_tag.sql": "ALTER TABLE tb_project ADD COLUMN tag text;\n"})
+    applied, adata = _json("migrate", "apply", "--all", *common)
+    assert applied.exit_code == 0, applied.output
+    assert [(t["tenant"], t["schema"]) for t in adata["targets"]] == [
+        (f"{p}mv", None), (f"{p}stay", f"tenant_{p}stay")]
+    # moving again: it is there already, nothing to do
+    again = _cli("tenant", "move", f"{p}mv", "--server", "two", *common)
+    assert again.exit_code == 0 and "already in" in again.output
+    assert query(dest, "SELECT count(*) FROM tb_project") == [(4,)]
+
+
+def test_move_rerun_after_an_interrupted_run_finds_the_copy_complete(servers, tmp_path):
+    """The copy committed but the registry was not updated (the process died between the two):
+    the rerun sees equal counts, copies nothing and updates the registry."""
+    from fraisec.migrations.move import copy_tenant
+
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    query(one.url(), f'CREATE DATABASE "tenant_{p}src"')
+    d = write_migrations(tmp_path / "m", {"0001_orgs.sql": ORGS})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    assert _cli("tenant", "create", f"{p}src", "--server", "one", *common).exit_code == 0
+    query(one.url(f"tenant_{p}src"), "INSERT INTO tb_org (name) VALUES ('a')")
+    assert _cli("tenant", "create", f"{p}dst", "--server", "two", *common).exit_code == 0
+    first = copy_tenant(one.url(f"tenant_{p}src"), None, two.url(f"tenant_{p}dst"))
+    assert first.ok and first.copied['"public"."tb_org"'] == 1 and not first.already
+    again, data = _json("tenant", "move", f"{p}src", "--server", "two", "--database-name",
+                        f"tenant_{p}dst", *common)
+    assert again.exit_code == 0, again.output
+    assert data["already"] is True and data["rows"]['"public"."tb_org"'] == 1
+    assert query(two.url(f"tenant_{p}dst"), "SELECT name FROM tb_org") == [("a",)]
+    # a destination holding other rows is refused, not merged into
+    query(two.url(f"tenant_{p}dst"), "INSERT INTO tb_org (name) VALUES ('other')")
+    refused = copy_tenant(one.url(f"tenant_{p}src"), None, two.url(f"tenant_{p}dst"))
+    assert [d.code for d in refused.diagnostics] == ["FSC538"]
+    assert "not a complete copy" in refused.diagnostics[0].message
+    assert query(two.url(f"tenant_{p}dst"), "SELECT name FROM tb_org ORDER BY 1") == [
+        ("a",), ("other",)]
+
+
+def test_move_refuses_a_shared_tenant(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    reg.write_text(reg.read_text() + f'\n[[tenants]]\nname = "{p}sh"\nstrategy = "shared"\n'
+                                      f'server = "one"\ndatabase = "app"\n')
+    result = _cli("tenant", "move", f"{p}sh", "--server", "two", "--registry", str(reg))
+    assert result.exit_code == 1 and "FSC538" in result.output and "shared tables" in result.output

@@ -170,3 +170,104 @@ def list_command(ctx: typer.Context, registry: RegistryOpt = None) -> None:
     for r in rows:
         out.data(f"{r['tenant']:<{width}}  {r['strategy']:<8}  {r['target']}\n")
     out.status(f"tenant list: {len(rows)} tenant{'s' if len(rows) != 1 else ''} in {reg.path}")
+
+
+@tenant_app.command("move")
+def move_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A tenant of the registry.")],
+    server: Annotated[Optional[str], typer.Option(
+        "--server", help="The destination server ([servers.NAME]).")] = None,
+    url: Annotated[Optional[str], typer.Option(
+        "--url", help="The destination URL (or template), instead of --server.")] = None,
+    database: Annotated[Optional[str], typer.Option(
+        "--database-name", help="The destination database (default: tenant_NAME).")] = None,
+    password_env: Annotated[Optional[str], typer.Option(
+        "--password-env", help="The environment variable holding the destination's "
+                               "password.")] = None,
+    admin_url: Annotated[Optional[str], typer.Option(
+        "--admin-url", envvar="FRAISEC_ADMIN_URL",
+        help="A superuser connection to the destination server, for CREATE DATABASE and the "
+             "copy (this run only, never recorded).")] = None,
+    registry: RegistryOpt = None,
+    directory: Annotated[Optional[Path], typer.Option(
+        "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")] = None,
+    history_schema: Annotated[str, typer.Option(
+        "--history-schema", help="Schema holding the history table.")] = "fraisec_history",
+) -> None:
+    """Move a tenant (its schema, or its database) to a database of its own: provision it,
+    copy every table in one transaction, compare the row counts, then point the registry at it.
+    The source is left as it was. Stop the tenant's writes first."""
+    from dataclasses import replace
+
+    from fraisec.catalog.shadow import redact
+    from fraisec.cli.fanout import registry_path
+    from fraisec.cli.migrate import _directory, _settings
+    from fraisec.migrations.move import copy_tenant
+    from fraisec.migrations.provision import provision
+    from fraisec.migrations.registry import load_registry, replace_tenant, with_database
+
+    out = output(ctx)
+    if server is None and url is None:
+        raise typer.BadParameter("give the destination: --server NAME or --url URL",
+                                 param_hint="--server")
+    path = registry_path(out, registry)
+    mdir = _directory(out, directory)
+    reg, problems = load_registry(path)
+    if reg is None:
+        _fail(out, problems)
+    chosen, problems = reg.select([name], False)
+    if problems:
+        _fail(out, problems)
+    source, problems = reg.resolve(chosen[0])
+    if source is None:
+        _fail(out, problems)
+    if source.strategy == "shared":
+        _fail(out, [error("FSC538", f"tenant move: {name} lives in shared tables; its rows are "
+                                    "not a set of tables fraisec can copy",
+                          hint="Copy its rows by hand (docs/tenancy.md, Moving a tenant).")])
+    values = {k: v for k, v in (("strategy", "database"), ("server", server), ("url", url),
+                                ("password_env", password_env), ("database", database))
+              if v is not None}
+    others = replace(reg, tenants=tuple(t for t in reg.tenants if t.name != name))
+    problems = others.check_new({"name": name, **values})
+    if problems:
+        _fail(out, problems)
+    target, problems = others.resolve(others.entry({"name": name, **values}))
+    if target is None:
+        _fail(out, problems)
+    if admin_url:
+        target = replace(target, admin_url=admin_url, admin_problems=())
+    if target.admin_problems:
+        _fail(out, list(target.admin_problems))
+    if target.url == source.url and source.schema is None:
+        out.status(f"tenant move {name}: already in {redact(target.url)}; nothing to do")
+        return
+    with out.progress(f"provisioning the new database of {name}"):
+        made = provision(target, mdir, _settings(history_schema, 60.0))
+    if not made.ok:
+        report(out, made.diagnostics + (made.result.diagnostics if made.result else []))
+        out.status(f"tenant move {name}: the destination could not be made; nothing was copied")
+        raise typer.Exit(ExitCode.ERRORS)
+    with out.progress(f"copying {name}"):
+        moved = copy_tenant(source.url, [source.schema] if source.schema else None,
+                            with_database(target.admin_url, target.database), history_schema)
+    if moved.ok:
+        replace_tenant(path, name, {"name": name, **values})
+    if out.format is OutputFormat.json:
+        out.data(json.dumps({"tenant": name, "from": redact(source.url), "schema": source.schema,
+                             "to": redact(target.url), "ok": moved.ok, "already": moved.already,
+                             "rows": moved.copied,
+                             "diagnostics": [d.to_data() for d in moved.diagnostics]},
+                            indent=2, sort_keys=True) + "\n")
+    else:
+        for table, rows in sorted(moved.copied.items()):
+            out.data(f"{table}  {rows} row{'s' if rows != 1 else ''}"
+                     f"{' (already there)' if moved.already else ''}\n")
+        report(out, moved.diagnostics)
+    if not moved.ok:
+        raise typer.Exit(ExitCode.ERRORS)
+    where = f"schema {source.schema} of " if source.schema else ""
+    out.status(f"tenant move {name}: copied from {where}{redact(source.url)} to "
+               f"{redact(target.url)}, counts verified; {path} now points at it. The source is "
+               "unchanged: drop it once the application uses the new database.")

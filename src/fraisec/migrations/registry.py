@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 from fraisec.diagnostics import Diagnostic, Location, did_you_mean, error
 
 __all__ = ["REGISTRY_NAME", "Registry", "Resolved", "Server", "Tenant", "append_tenant",
-           "load_registry", "valid_name"]
+           "load_registry", "replace_tenant", "valid_name", "with_database"]
 
 REGISTRY_NAME = "tenants.toml"
 STRATEGIES = ("database", "schema", "shared")
@@ -381,6 +381,11 @@ def _with_password(url: str, variable: str | None, tenant: Tenant, where: Locati
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def with_database(url: str, database: str) -> str:
+    """The same connection, on another database."""
+    return _with_database(url, database)
+
+
 def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + quote(database, safe="")))
 
@@ -410,4 +415,29 @@ def append_tenant(path: Path, entry: dict[str, Any]) -> bool:
         block = "[[tenants]]\n" + tomli_w.dumps(entry)  # tomli_w would inline a short array
         separator = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
         handle.write(separator + block)
+        return True
+
+
+def replace_tenant(path: Path, name: str, entry: dict[str, Any]) -> bool:
+    """Rewrite tenant ``name``'s ``[[tenants]]`` table as ``entry``, leaving every other line of
+    the file as written. False when the file has no such tenant."""
+    import tomli_w
+
+    with open(path, "r+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        lines = handle.read().splitlines(keepends=True)
+        starts = [i for i, line in enumerate(lines) if line.strip().startswith("[[tenants]]")]
+        current = tomllib.loads("".join(lines)).get("tenants", [])
+        index = next((k for k, t in enumerate(current) if t.get("name") == name), None)
+        if index is None or index >= len(starts):
+            return False
+        start = starts[index]
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+                   len(lines))
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1  # keep the blank lines before the next table
+        block = "[[tenants]]\n" + tomli_w.dumps(entry)
+        handle.seek(0)
+        handle.write("".join(lines[:start]) + block + "".join(lines[end:]))
+        handle.truncate()
         return True
