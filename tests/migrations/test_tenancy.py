@@ -368,6 +368,9 @@ def test_a_tenant_schema_that_was_never_created_is_refused(make_db, tmp_path):
     assert data["targets"][0]["diagnostics"][0]["code"] == "FSC537"
     assert query(url, "SELECT to_regclass('public.tb_note'), to_regnamespace('fraisec_history')") \
         == [(None, None)]
+    status, sdata = _json("migrate", "status", "--all", "--registry", str(reg), "--dir", str(d))
+    assert status.exit_code == 1 and sdata["targets"][0]["diagnostics"][0]["code"] == "FSC537"
+    assert sdata["targets"][0]["state"].startswith("failed: schema tenant_ghost does not exist")
 
 
 def test_tenant_create_refuses_a_password_on_the_command_line_and_writes_nothing(tmp_path):

@@ -256,6 +256,7 @@ def status(url: str, directory: Path, settings: Settings = Settings()
     """What is applied, pending, partial, edited or missing; who holds the lock."""
     files, _parsed, diagnostics = _existing(directory)
     with _session(url, settings) as conn:
+        _require_schema(conn, settings)
         rows = history.read_history(conn, settings.history_schema, settings.history_table)
         holder = lock.holder(conn, settings.lock_name)
     states, problems = compare(files, rows)
