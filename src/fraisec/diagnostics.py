@@ -224,6 +224,7 @@ CODES: dict[str, str] = {
     "FSC536": "cannot create the tenant's database or schema",
     "FSC537": "tenant schema does not exist",
     "FSC538": "tenant move refused or failed",
+    "FSC539": "migration cannot be applied to tenant schemas",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -537,3 +537,30 @@ def test_move_refuses_a_shared_tenant(servers, tmp_path):
                                       f'server = "one"\ndatabase = "app"\n')
     result = _cli("tenant", "move", f"{p}sh", "--server", "two", "--registry", str(reg))
     assert result.exit_code == 1 and "FSC538" in result.output and "shared tables" in result.output
+
+
+def test_a_file_that_would_escape_the_tenant_schema_is_refused_for_schema_targets(make_db, tmp_path):
+    url = make_db()
+    reg = tmp_path / "tenants.toml"
+    reg.write_text(f'[defaults]\nstrategy = "schema"\nurl = "{url}"\n')
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    for tenant in ("acme", "globex"):
+        created = _cli("tenant", "create", tenant, *common)
+        assert created.exit_code == 0, created.output
+    query(url, "CREATE SCHEMA app; CREATE TABLE app.tb_user (id int PRIMARY KEY)")
+    write_migrations(d, {"0002_shared.sql": """
+        CREATE TABLE tb_assignee (fk_user int REFERENCES app.tb_user);
+        CREATE TABLE app.tb_plan (id int);
+        """})
+    result, data = _json("migrate", "apply", "--all", *common)
+    assert result.exit_code == 1
+    for target in data["targets"]:
+        [diag] = target["diagnostics"]
+        assert diag["code"] == "FSC539" and "(app.tb_plan)" in diag["message"]
+        assert diag["location"]["line"] == 2
+    assert query(url, "SELECT to_regclass('app.tb_plan'), to_regclass('tenant_acme.tb_assignee')") \
+        == [(None, None)]
+    # a plain database target of the same directory is not concerned
+    plain = make_db("CREATE SCHEMA app; CREATE TABLE app.tb_user (id int PRIMARY KEY)")
+    assert _cli("migrate", "apply", "-d", plain, "-d", plain, "--dir", str(d)).exit_code == 0

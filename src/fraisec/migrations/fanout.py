@@ -110,9 +110,18 @@ def apply_many(targets: Sequence[Target | str], directory: Path, settings: Setti
                jobs: int = 4, dry_run: bool = False, to_version: int | None = None,
                notify: Callable[[Target, str], None] = lambda _t, _msg: None
                ) -> list[TargetResult]:
-    """One result per target, in the order given."""
+    """One result per target, in the order given. Tenant-schema targets are refused (FSC539)
+    when a file would escape the tenant schema (:mod:`fraisec.migrations.tenant_files`)."""
+    items = as_targets(targets)
+    refused: list[Diagnostic] = []
+    if any(t.schema is not None for t in items):
+        from fraisec.migrations.tenant_files import tenant_file_problems
+
+        refused = tenant_file_problems(directory)
 
     def one(target: Target) -> TargetResult:
+        if target.schema is not None and refused:
+            return TargetResult(target, diagnostics=refused)
         try:
             done = apply(target.url, directory, target.settings(settings), dry_run=dry_run,
                          to_version=to_version, notify=lambda message: notify(target, message))
@@ -123,7 +132,7 @@ def apply_many(targets: Sequence[Target | str], directory: Path, settings: Setti
         return TargetResult(target, applied=done.applied,
                             pending=[p.file.name for p in done.planned])
 
-    return run_many(as_targets(targets), one, jobs)
+    return run_many(items, one, jobs)
 
 
 def status_many(targets: Sequence[Target | str], directory: Path, settings: Settings = Settings(),
