@@ -564,3 +564,24 @@ def test_a_file_that_would_escape_the_tenant_schema_is_refused_for_schema_target
     # a plain database target of the same directory is not concerned
     plain = make_db("CREATE SCHEMA app; CREATE TABLE app.tb_user (id int PRIMARY KEY)")
     assert _cli("migrate", "apply", "-d", plain, "-d", plain, "--dir", str(d)).exit_code == 0
+
+
+def test_each_tenant_schema_has_its_own_lock(make_db, tmp_path):
+    from fraisec.migrations.lock import lock_key
+
+    url = make_db()
+    reg = tmp_path / "tenants.toml"
+    reg.write_text(f'[defaults]\nstrategy = "schema"\nurl = "{url}"\n')
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    common = ["--registry", str(reg), "--dir", str(d)]
+    for tenant in ("busy", "free"):
+        assert _cli("tenant", "create", tenant, *common).exit_code == 0
+    write_migrations(d, {"0002_tag.sql": TAG})
+    with psycopg.connect(url, autocommit=True) as holder:  # another applier of tenant "busy"
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", lock_key("fraisec_history.tenant_busy"))
+        result, data = _json("migrate", "apply", "--all", "--lock-timeout", "0.5", *common)
+    assert result.exit_code == 5, result.output
+    assert [(t["tenant"], t["ok"], t["locked"], t["applied"]) for t in data["targets"]] == [
+        ("busy", False, True, []), ("free", True, False, ["0002_tag.sql"])]
+    again = _cli("migrate", "apply", "--all", *common)
+    assert again.exit_code == 0 and "applied 1: 0002_tag.sql" in again.stdout.splitlines()[0]

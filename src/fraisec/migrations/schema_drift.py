@@ -13,7 +13,6 @@ what ``migrate diff`` cannot see.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
 from psycopg import sql
 
