@@ -16,7 +16,7 @@ from psycopg import sql
 
 from fraisec.pg.server import EmbeddedServer
 from tests.helpers import run_cli
-from tests.migrations.util import private_shadow_cache, query, write_migrations
+from tests.migrations.util import private_shadow_cache, query, spawn_cli, write_migrations
 
 SECRET = "s3cr3t-Pa55/word"
 INIT = """
@@ -585,3 +585,16 @@ def test_each_tenant_schema_has_its_own_lock(make_db, tmp_path):
         ("busy", False, True, []), ("free", True, False, ["0002_tag.sql"])]
     again = _cli("migrate", "apply", "--all", *common)
     assert again.exit_code == 0 and "applied 1: 0002_tag.sql" in again.stdout.splitlines()[0]
+
+
+def test_concurrent_tenant_creates_each_record_their_tenant(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    procs = [spawn_cli("tenant", "create", f"{p}c{i}", "--server", "one" if i % 2 else "two",
+                       "--registry", str(reg), "--dir", str(d)) for i in range(4)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    names = sorted(t["name"] for t in tomllib.loads(reg.read_text())["tenants"])
+    assert names == [f"{p}c{i}" for i in range(4)]
