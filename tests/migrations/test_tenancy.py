@@ -598,3 +598,14 @@ def test_concurrent_tenant_creates_each_record_their_tenant(servers, tmp_path):
         assert proc.returncode == 0, err
     names = sorted(t["name"] for t in tomllib.loads(reg.read_text())["tenants"])
     assert names == [f"{p}c{i}" for i in range(4)]
+
+
+def test_the_first_schema_tenant_creates_the_shared_database(servers, tmp_path):
+    one, two, p = servers
+    reg = _registry(tmp_path / "tenants.toml", one, two)
+    d = write_migrations(tmp_path / "m", {"0001_init.sql": INIT})
+    shared = f"tenant_{p}pool"
+    created = _cli("tenant", "create", f"{p}first", "--strategy", "schema", "--server", "two",
+                   "--database-name", shared, "--registry", str(reg), "--dir", str(d))
+    assert created.exit_code == 0, created.output
+    assert query(two.url(shared), f"SELECT step FROM tenant_{p}first.tb_log") == [("0001",)]

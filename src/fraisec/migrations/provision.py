@@ -40,7 +40,7 @@ def create_container(tenant: Resolved) -> bool:
     exists. True when this call created it."""
     if tenant.strategy == "schema":
         assert tenant.schema is not None
-        with _connect(tenant.url, "database") as conn:
+        with _connect_creating(tenant) as conn:
             exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL",
                                   [sql.Identifier(tenant.schema).as_string(conn)]).fetchone()[0]
             if not exists:
@@ -49,18 +49,22 @@ def create_container(tenant: Resolved) -> bool:
             if tenant.role:
                 _tenant_role(conn, tenant.role, tenant.schema, tenant.member_of)
             return not exists
-    assert tenant.database is not None
-    with _connect(tenant.admin_url, "admin database") as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                        [tenant.database]).fetchone():
+    assert tenant.database is not None and tenant.admin_url is not None
+    return _create_database(tenant.admin_url, tenant.database)
+
+
+def _create_database(admin_url: str, database: str) -> bool:
+    """CREATE DATABASE unless it exists; True when this call created it."""
+    with _connect(admin_url, "admin database") as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             return False
         try:
-            _run(conn, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(tenant.database)),
-                 f"database {tenant.database}")
+            _run(conn, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)),
+                 f"database {database}")
         except MigrationError:
-            # another `tenant create` of the same tenant won the race: the database is there
+            # another `tenant create` won the race: the database is there
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                            [tenant.database]).fetchone():
+                            [database]).fetchone():
                 return False
             raise
         return True
@@ -99,6 +103,20 @@ def _tenant_role(conn: psycopg.Connection, role: str, schema: str, member_of: tu
     for name in member_of:
         _run(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(name), sql.Identifier(role)),
              f"the grant of role {name} to {role}")
+
+
+def _connect_creating(tenant: Resolved) -> psycopg.Connection:
+    """The tenant's database; created first when it does not exist and the admin connection
+    is known (the first tenant of a schema-per-tenant database). Only then is the admin
+    connection used: a tenant role may not be allowed on the maintenance database."""
+    try:
+        return _connect(tenant.url, "database")
+    except MigrationError as exc:
+        missing = f'database "{tenant.database}" does not exist' in exc.diagnostics[0].message
+        if not (missing and tenant.admin_url and tenant.database):
+            raise
+    _create_database(tenant.admin_url, tenant.database)
+    return _connect(tenant.url, "database")
 
 
 def _connect(url: str, what: str) -> psycopg.Connection:

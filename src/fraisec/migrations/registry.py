@@ -173,9 +173,9 @@ class Registry:
                      or (password_env if admin_template is None else None))
         if problems or url is None:
             return None, problems
-        if tenant.strategy != "schema" and database is None:  # a shared tenant's url names it
+        if database is None:  # the url names it (a shared database, say)
             database = unquote(urlsplit(url).path.lstrip("/")) or None
-            if database is None:
+            if database is None and tenant.strategy != "schema":
                 return None, [error("FSC534", f"tenant {tenant.name} names no database", where,
                                     hint="Set database = \"…\" (the shared database), or "
                                          "name it in the url.")]
