@@ -5,6 +5,7 @@
     out = "build"             # fraisec compile writes here
     db = "db"                 # hand-written *.sql, part of the desired state
     migrations = "migrations"
+    tenants = "tenants.toml"  # the tenant registry (docs/tenancy.md)
 
 Every path is relative to the directory holding fraisec.toml. Without the file, the defaults
 above apply relative to the current directory.
@@ -34,6 +35,7 @@ class Project(BaseModel):
     out: str = "build"
     db: str = "db"
     migrations: str = "migrations"
+    tenants: str = "tenants.toml"
 
     @property
     def out_dir(self) -> Path:
@@ -46,6 +48,10 @@ class Project(BaseModel):
     @property
     def migrations_dir(self) -> Path:
         return self.root / self.migrations
+
+    @property
+    def tenants_path(self) -> Path:
+        return self.root / self.tenants
 
     def schema_path_or_module(self) -> str:
         """The schema reference, resolved against the project root when it is a path."""

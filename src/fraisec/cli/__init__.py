@@ -22,7 +22,7 @@ __all__ = ["app", "main"]
 # One module per command (``cli/<name>.py`` with ``register(app)``, registering the command
 # ``<name>``). Add new commands to this list.
 COMMAND_MODULES: list[str] = ["init", "compile", "validate", "lint", "diff", "check", "migrate",
-                              "explain"]
+                              "explain", "tenant"]
 
 
 class _PlainValue:

@@ -8,6 +8,7 @@ another applier past ``--lock-timeout`` (``apply``, ``baseline``, ``repair``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -16,7 +17,7 @@ import typer
 from fraisec.cli.common import output, project_or_exit, schema_ref
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
-from fraisec.cli.report import diagnostics_data, emit_json, report
+from fraisec.cli.report import emit_json, report
 from fraisec.diagnostics import error
 
 migrate_app = typer.Typer(name="migrate", no_args_is_help=True,
@@ -40,6 +41,19 @@ HistoryOpt = Annotated[str, typer.Option(
 LockOpt = Annotated[float, typer.Option(
     "--lock-timeout", help="Seconds to wait for another applier to finish before giving up "
                            "(exit 5).")]
+# Several --database: FRAISEC_DATABASE_URL is read by _targets, not by click, which would split
+# a multiple option's variable on whitespace ("host=/tmp dbname=app" becoming two targets).
+DatabasesOpt = Annotated[Optional[List[str]], typer.Option(
+    "--database", "-d",
+    help="Target database URL (postgresql://…); repeat it for several databases. Also "
+         "FRAISEC_DATABASE_URL (one database).")]
+TenantOpt = Annotated[Optional[List[str]], typer.Option(
+    "--tenant", "-t", help="A tenant of the registry (tenants.toml); repeat it for several.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every tenant of the registry.")]
+RegistryOpt = Annotated[Optional[Path], typer.Option(
+    "--registry", help="The tenant registry (default: from fraisec.toml, else ./tenants.toml).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1,
+                                      help="Targets handled at once (with several targets).")]
 
 
 def _directory(out: Output, given: Path | None) -> Path:
@@ -91,6 +105,31 @@ SchemaOpt = Annotated[Optional[str], typer.Option(
 def _schema_and_db(out: Output, schema: str | None) -> tuple[str, Path]:
     project = project_or_exit(out)
     return schema_ref(schema, project), project.db_dir
+
+
+def _targets(out: Output, database: list[str] | None, tenants: list[str] | None,
+             everything: bool, registry: Path | None):
+    """The targets of a fan-out, or None for one database (or none) as before: several
+    --database, or tenants of the registry (--tenant/--all), never both."""
+    if tenants or everything:
+        # FRAISEC_DATABASE_URL set in the environment does not conflict with a tenant selection;
+        # --database on the command line does
+        if database:
+            raise typer.BadParameter("give databases (--database) or tenants (--tenant, --all), "
+                                     "not both", param_hint="--tenant")
+        from fraisec.cli.fanout import registry_targets
+
+        return registry_targets(out, registry, tenants or [], everything)
+    if database and len(database) > 1:
+        from fraisec.migrations.fanout import Target
+
+        return [Target(url) for url in dict.fromkeys(database)]
+    return None
+
+
+def _one_database(database: list[str] | None) -> str | None:
+    """Without a fan-out: the --database given, else FRAISEC_DATABASE_URL, else None."""
+    return database[0] if database else (os.environ.get("FRAISEC_DATABASE_URL") or None)
 
 
 # -- diff ----------------------------------------------------------------------------------------
@@ -157,19 +196,30 @@ def diff_command(
 @migrate_app.command("check")
 def check_command(
     ctx: typer.Context,
-    database: DatabaseOpt = None,
+    database: DatabasesOpt = None,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
     history_schema: HistoryOpt = "fraisec_history",
+    tenant: TenantOpt = None,
+    all_tenants: AllOpt = False,
+    registry: RegistryOpt = None,
+    jobs: JobsOpt = 4,
 ) -> None:
     """Exit 3 when the database (or, without --database, the replayed history) differs from
-    the schema, listing the differences."""
+    the schema, listing the differences. With several targets: one line each."""
     from fraisec.migrations.drift import check_drift
 
     out = output(ctx)
     mdir = _directory(out, directory)
     ref, db_dir = _schema_and_db(out, schema)
+    targets = _targets(out, database, tenant, all_tenants, registry)
+    if targets is not None:
+        from fraisec.cli.fanout import check_many_command
+
+        check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs)
+        return
+    database = _one_database(database)
     with out.progress("comparing with the schema"):
         drift = _run_guarded(out, lambda: check_drift(ref, db_dir, mdir, database=database,
                                                       shadow_url=shadow_url,
@@ -200,10 +250,10 @@ def finish_drift(out: Output, drift, what: str) -> None:
 @migrate_app.command("apply")
 def apply_command(
     ctx: typer.Context,
-    database: Annotated[List[str], typer.Option(
-        "--database", "-d", envvar="FRAISEC_DATABASE_URL",
+    database: Annotated[Optional[List[str]], typer.Option(
+        "--database", "-d",
         help="Target database URL (postgresql://…); repeat it to apply to several databases "
-             "(database per tenant). Also FRAISEC_DATABASE_URL.")],
+             "(database per tenant). Also FRAISEC_DATABASE_URL (one database).")] = None,
     directory: DirOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     to: Annotated[Optional[str], typer.Option("--to", help="Stop after this version.")] = None,
@@ -212,20 +262,29 @@ def apply_command(
     statement_lock_timeout: Annotated[Optional[float], typer.Option(
         "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
         "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
-                                      help="Databases migrated at once (with several --database).")] = 4,
+    jobs: JobsOpt = 4,
+    tenant: TenantOpt = None,
+    all_tenants: AllOpt = False,
+    registry: RegistryOpt = None,
 ) -> None:
-    """Apply pending migrations in order, each in its own transaction, under an advisory lock."""
+    """Apply pending migrations in order, each in its own transaction, under an advisory lock
+    (to one database, several, or the tenants of the registry)."""
     from fraisec.migrations.apply import apply
 
     out = output(ctx)
     mdir = _directory(out, directory)
     settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
     to_version = _version(to, "--to")
-    if len(database) > 1:
-        _apply_many(out, database, mdir, settings, jobs, dry_run, to_version)
+    targets = _targets(out, database, tenant, all_tenants, registry)
+    if targets is not None:
+        from fraisec.cli.fanout import apply_many_command
+
+        apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version)
         return
-    url = database[0]
+    url = _one_database(database)
+    if url is None:
+        raise typer.BadParameter("give --database URL (or FRAISEC_DATABASE_URL), or --tenant "
+                                 "NAME / --all with a tenant registry", param_hint="--database")
     applied: list[str] = []
     spinner = None
 
@@ -258,45 +317,6 @@ def apply_command(
                    f"{'s' if len(result.applied) != 1 else ''} in {total} ms")
 
 
-def _apply_many(out: Output, urls: list[str], mdir: Path, settings, jobs: int, dry_run: bool,
-                to_version: int | None) -> None:
-    """Fan-out: one line per target, then its diagnostics; exit 1 (or 5) if any target failed."""
-    from fraisec.catalog.shadow import redact
-    from fraisec.migrations.fanout import apply_many
-
-    with out.progress(f"applying migrations to {len(urls)} databases"):
-        results = apply_many(urls, mdir, settings, jobs=jobs, dry_run=dry_run,
-                             to_version=to_version,
-                             notify=lambda url, msg: out.detail(f"{redact(url)}: {msg}"))
-    rows = []
-    for r in results:
-        if r.locked is not None:
-            state = f"locked (gave up after {r.locked.seconds:g}s)"
-        elif r.diagnostics:
-            state = "failed: " + r.diagnostics[0].message.splitlines()[0]
-        elif dry_run:
-            state = f"would apply {len(r.pending)}: " + ", ".join(r.pending) if r.pending else "up to date"
-        else:
-            state = f"applied {len(r.applied)}" + (": " + ", ".join(n for n, _ in r.applied)
-                                                   if r.applied else " (up to date)")
-        rows.append({"database": redact(r.url), "ok": r.ok, "state": state,
-                     "applied": [n for n, _ in r.applied], "pending": r.pending,
-                     "diagnostics": diagnostics_data(r.diagnostics)})
-    if out.format is OutputFormat.json:
-        emit_json(out, ok=all(r.ok for r in results), targets=rows)
-    else:
-        for row in rows:
-            out.data(f"{'ok    ' if row['ok'] else 'FAILED'} {row['database']}  {row['state']}\n")
-        for r in results:
-            report(out, r.diagnostics)
-    failed = [r for r in results if not r.ok]
-    out.status(f"migrate apply: {len(results) - len(failed)} of {len(results)} databases ok")
-    if any(r.diagnostics for r in failed):
-        raise typer.Exit(ExitCode.ERRORS)
-    if failed:
-        raise typer.Exit(ExitCode.LOCKED)
-
-
 def _print_plan(out: Output, planned) -> None:
     from fraisec.migrations.apply import iter_statements
 
@@ -327,16 +347,27 @@ def _print_plan(out: Output, planned) -> None:
 @migrate_app.command("status")
 def status_command(
     ctx: typer.Context,
-    database: DatabaseOpt = None,
+    database: DatabasesOpt = None,
     directory: DirOpt = None,
     history_schema: HistoryOpt = "fraisec_history",
+    tenant: TenantOpt = None,
+    all_tenants: AllOpt = False,
+    registry: RegistryOpt = None,
+    jobs: JobsOpt = 4,
 ) -> None:
     """What is applied, pending, partially applied, edited or missing (without --database:
-    the files and whether fraisec.sum is intact)."""
+    the files and whether fraisec.sum is intact). With several targets: one line each."""
     from fraisec.migrations.apply import FileState, load_directory, status
 
     out = output(ctx)
     mdir = _directory(out, directory)
+    targets = _targets(out, database, tenant, all_tenants, registry)
+    if targets is not None:
+        from fraisec.cli.fanout import status_many_command
+
+        status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs)
+        return
+    database = _one_database(database)
     if database is None:
         files, _parsed, diagnostics = load_directory(mdir)
         states = [FileState(f.version, f.name, "unknown") for f in files]

@@ -8,7 +8,10 @@ Public API (``fraisec.cli.migrate`` and ``fraisec.cli.check`` are built on it)::
     apply.apply(url, dir, Settings(), dry_run=, to_version=, notify=) -> ApplyResult
     apply.status(url, dir) -> (states, lock holder, diagnostics)
     apply.baseline(url, dir, version=None) / apply.repair(url, dir)
-    fanout.apply_many(urls, dir, …) -> [TargetResult]          database per tenant
+    fanout.apply_many(targets, dir, …) -> [TargetResult]       many databases / tenant schemas
+    fanout.status_many(…) / check_many(…)                    the same targets, read only
+    registry.load_registry(path) -> (Registry, diagnostics)  tenants.toml; .select(), .resolve()
+    provision.provision(resolved, dir)                       tenant create: container + apply
     generate.migration_diff(name, schema_ref, db_dir, dir, database=, unsafe=) -> DiffOutcome
     drift.check_drift(schema_ref, db_dir, dir, database=) -> Drift
     drift.adoption_differences(url, dir, upto)               what baseline would assume

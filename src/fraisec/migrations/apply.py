@@ -61,6 +61,18 @@ class Settings:
     # migration stuck behind a long transaction then fails and rolls back instead of queueing
     # every query on the table behind it.
     statement_lock_timeout_s: float | None = None
+    # Schema per tenant: the tenant's history is the table named after its schema in
+    # history_schema, and every file runs with search_path set to the tenant schema first
+    # (docs/tenancy.md). The defaults are a database's own history and search_path.
+    history_table: str = history.TABLE
+    search_path: tuple[str, ...] = ()
+
+    @property
+    def lock_name(self) -> str:
+        """What the advisory lock is keyed on: one applier at a time per history table."""
+        if self.history_table == history.TABLE:
+            return self.history_schema
+        return f"{self.history_schema}.{self.history_table}"
 
 
 @dataclass(frozen=True)
@@ -214,6 +226,9 @@ def _session_settings(conn: psycopg.Connection, settings: Settings) -> None:
         conn.execute("SET client_connection_check_interval = 1000")
     if settings.statement_lock_timeout_s is not None:
         conn.execute(f"SET lock_timeout = '{max(int(settings.statement_lock_timeout_s * 1000), 1)}ms'")
+    if settings.search_path:
+        conn.execute(sql.SQL("SET search_path TO {}").format(
+            sql.SQL(", ").join(sql.Identifier(s) for s in settings.search_path)))
 
 
 @contextmanager
@@ -242,8 +257,9 @@ def status(url: str, directory: Path, settings: Settings = Settings()
     """What is applied, pending, partial, edited or missing; who holds the lock."""
     files, _parsed, diagnostics = _existing(directory)
     with _session(url, settings) as conn:
-        rows = history.read_history(conn, settings.history_schema)
-        holder = lock.holder(conn, settings.history_schema)
+        _require_schema(conn, settings)
+        rows = history.read_history(conn, settings.history_schema, settings.history_table)
+        holder = lock.holder(conn, settings.lock_name)
     states, problems = compare(files, rows)
     return states, holder, diagnostics + problems
 
@@ -262,10 +278,11 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
     with _session(url, settings) as conn:
+        _require_schema(conn, settings)
         if not dry_run:
             _take_lock(conn, settings, notify)
-            history.ensure_table(conn, settings.history_schema)
-        rows = history.read_history(conn, settings.history_schema)
+            history.ensure_table(conn, settings.history_schema, settings.history_table)
+        rows = history.read_history(conn, settings.history_schema, settings.history_table)
         states, problems = compare(files, rows)
         if has_errors(problems):
             raise MigrationError(problems)
@@ -279,11 +296,25 @@ def apply(url: str, directory: Path, settings: Settings = Settings(), *, dry_run
 
 
 def _take_lock(conn: psycopg.Connection, settings: Settings, notify: Notify) -> None:
-    holder = lock.holder(conn, settings.history_schema)
+    holder = lock.holder(conn, settings.lock_name)
     if holder is not None:
         notify(f"waiting up to {settings.lock_timeout_s:g}s for the migration lock held by "
                f"{holder.describe()}")
-    lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
+    lock.acquire(conn, settings.lock_name, settings.lock_timeout_s)
+
+
+def _require_schema(conn: psycopg.Connection, settings: Settings) -> None:
+    """A tenant schema must exist: with a search_path naming a missing schema, PostgreSQL would
+    create the tenant's tables in the next schema of the path (or fail obscurely)."""
+    if not settings.search_path:
+        return
+    first = settings.search_path[0]
+    if conn.execute("SELECT to_regnamespace(%s) IS NULL",
+                    [sql.Identifier(first).as_string(conn)]).fetchone()[0]:
+        raise MigrationError([error(
+            "FSC537", f"schema {first} does not exist in this database",
+            hint="Create the tenant first: `fraisec tenant create NAME` (CREATE SCHEMA, then "
+                 "every migration), or check the tenant's schema in tenants.toml.")])
 
 
 def baseline(url: str, directory: Path, settings: Settings = Settings(),
@@ -297,9 +328,9 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
         raise MigrationError(diagnostics)
     chosen = [f for f in files if version is None or f.version <= version]
     with _session(url, settings) as conn:
-        lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
-        history.ensure_table(conn, settings.history_schema)
-        rows = history.read_history(conn, settings.history_schema)
+        lock.acquire(conn, settings.lock_name, settings.lock_timeout_s)
+        history.ensure_table(conn, settings.history_schema, settings.history_table)
+        rows = history.read_history(conn, settings.history_schema, settings.history_table)
         if rows:
             raise MigrationError([error(
                 "FSC511", f"this database already has a migration history ({len(rows)} "
@@ -310,7 +341,8 @@ def baseline(url: str, directory: Path, settings: Settings = Settings(),
                 n = len(parsed[f.name])
                 history.record(conn, settings.history_schema, version=f.version, name=f.name,
                                checksum=f.checksum, duration_ms=0, client=_client(),
-                               kind="baseline", steps_done=n, steps_total=n)
+                               kind="baseline", steps_done=n, steps_total=n,
+                               table_name=settings.history_table)
         return chosen
 
 
@@ -321,13 +353,15 @@ def repair(url: str, directory: Path, settings: Settings = Settings()) -> list[s
     if has_errors(diagnostics):
         raise MigrationError(diagnostics)
     with _session(url, settings) as conn:
-        lock.acquire(conn, settings.history_schema, settings.lock_timeout_s)
-        states, _ = compare(files, history.read_history(conn, settings.history_schema))
+        lock.acquire(conn, settings.lock_name, settings.lock_timeout_s)
+        states, _ = compare(files, history.read_history(conn, settings.history_schema,
+                                                        settings.history_table))
         by_version = {f.version: f for f in files}
         repaired = [s for s in states if s.state == "edited"]
         with conn.transaction():
             for s in repaired:
-                history.repair(conn, settings.history_schema, s.version, by_version[s.version].checksum)
+                history.repair(conn, settings.history_schema, s.version,
+                               by_version[s.version].checksum, settings.history_table)
         return [s.name for s in repaired]
 
 
@@ -376,7 +410,7 @@ def _record(conn: psycopg.Connection, settings: Settings, planned: PlannedFile, 
         conn.execute("RESET ROLE")
     history.record(conn, settings.history_schema, version=f.version, name=f.name,
                    checksum=f.checksum, duration_ms=ms, client=_client(), kind="apply",
-                   steps_done=done, steps_total=total)
+                   steps_done=done, steps_total=total, table_name=settings.history_table)
     if not same:
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
 

@@ -32,14 +32,17 @@ class Drift:
 
 def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                 database: str | None = None, shadow_url: str | None = None,
-                history_schema: str = "fraisec_history") -> Drift:
-    """Raises MigrationError (schema errors) or CatalogError (replay/connection errors)."""
+                history_schema: str = "fraisec_history", desired_state=None) -> Drift:
+    """Raises MigrationError (schema errors) or CatalogError (replay/connection errors).
+
+    ``desired_state``: ``desired_catalog(…)``'s result, computed once when many databases are
+    checked against the same schema (``migrate check`` over tenants)."""
     from fraisec.diff import diff
     from fraisec.migrations.apply import MigrationError
     from fraisec.migrations.replay import current_catalog, desired_catalog
     from fraisec.plan import plan as make_plan
 
-    desired, diagnostics = desired_catalog(schema_ref, db_dir, shadow_url)
+    desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url)
     if desired is None:
         raise MigrationError(diagnostics)
     current = current_catalog(migrations_dir, database, shadow_url, history_schema)

@@ -54,8 +54,10 @@ class HistoryRow:
         return self.steps_done >= self.steps_total
 
 
-def table(schema: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
+def table(schema: str, name: str = TABLE) -> sql.Composed:
+    """The history table: ``<schema>.migrations``, or ``<schema>.<tenant schema>`` for a tenant
+    schema (schema per tenant keeps one history per tenant schema, keyed by its name)."""
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
 _DDL = """
@@ -77,17 +79,18 @@ COMMENT ON TABLE {table} IS 'Migration files applied by fraisec (fraisec migrate
 """
 
 
-def ensure_table(conn: psycopg.Connection, schema: str) -> None:
+def ensure_table(conn: psycopg.Connection, schema: str, name: str = TABLE) -> None:
     """Create the schema and table when missing (callers hold the migration lock)."""
     with conn.transaction():
         for stmt in _DDL.split(";\n"):
             if stmt.strip():
-                conn.execute(sql.SQL(stmt).format(schema=sql.Identifier(schema), table=table(schema)))
+                conn.execute(sql.SQL(stmt).format(schema=sql.Identifier(schema),
+                                                  table=table(schema, name)))
 
 
-def exists(conn: psycopg.Connection, schema: str) -> bool:
+def exists(conn: psycopg.Connection, schema: str, name: str = TABLE) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
-                       [f'"{schema}"."{TABLE}"']).fetchone()
+                       [table(schema, name).as_string(conn)]).fetchone()
     return bool(row and row[0])
 
 
@@ -95,27 +98,29 @@ _COLUMNS = ("version, name, checksum, applied_at, duration_ms, applied_by, clien
             "steps_done, steps_total, repaired_at")
 
 
-def read_history(conn: psycopg.Connection, schema: str) -> list[HistoryRow]:
+def read_history(conn: psycopg.Connection, schema: str, name: str = TABLE) -> list[HistoryRow]:
     """Applied rows in version order; [] when the table does not exist yet."""
-    if not exists(conn, schema):
+    if not exists(conn, schema, name):
         return []
-    query = sql.SQL("SELECT " + _COLUMNS + " FROM {} ORDER BY version").format(table(schema))
+    query = sql.SQL("SELECT " + _COLUMNS + " FROM {} ORDER BY version").format(table(schema, name))
     return [HistoryRow(*row) for row in conn.execute(query).fetchall()]
 
 
 def record(conn: psycopg.Connection, schema: str, *, version: int, name: str, checksum: str,
-           duration_ms: int, client: str, kind: str, steps_done: int, steps_total: int) -> None:
+           duration_ms: int, client: str, kind: str, steps_done: int, steps_total: int,
+           table_name: str = TABLE) -> None:
     """Insert or advance a file's row (an interrupted file's row is updated when resumed)."""
     query = sql.SQL(
         "INSERT INTO {} (version, name, checksum, duration_ms, client, kind, steps_done, steps_total)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (version) DO UPDATE SET steps_done = EXCLUDED.steps_done,"
         " duration_ms = {t}.duration_ms + EXCLUDED.duration_ms, applied_at = now()"
-    ).format(table(schema), t=table(schema))
+    ).format(table(schema, table_name), t=table(schema, table_name))
     conn.execute(query, [version, name, checksum, duration_ms, client, kind, steps_done, steps_total])
 
 
-def repair(conn: psycopg.Connection, schema: str, version: int, checksum: str) -> None:
+def repair(conn: psycopg.Connection, schema: str, version: int, checksum: str,
+           name: str = TABLE) -> None:
     query = sql.SQL("UPDATE {} SET checksum = %s, repaired_at = now() WHERE version = %s"
-                    ).format(table(schema))
+                    ).format(table(schema, name))
     conn.execute(query, [checksum, version])
