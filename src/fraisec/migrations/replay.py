@@ -36,12 +36,16 @@ def history_sources(directory: Path, upto: int | None = None
 
 def history_catalog(directory: Path, shadow_url: str | None = None,
                     extra: Sequence[tuple[str, str]] = (), upto: int | None = None) -> Catalog:
-    """Replay the history (up to ``upto``, then ``extra`` SQL) into a shadow and introspect it."""
+    """Replay the history (up to ``upto``, then ``extra`` SQL) into a shadow and introspect it.
+
+    On the embedded shadow the replayed state is kept between runs, keyed by the files' texts,
+    so an unchanged history is not replayed again and a grown one replays only its new files
+    (:func:`fraisec.catalog.shadow.catalog_from_sql`)."""
     sources, diagnostics = history_sources(directory, upto)
     if has_errors(diagnostics):
         raise CatalogError(diagnostics)
     try:
-        return catalog_from_sql([*sources, *extra], shadow_url)
+        return catalog_from_sql([*sources, *extra], shadow_url, replay=len(sources))
     except CatalogError as exc:
         raise CatalogError([_replay_failure(d) for d in exc.diagnostics]) from None
 
