@@ -134,12 +134,24 @@ def shadow_database(base_url: str | None = None, template_key: str | None = None
     try:
         yield _with_dbname(admin_url, name)
     finally:
-        try:
-            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    pgsql.Identifier(name)))
-        except psycopg.Error:
-            pass  # the server is gone (stopped or unreachable): nothing left to clean
+        _drop(admin_url, name, wait=base_url is not None)
+
+
+def _drop(admin_url: str, name: str, wait: bool) -> None:
+    """Drop the shadow. On fraisec's own server without waiting for it: the statement is sent,
+    then the connection closed; the server runs it all the same (it reads the statement before
+    the goodbye), and a database a killed command left is dropped by the watcher's tidy-up. On
+    a user's server, before returning: no scratch database outlives the call there."""
+    statement = pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+            if wait:
+                conn.execute(statement)
+            else:
+                conn.pgconn.send_query(statement.as_bytes(conn))
+                conn.pgconn.flush()
+    except psycopg.Error:
+        pass  # the server is gone (stopped or unreachable): nothing left to clean
 
 
 def _create(conn: psycopg.Connection, name: str, template_key: str | None, spare: bool) -> None:
