@@ -1,8 +1,9 @@
 """The watcher of a cached embedded server: stops it once no command has used it for a while.
 
-Started detached (a session of its own, so a terminal's Ctrl-C never reaches it) by the command
-that starts the server, as ``python -m fraisec.pg.reaper ROOT BINDIR FD``, where ``FD`` is an
-open descriptor of ``ROOT/reaper.lock`` that already holds the exclusive lock: the watcher is
+Started in the background by the command that starts the server, as
+``python -m fraisec.pg.reaper ROOT BINDIR FD PID``, where ``FD`` is an
+open descriptor of ``ROOT/reaper.lock`` that already holds the exclusive lock (``PID``: the
+postmaster's, as the starter saw it): the watcher is
 "alive" for other commands exactly as long as that lock is held. Every second it looks at the
 server and stops it (``pg_ctl stop -m fast``) when:
 
@@ -10,7 +11,11 @@ server and stops it (``pg_ctl stop -m fast``) when:
   the keep-alive seconds written in that file ago;
 * the cluster's directory was removed (the postmaster gets SIGQUIT directly: ``pg_ctl`` needs
   the pid file that went with it);
-* the watcher gets SIGTERM or SIGHUP (machine shutdown, logout).
+* the watcher gets SIGTERM or SIGHUP (machine shutdown, logout);
+* the watcher gets SIGINT and no command uses the server. It stays in the process group of the
+  command that started it, so a Ctrl-C sent to that command (the terminal's, while it runs; a
+  test's ``killpg``) reaches the watcher too: an interrupted command leaves nothing running,
+  as before there was a keep-alive. A Ctrl-C on a later command does not reach it.
 
 After each command (once none is running) it also tidies the server's databases and makes
 spares for the next command (:func:`fraisec.pg.pool.maintain`).
@@ -33,12 +38,20 @@ from pathlib import Path
 POLL_SECONDS = 1.0
 
 
-class _Stop(Exception):
+class _Stop(BaseException):
     """SIGTERM/SIGHUP: stop the server now."""
+
+
+class _Interrupted(BaseException):
+    """SIGINT: stop the server unless a command uses it; leave either way."""
 
 
 def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop()
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise _Interrupted()
 
 
 def main(argv: list[str]) -> int:
@@ -46,10 +59,11 @@ def main(argv: list[str]) -> int:
     from fraisec.pg.server import EmbeddedServer
 
     server = EmbeddedServer(root, remove_on_stop=False, bindir=bindir)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, _raise_interrupted)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGHUP, _raise_stop)
-    seen_pid: int | None = None
+    # Known from the start (the starter read it; the directory may be gone before our first look).
+    seen_pid = int(argv[3]) if len(argv) > 3 and argv[3].isdigit() else server.postmaster_pid()
     maintained = 0.0  # last-used's mtime when the databases were last tidied
     try:
         while True:
@@ -59,10 +73,10 @@ def main(argv: list[str]) -> int:
                     raise FileNotFoundError(server.datadir)
                 if server.is_running():
                     seen_pid = server.postmaster_pid() or seen_pid
-                    if _idle_for(root) and _stop_if_unused(server, fd):
+                    if _idle_for(root) and _stop_if_unused(server, fd, seen_pid):
                         return 0
                     maintained = _maintain_after_use(server, maintained)
-                elif _gone(server, fd):
+                elif _gone(server, fd, seen_pid):
                     return 0
             except OSError:
                 if (server.datadir / "PG_VERSION").exists():
@@ -71,6 +85,14 @@ def main(argv: list[str]) -> int:
                 return 0
     except _Stop:
         _stop_now(server, seen_pid)
+        return 0
+    except _Interrupted:
+        # A command still using the server stops it as its last user (it finds no watcher).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with server._mutex():
+            if server.is_running() and _unused(server):
+                _stop_now(server, seen_pid)
+            os.close(fd)
         return 0
 
 
@@ -114,7 +136,7 @@ def _idle_for(root: Path) -> bool:
     return since >= keep
 
 
-def _stop_if_unused(server, fd: int) -> bool:
+def _stop_if_unused(server, fd: int, seen_pid: int | None) -> bool:
     """Under the mutex: stop the server when no command holds it; then release our lock."""
     with server._mutex():
         users = os.open(server.root / "users", os.O_RDWR | os.O_CREAT, 0o666)
@@ -125,27 +147,31 @@ def _stop_if_unused(server, fd: int) -> bool:
                 return False  # in use: the command that leaves will update last-used
             if not _idle_for(server.root):
                 return False  # a command came and went while we waited for the mutex
-            server._pg_ctl("stop", "-m", "fast", "-w", check=False)
+            _stop_now(server, seen_pid)
             os.close(fd)  # still under the mutex: see the module docstring
             return True
         finally:
             os.close(users)
 
 
-def _gone(server, fd: int) -> bool:
-    """Someone stopped the server (an interrupted last user): leave, under the mutex."""
+def _gone(server, fd: int, seen_pid: int | None) -> bool:
+    """Someone stopped the server (an interrupted last user): leave, under the mutex. A
+    postmaster still alive without its pid file (the directory is being removed) is killed."""
     with server._mutex():
         if server.is_running():
             return False
+        _kill(seen_pid, server.datadir)
         os.close(fd)
         return True
 
 
 def _stop_now(server, seen_pid: int | None) -> None:
+    """``pg_ctl stop -m fast``; then SIGQUIT to the postmaster we saw if it is still there (its
+    pid file went away with a directory being removed: pg_ctl cannot find it)."""
     try:
         server._pg_ctl("stop", "-m", "fast", "-w", check=False)
-    except OSError:
-        _kill(seen_pid, server.datadir)
+    finally:
+        _kill(seen_pid, server.datadir)  # when pg_ctl could not (no pid file, no binaries)
 
 
 def _kill(pid: int | None, datadir: Path) -> None:
@@ -157,11 +183,21 @@ def _kill(pid: int | None, datadir: Path) -> None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return
-    if str(datadir) in cmdline:
+    if f"-D {datadir} " not in f"{cmdline} ":
+        return
+    for sig, wait in ((signal.SIGQUIT, 10.0), (signal.SIGKILL, 0.0)):
         try:
-            os.kill(pid, signal.SIGQUIT)
+            os.kill(pid, sig)
         except OSError:
-            pass
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                if not Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return  # a zombie: it has exited
+            except OSError:
+                return  # gone
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":

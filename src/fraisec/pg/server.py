@@ -10,8 +10,9 @@ suite. Two modes:
   uses it (an exclusive lock on ``lock`` serialises starting and stopping). The server outlives
   the command that started it: it stays up for ``FRAISEC_SHADOW_KEEPALIVE`` seconds (default
   :data:`DEFAULT_KEEPALIVE`) after the last command left, so the next command finds it warm. A
-  detached watcher, :mod:`fraisec.pg.reaper`, started with the server, stops it once it is idle
-  that long, when its directory disappears, or on SIGTERM (machine shutdown); the watcher holds
+  background watcher, :mod:`fraisec.pg.reaper`, started with the server, stops it once it is
+  idle that long, when its directory disappears, on SIGTERM (machine shutdown), or on a Ctrl-C
+  sent to the process group of the command that started it; the watcher holds
   ``reaper.lock`` for as long as it lives, so a command that finds no watcher starts one (or,
   when none can run, stops the server itself as the last user). With a keep-alive of 0, or when
   the command was interrupted (Ctrl-C, SIGTERM), the last user stops the server at once.
@@ -427,9 +428,9 @@ class EmbeddedServer:
                 with open(self.root / "reaper.log", "ab") as log:
                     subprocess.Popen(
                         [sys.executable, "-m", "fraisec.pg.reaper", str(self.root),
-                         str(self.bindir), str(fd)],
+                         str(self.bindir), str(fd), str(self.postmaster_pid() or "")],
                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                        pass_fds=(fd,), start_new_session=True, cwd=self.root, env=_reaper_env())
+                        pass_fds=(fd,), cwd=self.root, env=_reaper_env())
             except OSError:
                 pass  # no watcher: stop() then falls back to "the last user stops it"
         finally:
