@@ -4,14 +4,17 @@ Interface (stable, used by the diff and migrations stages)::
 
     with shadow_database(base_url=None) as url: ...   # a fresh scratch database, dropped after
     apply_sql_files(url, [(name, text), ...])          # raises CatalogError naming file:line
-    catalog_from_sql([(name, text), ...], base_url=None) -> Catalog
+    catalog_from_sql([(name, text), ...], base_url=None, replay=0) -> Catalog
     CatalogError.diagnostics                           # FSC4xx / FSC9xx diagnostics
 
 Without ``base_url`` the scratch database lives on fraisec's embedded, cached PostgreSQL
-(:meth:`fraisec.pg.server.EmbeddedServer.cached`), started once per process and stopped when the
-process exits. With ``base_url`` (a server the user gives, e.g. ``--shadow-url``) the scratch
-database is created on that server (the user needs CREATEDB there). Either way the database is
-created ``TEMPLATE template0`` and dropped ``WITH (FORCE)`` on exit, also on errors and Ctrl-C.
+(:meth:`fraisec.pg.server.EmbeddedServer.cached`), joined once per process and kept warm for the
+next command after it (see :mod:`fraisec.pg.server`). There a spare database made ahead of time
+is taken when one is ready, a replayed migration history is kept as a template keyed by the
+files' texts (:mod:`fraisec.pg.pool`), and the drop is sent without waiting. With ``base_url``
+(a server the user gives, e.g. ``--shadow-url``) the scratch database is created on that server
+(the user needs CREATEDB there) ``TEMPLATE template0``, nothing is kept, and it is dropped before
+the call returns. Either way the database is dropped ``WITH (FORCE)``, also on errors and Ctrl-C.
 
 SQL is applied with ``psql -v ON_ERROR_STOP=1`` (so files may use psql features and manage
 their own transactions, exactly as a user's deployment would run them); a failure becomes a

@@ -536,8 +536,9 @@ def _reaper_env() -> dict[str, str]:
     """The watcher's environment: ours without PG* variables, with this very fraisec first on
     PYTHONPATH (it may run from a checkout that only the current directory put on sys.path)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    here = str(Path(__file__).resolve().parent.parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    here = Path(__file__).resolve().parent.parent.parent
+    if here.name not in ("site-packages", "dist-packages"):  # installed: found as it is
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(here), env.get("PYTHONPATH")]))
     return env
 
 
