@@ -96,3 +96,13 @@ def test_artifacts_do_not_depend_on_what_was_imported(tmp_path: Path) -> None:
         outputs[eager]["stdout"] = result.stdout.replace(str(project), "<project>").encode()
     assert sorted(outputs[False]) == ["fraiseql.toml", "schema.json", "schema.sql", "stdout"]
     assert outputs[False] == outputs[True]
+
+
+def test_migrate_diff_loads_neither_pydantic_nor_the_linter(tmp_path: Path) -> None:
+    result, _ = _run(["init"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    result, loaded = _run(["migrate", "diff", "init", "--dry-run"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "CREATE TABLE app.tb_project" in result.stdout  # it diffed, through the shadow
+    assert not {"pydantic", "typer._adapters", "fraisec.lint.rules", "fraisec.lint.parse"} \
+        & set(loaded), loaded

@@ -83,7 +83,7 @@ def _plain_values(command: Any, ctx: Any = None) -> Any:
     for param in params:
         _plain(param)
     for sub in getattr(command, "commands", {}).values():
-        _plain_values(sub)
+        _plain_values(sub, ctx)  # a subcommand's --help too (click caches it per command)
     return command
 
 
