@@ -42,3 +42,4 @@ bench:
 	$(PYTHON) bench/diff_bench.py
 	$(PYTHON) bench/lint_speed.py
 	$(PYTHON) bench/migrations_bench.py
+	$(PYTHON) bench/loop_bench.py

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fraisec.pg.server import EmbeddedServer
+from fraisec.pg.server import EmbeddedServer, stop_idle_servers
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,7 +36,10 @@ def pg_server() -> Iterator[EmbeddedServer]:
         yield server
     finally:
         server.stop()
-        # Its last user has stopped the shadow server; a pid file left would be a leak to see.
+        if own_cache:
+            # The CLI runs leave the shadow server warm for the next command (its keep-alive);
+            # the suite is done with it. A pid file left after this would be a leak to see.
+            stop_idle_servers(cache)
         if own_cache and not list(cache.rglob("postmaster.pid")):
             shutil.rmtree(cache, ignore_errors=True)
 

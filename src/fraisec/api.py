@@ -90,7 +90,9 @@ def check_sql_sources(schema: Schema, sources: list[tuple[str, str]],
         return sql_sources.check_sql_sources(schema, sql_sources.from_sql(sources))
     from fraisec.catalog.introspect import introspect_url
 
-    return sql_sources.check_sql_sources(schema, sql_sources.from_catalog(introspect_url(database_url)))
+    catalog = introspect_url(database_url)
+    return sql_sources.check_sql_sources(
+        schema, sql_sources.from_catalog(catalog, sql_sources.checked_names(schema)))
 
 
 def compile_schema(ref: str, db_dir: Path | None = None) -> tuple[dict[str, str] | None, list[Diagnostic]]:
@@ -123,7 +125,8 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
         catalog = catalog_from_sql([generated, *order_sql_files(hand_written)])
     except CatalogError as exc:
         return list(exc.diagnostics)
-    return sql_sources.check_sql_sources(schema, sql_sources.from_catalog(catalog))
+    return sql_sources.check_sql_sources(
+        schema, sql_sources.from_catalog(catalog, sql_sources.checked_names(schema)))
 
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -55,6 +56,9 @@ def _own_cache():
     _CACHE = tempfile.mkdtemp(prefix="fraisec-ci-docs-cache-")
     os.chmod(_CACHE, 0o755)
     yield
+    from fraisec.pg.server import stop_idle_servers
+
+    stop_idle_servers(Path(_CACHE))  # the commands leave it warm for a while otherwise
     shutil.rmtree(_CACHE, ignore_errors=True)
 
 

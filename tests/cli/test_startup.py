@@ -45,4 +45,4 @@ def test_the_other_commands_still_load_what_they_need(tmp_path) -> None:
     (tmp_path / "schema.py").write_text("import fraisec as fq\n\n@fq.entity\nclass Thing:\n    name: str\n")
     result, loaded = _loaded_by("validate", str(tmp_path / "schema.py"))
     assert result.returncode == 0, result.stderr
-    assert "fraisec.authoring" in loaded and "pydantic" in loaded
+    assert "fraisec.authoring" in loaded and "fraisec.ir" in loaded

@@ -75,6 +75,9 @@ def private_shadow_cache():
         yield cache
     finally:
         _stop_in_process_server(shadow)
+        from fraisec.pg.server import stop_idle_servers
+
+        stop_idle_servers(Path(cache))  # the subprocesses' server stays warm otherwise
         if previous is None:
             os.environ.pop("FRAISEC_CACHE_DIR", None)
         else:

@@ -69,6 +69,7 @@ def short_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="fsc-pip-"))
     path.chmod(0o755)  # the cluster's OS user must reach the cache inside it
     yield path
+    pgserver.stop_idle_servers(path / "cli-cache")  # the CLI's shadow stays warm otherwise
     shutil.rmtree(path, ignore_errors=True)
 
 

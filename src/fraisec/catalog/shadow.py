@@ -4,14 +4,17 @@ Interface (stable, used by the diff and migrations stages)::
 
     with shadow_database(base_url=None) as url: ...   # a fresh scratch database, dropped after
     apply_sql_files(url, [(name, text), ...])          # raises CatalogError naming file:line
-    catalog_from_sql([(name, text), ...], base_url=None) -> Catalog
+    catalog_from_sql([(name, text), ...], base_url=None, replay=0) -> Catalog
     CatalogError.diagnostics                           # FSC4xx / FSC9xx diagnostics
 
 Without ``base_url`` the scratch database lives on fraisec's embedded, cached PostgreSQL
-(:meth:`fraisec.pg.server.EmbeddedServer.cached`), started once per process and stopped when the
-process exits. With ``base_url`` (a server the user gives, e.g. ``--shadow-url``) the scratch
-database is created on that server (the user needs CREATEDB there). Either way the database is
-created ``TEMPLATE template0`` and dropped ``WITH (FORCE)`` on exit, also on errors and Ctrl-C.
+(:meth:`fraisec.pg.server.EmbeddedServer.cached`), joined once per process and kept warm for the
+next command after it (see :mod:`fraisec.pg.server`). There a spare database made ahead of time
+is taken when one is ready, a replayed migration history is kept as a template keyed by the
+files' texts (:mod:`fraisec.pg.pool`), and the drop is sent without waiting. With ``base_url``
+(a server the user gives, e.g. ``--shadow-url``) the scratch database is created on that server
+(the user needs CREATEDB there) ``TEMPLATE template0``, nothing is kept, and it is dropped before
+the call returns. Either way the database is dropped ``WITH (FORCE)``, also on errors and Ctrl-C.
 
 SQL is applied with ``psql -v ON_ERROR_STOP=1`` (so files may use psql features and manage
 their own transactions, exactly as a user's deployment would run them); a failure becomes a
@@ -113,15 +116,22 @@ def _with_dbname(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + dbname))
 
 
+class _TemplateGone(Exception):
+    """The replay template chosen a moment ago was evicted by another process: replay in full."""
+
+
 @contextmanager
-def shadow_database(base_url: str | None = None) -> Iterator[str]:
-    """A fresh, empty scratch database; yields its URL and drops it afterwards."""
+def shadow_database(base_url: str | None = None, template_key: str | None = None) -> Iterator[str]:
+    """A fresh scratch database, empty or (embedded server only) a copy of the replay template
+    ``template_key``; yields its URL and drops it afterwards.
+
+    On the embedded server a spare made ahead of time is taken when there is one
+    (:mod:`fraisec.pg.pool`): the same database, without waiting for ``CREATE DATABASE``."""
     admin_url = base_url if base_url else embedded_server().url()
     name = f"fraisec_shadow_{os.getpid()}_{next(_counter)}"
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
-                pgsql.Identifier(name)))
+            _create(conn, name, template_key if base_url is None else None, spare=base_url is None)
     except psycopg.OperationalError as exc:
         raise connect_error(admin_url, exc) from None
     except psycopg.Error as exc:
@@ -131,12 +141,39 @@ def shadow_database(base_url: str | None = None) -> Iterator[str]:
     try:
         yield _with_dbname(admin_url, name)
     finally:
-        try:
-            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    pgsql.Identifier(name)))
-        except psycopg.Error:
-            pass  # the server is gone (stopped or unreachable): nothing left to clean
+        _drop(admin_url, name, wait=base_url is not None)
+
+
+def _drop(admin_url: str, name: str, wait: bool) -> None:
+    """Drop the shadow. On fraisec's own server without waiting for it: the statement is sent,
+    then the connection closed; the server runs it all the same (it reads the statement before
+    the goodbye), and a database a killed command left is dropped by the watcher's tidy-up. On
+    a user's server, before returning: no scratch database outlives the call there."""
+    statement = pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+            if wait:
+                conn.execute(statement)
+            else:
+                conn.pgconn.send_query(statement.as_bytes(conn))
+                conn.pgconn.flush()
+    except psycopg.Error:
+        pass  # the server is gone (stopped or unreachable): nothing left to clean
+
+
+def _create(conn: psycopg.Connection, name: str, template_key: str | None, spare: bool) -> None:
+    from fraisec.pg import pool
+
+    if spare and pool.claim_spare(conn, template_key or pool.EMPTY, name):
+        return
+    source = pool.template_name(template_key) if template_key else "template0"
+    try:
+        conn.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            pgsql.Identifier(name), pgsql.Identifier(source)))
+    except psycopg.errors.InvalidCatalogName:
+        if template_key is None:
+            raise
+        raise _TemplateGone() from None
 
 
 def client_program(name: str) -> str:
@@ -192,23 +229,31 @@ def missing_role(diagnostic: Diagnostic) -> str | None:
     return match["role"] if match else None
 
 
-def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = None) -> Catalog:
+def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = None,
+                     replay: int = 0) -> Catalog:
     """Apply the SQL to a fresh shadow database and introspect it (PostgreSQL normalises).
 
     On fraisec's own embedded server, roles the SQL grants to are created there on demand
     (roles are cluster-level; the application's roles are not part of a schema) and the apply
     is retried; on a user-given server a missing role is an error like any other.
+
+    ``replay``: the first ``replay`` sources are a migration history. On the embedded server
+    the state after them is kept as a replay template keyed by their texts
+    (:mod:`fraisec.pg.pool`), and a later call starts from the longest prefix already kept:
+    with an unchanged history nothing is applied at all (the template is read in place).
     """
     sources = [(name, tolerate_existing_roles(text)) for name, text in sources]
     races = 0
     for _attempt in range(50):
         try:
+            if base_url is None and replay:
+                try:
+                    return _replayed_catalog(sources, replay)
+                except _TemplateGone:
+                    return _replayed_catalog(sources, replay, use_templates=False)
             with shadow_database(base_url) as url:
                 apply_sql_files(url, sources)
-                try:
-                    return introspect_url(url)
-                except IntrospectionError as exc:
-                    raise CatalogError([error("FSC406", str(exc))]) from None
+                return _introspect(url)
         except CatalogError as exc:
             if races < 2 and _ROLE_RACE.search(exc.diagnostics[0].message):
                 # Both sides of a diff created the same role at the same moment (an IF NOT
@@ -220,6 +265,43 @@ def catalog_from_sql(sources: Sequence[tuple[str, str]], base_url: str | None = 
                 raise
             _create_role(embedded_server().url(), role)
     raise CatalogError([error("FSC401", "too many missing roles while applying the SQL")])
+
+
+def _introspect(url: str) -> Catalog:
+    try:
+        return introspect_url(url)
+    except IntrospectionError as exc:
+        raise CatalogError([error("FSC406", str(exc))]) from None
+
+
+def _replayed_catalog(sources: Sequence[tuple[str, str]], replay: int,
+                      use_templates: bool = True) -> Catalog:
+    """:func:`catalog_from_sql` on the embedded server, through the replay templates."""
+    from fraisec.pg import pool
+
+    admin_url = embedded_server().url()
+    keys = pool.chain_keys([text for _name, text in sources[:replay]])
+    done = 0
+    if use_templates:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+            done = pool.longest_template(conn, keys)
+    if done == replay == len(sources):
+        # The whole history is kept: read it where it is, in read-only transactions.
+        url = _with_dbname(admin_url, pool.template_name(keys[-1]))
+        try:
+            return _introspect(f"{url}&options=-c%20default_transaction_read_only%3Don")
+        except psycopg.OperationalError:
+            raise _TemplateGone() from None
+    with shadow_database(None, keys[done - 1] if done else None) as url:
+        apply_sql_files(url, sources[done:replay])
+        if len(sources) > replay:
+            apply_sql_files(url, sources[replay:])
+            return _introspect(url)
+        catalog = _introspect(url)
+        if done < replay:
+            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+                pool.save_template(conn, urlsplit(url).path.lstrip("/"), keys[-1])
+        return catalog
 
 
 _CREATE_ROLE = re.compile(r"CREATE (ROLE|USER|GROUP) ")

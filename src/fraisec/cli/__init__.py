@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -34,7 +35,8 @@ class _PlainValue:
     type (a ``str`` for ``str``, a ``bool`` for ``bool``, an ``int`` for an unconstrained
     ``int``, a member for an Enum) is passed through; anything else goes to Typer's own
     coercion, so errors are unchanged. Installed through Typer's private ``_runtime_param``
-    hook; a parameter that does not look as expected is left to Typer."""
+    hook; a parameter that does not look as expected is left to Typer. A ``Path`` is made from
+    the ``str`` given, as Typer does."""
 
     def __init__(self, param: Any) -> None:
         self.param = param
@@ -51,14 +53,16 @@ class _PlainValue:
             return False
         if annotation is int:
             return getattr(info, "min", None) is None and getattr(info, "max", None) is None
-        return annotation in (str, bool) or (isinstance(annotation, type) and issubclass(annotation, Enum))
+        return annotation in (str, bool, Path) or (isinstance(annotation, type) and issubclass(annotation, Enum))
 
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
         if value is None:
             return None  # as Typer does; a missing required value is reported after this
         ann = self.annotation
-        if type(value) is ann or (issubclass(ann, Enum) and isinstance(value, ann)):
+        if type(value) is ann or (issubclass(ann, (Enum, Path)) and isinstance(value, ann)):
             return value
+        if ann is Path and isinstance(value, str):
+            return Path(value)  # what Typer's coercion makes of it
         from typer._coercion import build_runtime_param
 
         return build_runtime_param(param.type_descriptor).coerce(value, param=param, ctx=ctx)
@@ -134,7 +138,7 @@ def _plain_values(command: Any, ctx: Any = None) -> Any:
         made = command.get_help_option
         command.get_help_option = lambda c, _made=made: _plain(_made(c))
     for sub in getattr(command, "commands", {}).values():
-        _plain_values(sub)
+        _plain_values(sub, ctx)  # a subcommand's --help too (click caches it per command)
     return command
 
 

@@ -18,7 +18,7 @@ from fraisec.diagnostics import Diagnostic, Location, Related, did_you_mean, err
 from fraisec.ir import naming
 from fraisec.ir.annotations import Resolved, resolve_annotation
 from fraisec.ir.model import (
-    Argument, Default, EntityInfo, EnumType, Field, IndexDecl, InjectParam, InputType, Interface, Kind,
+    DEFAULT_ROLES, Argument, Default, EntityInfo, EnumType, Field, IndexDecl, InjectParam, InputType, Interface, Kind,
     ON_DELETE_ACTIONS, Mutation, ObjectType, Observer, Query, Scalar, Schema, Settings, Subscription, Tenancy,
     TypeRef, Union,
 )
@@ -273,8 +273,8 @@ class _Builder:
         if "roles" in opts:
             fields["roles"] = tuple(str(r.value if isinstance(r, Enum) else r) for r in opts["roles"])
         if "permissions" in opts:
-            fields["permissions"] = self._permissions(opts["permissions"], fields.get("roles") or Tenancy.model_fields[
-                "roles"].default, first.location)
+            fields["permissions"] = self._permissions(opts["permissions"], fields.get("roles") or DEFAULT_ROLES,
+                                                      first.location)
         return settings, Tenancy(location=_loc(first.location), **fields)
 
     def _permissions(self, raw: Any, roles: tuple[str, ...], location: Location) -> tuple[tuple[str, tuple[str, ...]], ...]:

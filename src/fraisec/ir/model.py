@@ -1,4 +1,4 @@
-"""The IR: frozen pydantic models, the single truth every later stage reads.
+"""The IR: frozen models, the single truth every later stage reads.
 
 Built from a load's raw definitions by ``fraisec.ir.build``. Names (``tb_``, ``v_``, ``fn_``,
 ``fk_``, camelCase) are filled in there, from ``fraisec.ir.naming``, so readers never derive them.
@@ -6,10 +6,9 @@ Built from a load's raw definitions by ``fraisec.ir.build``. Names (``tb_``, ``v
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from fraisec.diagnostics import Location
 
@@ -24,8 +23,48 @@ __all__ = [
 ON_DELETE_ACTIONS = ("CASCADE", "RESTRICT", "NO ACTION", "SET NULL", "SET DEFAULT")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen:
+    """Frozen, keyword-only dataclasses (each subclass is made one when it is defined).
+
+    These were pydantic models; importing pydantic and building a validator per model cost every
+    ``compile`` about as much CPU as the FraiseQL SDK's whole export. What the models relied on
+    pydantic for is kept: construction by keyword only, unknown keywords refused, a ``{}``
+    default fresh for each instance, lists given for tuple fields stored as tuples (nested too),
+    a kind given by value made a :class:`Kind`, and ``model_copy(update=…)``."""
+
+    _tuple_fields: tuple[str, ...] = ()
+    _kind_fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        annotations = cls.__dict__.get("__annotations__", {})
+        for name in annotations:
+            if isinstance(cls.__dict__.get(name), dict):
+                setattr(cls, name, dataclasses.field(default_factory=dict))
+        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+        cls._tuple_fields = tuple(n for n, a in annotations.items() if str(a).startswith("tuple["))
+        cls._kind_fields = tuple(n for n, a in annotations.items() if str(a) == "Kind")
+
+    def __post_init__(self) -> None:
+        for name in self._tuple_fields:
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                object.__setattr__(self, name, _tupled(value))
+        for name in self._kind_fields:
+            value = getattr(self, name)
+            if not isinstance(value, Kind):
+                object.__setattr__(self, name, Kind(value))
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        """A copy with ``update`` applied (as pydantic's, whose name the callers use)."""
+        return dataclasses.replace(self, **(update or {}))
+
+
+def _tupled(value: list | tuple) -> tuple:
+    return tuple(_tupled(v) if isinstance(v, list) else v for v in value)
+
+
+DEFAULT_ROLES = ("owner", "admin", "member")
 
 
 class Kind(str, Enum):
@@ -294,7 +333,7 @@ class Tenancy(_Frozen):
     user_claim: str = "sub"  # JWT claim holding the user's uuid
     membership_entity: str | None = None
     role_field: str = "role"
-    roles: tuple[str, ...] = ("owner", "admin", "member")  # strongest first
+    roles: tuple[str, ...] = DEFAULT_ROLES  # strongest first
     # Named permissions and the roles that hold them, beyond the ordered roles:
     # {"billing.manage": ("owner",), "projects.archive": ("owner", "admin", "member")}
     permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()

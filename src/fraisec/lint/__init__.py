@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from fraisec.diagnostics import Diagnostic, Location, Related, Severity, sort_diagnostics
-from fraisec.lint import rules as _rules  # noqa: F401 - registers the rules
-from fraisec.lint.parse import build_model
 from fraisec.lint.registry import DEFAULT_TENANT_COLUMNS, RULES, Finding, LintConfig
 from fraisec.lint.source import SourceFile, Statement, Suppressions, split_statements
 
@@ -35,6 +33,11 @@ def lint_sql(sources: Sequence[tuple[str, str]], config: LintConfig | None = Non
     Returns:
         Diagnostics (FSC3xx), sorted by file, line and code, minus silenced ones.
     """
+    # The rules and the parser (sqlglot, ~0.5 s of imports) load here, not with the package:
+    # fraisec.lint.source is read by the migrations and the shadow, which need neither.
+    from fraisec.lint import rules as _rules  # noqa: F401 - registers the rules
+    from fraisec.lint.parse import build_model
+
     config = config or LintConfig()
     files = [SourceFile(name, text) for name, text in sources]
     statements: list[Statement] = []

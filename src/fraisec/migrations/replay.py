@@ -12,14 +12,18 @@ shadow), so all sides are normalised by PostgreSQL the same way.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from fraisec.catalog.model import Catalog
 from fraisec.catalog.shadow import CatalogError, catalog_from_sql
 from fraisec.diagnostics import Diagnostic, error, has_errors
 from fraisec.migrations.apply import load_directory
 from fraisec.migrations.history import DEFAULT_SCHEMA
+
+if TYPE_CHECKING:
+    from fraisec.ir.model import Schema
 
 __all__ = ["database_catalog", "desired_catalog", "history_catalog", "history_sources"]
 
@@ -36,12 +40,16 @@ def history_sources(directory: Path, upto: int | None = None
 
 def history_catalog(directory: Path, shadow_url: str | None = None,
                     extra: Sequence[tuple[str, str]] = (), upto: int | None = None) -> Catalog:
-    """Replay the history (up to ``upto``, then ``extra`` SQL) into a shadow and introspect it."""
+    """Replay the history (up to ``upto``, then ``extra`` SQL) into a shadow and introspect it.
+
+    On the embedded shadow the replayed state is kept between runs, keyed by the files' texts,
+    so an unchanged history is not replayed again and a grown one replays only its new files
+    (:func:`fraisec.catalog.shadow.catalog_from_sql`)."""
     sources, diagnostics = history_sources(directory, upto)
     if has_errors(diagnostics):
         raise CatalogError(diagnostics)
     try:
-        return catalog_from_sql([*sources, *extra], shadow_url)
+        return catalog_from_sql([*sources, *extra], shadow_url, replay=len(sources))
     except CatalogError as exc:
         raise CatalogError([_replay_failure(d) for d in exc.diagnostics]) from None
 
@@ -55,12 +63,13 @@ def _replay_failure(d: Diagnostic) -> Diagnostic:
                                   "one before it), then run `fraisec migrate hash`.")
 
 
-def desired_catalog(schema_ref: str, db_dir: Path | None, shadow_url: str | None = None
-                    ) -> tuple[Catalog | None, list[Diagnostic]]:
-    """The compiled schema plus ``db/*.sql`` in a shadow; None when the schema has errors."""
+def desired_catalog(schema_ref: str, db_dir: Path | None, shadow_url: str | None = None,
+                    schema: Schema | None = None) -> tuple[Catalog | None, list[Diagnostic]]:
+    """The compiled schema plus ``db/*.sql`` in a shadow; None when the schema has errors.
+    ``schema``: the module already loaded without errors (it is not loaded a second time)."""
     from fraisec.desired import desired_sources
 
-    sources, diagnostics = desired_sources(schema_ref, db_dir)
+    sources, diagnostics = desired_sources(schema_ref, db_dir, schema)
     if sources is None or has_errors(diagnostics):
         return None, diagnostics
     return catalog_from_sql(sources, shadow_url), diagnostics
@@ -79,6 +88,35 @@ def database_catalog(url: str, history_schema: str = DEFAULT_SCHEMA) -> Catalog:
     except IntrospectionError as exc:
         raise CatalogError([error("FSC406", str(exc))]) from None
     return catalog.without_schemas({history_schema})
+
+
+def current_in_background(migrations_dir: Path, database: str | None, shadow_url: str | None,
+                          history_schema: str = DEFAULT_SCHEMA) -> Callable[[], Catalog]:
+    """Start reading :func:`current_catalog` in a thread; call the result to wait for it (its
+    error, if any, is raised there). The caller builds the desired side meanwhile: the two wait
+    on different things (PostgreSQL for one, Python for the other)."""
+    box: dict[str, object] = {}
+    if database is None and shadow_url is None:
+        from fraisec.catalog.shadow import embedded_server
+
+        embedded_server()  # started here: signal handlers can be set only in the main thread
+
+    def read() -> None:
+        try:
+            box["catalog"] = current_catalog(migrations_dir, database, shadow_url, history_schema)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=read, name="fraisec-current-side")
+    thread.start()
+
+    def result() -> Catalog:
+        thread.join()
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["catalog"]  # type: ignore[return-value]
+
+    return result
 
 
 def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str | None,

@@ -6,10 +6,16 @@ Used as the shadow database (desired state is applied there and introspected) an
 suite. Two modes:
 
 * ``EmbeddedServer.cached()``: the data directory lives in a cache directory and is reused
-  across runs (a warm start is one ``pg_ctl start``). Processes share a running server: each
-  holds a shared lock while it uses it, and the last one to leave stops it (an exclusive lock
-  serialises starting and stopping). A server left behind by a killed process is reused by the
-  next run and stopped when that run ends, so none stays orphaned.
+  across runs. Processes share a running server: each holds a shared lock on ``users`` while it
+  uses it (an exclusive lock on ``lock`` serialises starting and stopping). The server outlives
+  the command that started it: it stays up for ``FRAISEC_SHADOW_KEEPALIVE`` seconds (default
+  :data:`DEFAULT_KEEPALIVE`) after the last command left, so the next command finds it warm. A
+  background watcher, :mod:`fraisec.pg.reaper`, started with the server, stops it once it is
+  idle that long, when its directory disappears, on SIGTERM (machine shutdown), or on a Ctrl-C
+  sent to the process group of the command that started it; the watcher holds
+  ``reaper.lock`` for as long as it lives, so a command that finds no watcher starts one (or,
+  when none can run, stops the server itself as the last user). With a keep-alive of 0, or when
+  the command was interrupted (Ctrl-C, SIGTERM), the last user stops the server at once.
 * ``EmbeddedServer.ephemeral()``: a fresh cluster in a temporary directory, removed on stop.
 
 ``initdb`` refuses to run as root, so when fraisec runs as root the cluster runs as the
@@ -31,6 +37,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,8 +47,9 @@ from typing import Iterator
 from urllib.parse import quote
 
 __all__ = [
-    "BINDIR_ENV", "EmbeddedServer", "PostgresNotFound", "ServerStartError", "client_program",
-    "find_bindir", "wheel_bindir",
+    "BINDIR_ENV", "DEFAULT_KEEPALIVE", "KEEPALIVE_ENV", "EmbeddedServer", "PostgresNotFound",
+    "ServerStartError", "client_program", "find_bindir", "keepalive_seconds", "stop_idle_servers",
+    "wheel_bindir",
 ]
 
 PORT = 5432  # only names the socket file inside our own socket directory
@@ -64,6 +72,20 @@ class ServerStartError(RuntimeError):
 
 
 BINDIR_ENV = "FRAISEC_PG_BINDIR"
+KEEPALIVE_ENV = "FRAISEC_SHADOW_KEEPALIVE"
+DEFAULT_KEEPALIVE = 120  # seconds a cached server stays up after its last command left
+
+
+def keepalive_seconds() -> float:
+    """``$FRAISEC_SHADOW_KEEPALIVE`` as seconds (0: stop with the last command); the default
+    when unset or unreadable (a typo must not leave servers running for ever: it is capped)."""
+    raw = os.environ.get(KEEPALIVE_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_KEEPALIVE
+    except ValueError:
+        value = DEFAULT_KEEPALIVE
+    return min(max(value, 0.0), 24 * 3600.0)
+
 _DEBIAN_GLOB = "/usr/lib/postgresql/*/bin/initdb"
 _INSTALL_HINT = (
     "Install PostgreSQL's server binaries (Debian: apt-get install postgresql), or the "
@@ -249,8 +271,8 @@ def _default_cache_root() -> Path:
 class EmbeddedServer:
     """A PostgreSQL cluster under ``root`` (``root/data``, ``root/sock``, ``root/server.log``)."""
 
-    def __init__(self, root: Path, *, remove_on_stop: bool) -> None:
-        self.bindir = find_bindir()
+    def __init__(self, root: Path, *, remove_on_stop: bool, bindir: Path | None = None) -> None:
+        self.bindir = bindir if bindir is not None else find_bindir()
         self.root = root
         self.datadir = root / "data"
         self.sockdir = root / "sock"
@@ -268,40 +290,58 @@ class EmbeddedServer:
 
     @classmethod
     def cached(cls, cache_root: Path | None = None) -> EmbeddedServer:
-        root = (cache_root or _default_cache_root()) / f"pg{_major_version(find_bindir())}"
-        return cls(root, remove_on_stop=False)
+        bindir = find_bindir()
+        root = (cache_root or _default_cache_root()) / f"pg{_major_version(bindir)}"
+        return cls(root, remove_on_stop=False, bindir=bindir)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> EmbeddedServer:
         self.root.mkdir(parents=True, exist_ok=True)
+        _track_interrupts()
         with _interrupts_deferred():
             self.bindir = _runnable_bindir(self.bindir, self._user, _default_cache_root())
             with self._mutex():
                 self._users_fd = self._lock(self.root / "users", fcntl.LOCK_SH)
                 self.sockdir.mkdir(exist_ok=True)
                 self._chown(self.root, self.sockdir)
+                if not self.is_running() and self._crashed_with_machine():
+                    # fsync is off: a cluster the machine went down under may be corrupt, and
+                    # it holds nothing worth keeping (cached states included).
+                    shutil.rmtree(self.datadir, ignore_errors=True)
                 if not (self.datadir / "PG_VERSION").exists():
                     shutil.rmtree(self.datadir, ignore_errors=True)
                     self._initdb()
                 # Reuse a server another fraisec process (or a killed one) left running here.
-                if self._pg_ctl("status", check=False).returncode != 0:
+                if not self.is_running():
                     self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.logfile), "-o", _SERVER_OPTIONS)
+                    (self.root / "boot-id").write_text(_boot_id())
+                if self._lingers():
+                    self._mark_used()
+                    self._ensure_reaper()
             self.running = True
+            _in_process.append(self)
             atexit.register(self.stop)
             _stop_on_sigterm()
         return self
 
-    def stop(self) -> None:
-        """Stop the server unless another process is still using it (then the last one stops it)."""
+    def stop(self, linger: bool = True) -> None:
+        """Leave the server: it stays up for the keep-alive period when a watcher will stop it
+        (see the module docstring) and ``linger``; otherwise the last user stops it."""
+        if self in _in_process:
+            _in_process.remove(self)
         if self._users_fd is None:
             return
         with self._mutex():
-            fcntl.flock(self._users_fd, fcntl.LOCK_UN)
-            try:
-                fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                last_user = True
-            except BlockingIOError:
+            if linger and self._lingers() and not _interrupted and self._reaper_alive():
+                self._mark_used()
                 last_user = False
+            else:
+                fcntl.flock(self._users_fd, fcntl.LOCK_UN)
+                try:
+                    fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    last_user = True
+                except BlockingIOError:
+                    last_user = False
             if last_user and self.running:
                 self._pg_ctl("stop", "-m", "fast", "-w", check=False)
             os.close(self._users_fd)
@@ -319,6 +359,92 @@ class EmbeddedServer:
     # -- use ------------------------------------------------------------------------------
     def url(self, dbname: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql://{quote(user)}@/{quote(dbname)}?host={quote(str(self.sockdir))}&port={PORT}"
+
+    def is_running(self) -> bool:
+        """The postmaster named by the pid file is alive (what ``pg_ctl status`` checks, without
+        a process to start; a pid file from before the machine's last boot is stale)."""
+        pid = self.postmaster_pid()
+        if pid is None or self._crashed_with_machine():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, owned by the cluster's OS user
+        return True
+
+    def stop_by_signal(self, timeout: float = 60.0) -> None:
+        """``pg_ctl stop -m fast`` without pg_ctl: SIGINT to the postmaster, then wait for it to
+        go (it removes its pid file last)."""
+        pid = self.postmaster_pid()
+        if pid is None or not self.is_running():
+            return
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        while self.is_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            first = (self.datadir / "postmaster.pid").read_text().split("\n", 1)[0]
+            return int(first)
+        except (OSError, ValueError):
+            return None
+
+    # -- keep-alive -----------------------------------------------------------------------
+    def _lingers(self) -> bool:
+        return not self._remove_on_stop and keepalive_seconds() > 0
+
+    def _mark_used(self) -> None:
+        """Record now (the file's mtime) and this run's keep-alive, read by the watcher."""
+        path = self.root / "last-used"
+        tmp = path.with_name(f".last-used.{os.getpid()}")
+        tmp.write_text(f"{keepalive_seconds()}\n")
+        os.replace(tmp, path)
+
+    def _reaper_alive(self) -> bool:
+        fd = os.open(self.root / "reaper.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def _ensure_reaper(self) -> None:
+        """Start the watcher unless one runs (called under the mutex).
+
+        The lock is taken here and handed to the child as an open descriptor, so there is no
+        moment where the server runs, a watcher is starting and a command sees none."""
+        fd = os.open(self.root / "reaper.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a watcher holds it
+            try:
+                with open(self.root / "reaper.log", "ab") as log:
+                    subprocess.Popen(
+                        [sys.executable, "-m", "fraisec.pg.reaper", str(self.root),
+                         str(self.bindir), str(fd), str(self.postmaster_pid() or "")],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                        pass_fds=(fd,), cwd=self.root, env=_reaper_env())
+            except OSError:
+                pass  # no watcher: stop() then falls back to "the last user stops it"
+        finally:
+            os.close(fd)
+
+    def _crashed_with_machine(self) -> bool:
+        """A pid file written before this boot: the machine went down with the server up."""
+        if not (self.datadir / "postmaster.pid").exists():
+            return False
+        try:
+            recorded = (self.root / "boot-id").read_text()
+        except OSError:
+            return False
+        return recorded != _boot_id()
 
     # -- internals ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -370,6 +496,52 @@ class EmbeddedServer:
         return self._run(cmd, check=check)
 
 
+def stop_idle_servers(cache_root: Path | None = None) -> list[Path]:
+    """Stop now every cached server under ``cache_root`` that no command is using (their
+    watchers then exit); what a test suite or ``make clean`` calls instead of waiting for the
+    keep-alive to run out. Returns the clusters stopped."""
+    cache_root = cache_root or _default_cache_root()
+    for own in list(_in_process):  # this process's own use first (a test run's in-process CLI)
+        if own.root.parent == cache_root:
+            own.stop(linger=False)
+    stopped = []
+    for root in sorted(cache_root.glob("pg*")):
+        if not (root / "data" / "PG_VERSION").exists():
+            continue
+        # Stopped by signal, as pg_ctl does: no binaries needed (they may be gone already).
+        server = EmbeddedServer(root, remove_on_stop=False, bindir=Path("/nonexistent"))
+        with server._mutex():
+            if not server.is_running():
+                continue
+            users = os.open(root / "users", os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            finally:
+                os.close(users)
+            server.stop_by_signal()
+            stopped.append(root)
+    return stopped
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _reaper_env() -> dict[str, str]:
+    """The watcher's environment: ours without PG* variables, with this very fraisec first on
+    PYTHONPATH (it may run from a checkout that only the current directory put on sys.path)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    here = Path(__file__).resolve().parent.parent.parent
+    if here.name not in ("site-packages", "dist-packages"):  # installed: found as it is
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(here), env.get("PYTHONPATH")]))
+    return env
+
+
 def _major_version(bindir: Path) -> str:
     out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True)
     match = re.search(r"(\d+)", out.stdout)
@@ -399,7 +571,25 @@ def _interrupts_deferred() -> Iterator[None]:
         previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
 
 
+_in_process: list[EmbeddedServer] = []  # started by this process and not stopped yet
 _sigterm_installed = False
+_interrupted = False  # a Ctrl-C or SIGTERM reached this process: the last user stops the server
+
+
+def _track_interrupts() -> None:
+    """Note a Ctrl-C before Python turns it into KeyboardInterrupt, so :meth:`EmbeddedServer.stop`
+    knows that the user asked fraisec to stop rather than to finish (only when Python's own
+    handler is in place: a handler someone else installed is left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _note_interrupt)
+
+
+def _note_interrupt(signum: int, frame: object) -> None:
+    global _interrupted
+    _interrupted = True
+    signal.default_int_handler(signum, frame)
 
 
 def _stop_on_sigterm() -> None:
@@ -409,6 +599,8 @@ def _stop_on_sigterm() -> None:
         return
 
     def _exit(signum: int, frame: object) -> None:
+        global _interrupted
+        _interrupted = True
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, _exit)

@@ -15,20 +15,21 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-import sqlglot
-from sqlglot import exp
-
 from fraisec.diagnostics import Diagnostic, Location, error
-from fraisec.lint.sqlread import split_top_level
 from fraisec.ir.model import Kind, Mutation, Query, Schema, TypeRef
 
 # sqlglot logs a warning for every statement it only reads as a Command (CREATE POLICY, …).
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from fraisec.catalog.model import Catalog
 
-__all__ = ["SqlFunction", "SqlObjects", "SqlView", "check_sql_sources", "from_catalog", "from_sql"]
+# sqlglot (~0.2 s to import) is imported by the readers that parse, when there is SQL to parse.
+
+__all__ = ["SqlFunction", "SqlObjects", "SqlView", "check_sql_sources", "checked_names",
+           "from_catalog", "from_sql"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,13 @@ def _bare(name: str) -> str:
 
 def from_sql(sources: Iterable[tuple[str, str]]) -> SqlObjects:
     """Functions and views created in ``.sql`` texts (file name, text), read with sqlglot."""
+    sources = list(sources)
     objects = SqlObjects()
+    if not sources:
+        return objects
+    import sqlglot
+    from sqlglot import exp
+
     for filename, text in sources:
         try:
             statements = sqlglot.parse(text, read="postgres")
@@ -79,6 +86,8 @@ def from_sql(sources: Iterable[tuple[str, str]]) -> SqlObjects:
 
 
 def _read_create(statement: exp.Create, filename: str, text: str, objects: SqlObjects) -> None:
+    from sqlglot import exp
+
     kind = str(statement.args.get("kind") or "").upper()
     target = statement.this
     if kind == "FUNCTION" and isinstance(target, exp.UserDefinedFunction):
@@ -96,13 +105,23 @@ def _read_create(statement: exp.Create, filename: str, text: str, objects: SqlOb
                                       _data_keys(select), _locate(filename, text, "VIEW", name))
 
 
-def from_catalog(catalog: Catalog) -> SqlObjects:
-    """The same shape from an introspected database."""
+def from_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> SqlObjects:
+    """The same shape from an introspected database. ``only``: the names of the functions and
+    views to read (each view is a parse; :func:`checked_names` gives those a check looks up);
+    all when None."""
     objects = SqlObjects(origin="the database")
+    wanted = None if only is None else set(only)
     for fn in catalog.function.values():
+        if wanted is not None and fn.name not in wanted:
+            continue
         objects.add_function(SqlFunction(fn.name, _identity_params(fn.identity_args),
                                          _bare(fn.result or "").lower() or None))
     for view in catalog.view.values():
+        if wanted is not None and view.name not in wanted:
+            continue
+        import sqlglot
+        from sqlglot import exp
+
         try:
             select = sqlglot.parse_one(view.definition, read="postgres")
         except sqlglot.errors.SqlglotError:
@@ -114,6 +133,8 @@ def from_catalog(catalog: Catalog) -> SqlObjects:
 
 def _identity_params(args: str) -> tuple[tuple[str, str], ...]:
     """``p_org_id uuid, p_email text`` (pg_get_function_identity_arguments) → pairs."""
+    from fraisec.lint.sqlread import split_top_level
+
     params = []
     for part in filter(None, (args[a:b].strip() for a, b in split_top_level(args))):
         words = part.split()
@@ -127,6 +148,8 @@ def _identity_params(args: str) -> tuple[tuple[str, str], ...]:
 
 
 def _data_keys(select: exp.Select) -> frozenset[str] | None:
+    from sqlglot import exp
+
     for projection in select.expressions:
         if projection.alias_or_name != "data":
             continue
@@ -166,15 +189,24 @@ _COMPATIBLE: dict[str, tuple[str, ...]] = {
 
 def check_sql_sources(schema: Schema, objects: SqlObjects) -> list[Diagnostic]:
     """Diagnostics for hand-written sources (generated ones are fraisec's own and always agree)."""
-    generated_views = {t.entity.view for t in schema.entities if t.entity}
     diagnostics: list[Diagnostic] = []
     for mutation in schema.mutations:
         if not mutation.generated:
             diagnostics += _check_function(mutation, objects)
-    for query in schema.queries:
-        if query.sql_source and _bare(query.sql_source) not in generated_views:
-            diagnostics += _check_view(schema, query, objects)
+    for query in _hand_written_queries(schema):
+        diagnostics += _check_view(schema, query, objects)
     return diagnostics
+
+
+def checked_names(schema: Schema) -> set[str]:
+    """The functions and views :func:`check_sql_sources` looks up (bare names)."""
+    return ({_bare(m.sql_source) for m in schema.mutations if not m.generated}
+            | {_bare(q.sql_source) for q in _hand_written_queries(schema) if q.sql_source})
+
+
+def _hand_written_queries(schema: Schema) -> list[Query]:
+    generated_views = {t.entity.view for t in schema.entities if t.entity}
+    return [q for q in schema.queries if q.sql_source and _bare(q.sql_source) not in generated_views]
 
 
 def _check_function(mutation: Mutation, objects: SqlObjects) -> Iterator[Diagnostic]:
