@@ -1,6 +1,6 @@
 """Hand-written db/*.sql files are applied in dependency order after the generated SQL."""
 
-from fraisec.desired import order_sql_files
+from fraisec.sqlfiles import order_sql_files
 
 
 def test_a_view_over_another_files_view_comes_after_it():

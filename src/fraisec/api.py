@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fraisec.diagnostics import Diagnostic, Location, error, has_errors
 from fraisec.ir.model import Schema
+from fraisec.sqlfiles import read_sql_dir
 
 __all__ = ["check_sql_sources", "compile_schema", "load_ir", "read_sql_dir"]
 
@@ -71,15 +72,6 @@ def _declaration_at(file: str, line: int) -> str | None:
     return found[1] if found else None
 
 
-def read_sql_dir(directory: Path) -> list[tuple[str, str]]:
-    """The ``.sql`` files of a directory (e.g. ``db/``) as (display path, text), sorted by name."""
-    from fraisec.load import display_path
-
-    if not directory.is_dir():
-        return []
-    return [(display_path(p), p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.sql"))]
-
-
 def check_sql_sources(schema: Schema, sources: list[tuple[str, str]],
                       database_url: str | None = None) -> list[Diagnostic]:
     """Cross-check the schema's hand-written sql_source objects: statically against ``sources``,
@@ -117,7 +109,7 @@ def compile_schema(ref: str, db_dir: Path | None = None) -> tuple[dict[str, str]
 def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diagnostic]:
     """Apply generated + hand-written SQL (dependency-ordered) to a shadow database, then cross-check."""
     from fraisec.catalog.shadow import CatalogError, catalog_from_sql
-    from fraisec.desired import order_sql_files
+    from fraisec.sqlfiles import order_sql_files
     from fraisec.validate import sql_sources
 
     generated, *hand_written = sources
