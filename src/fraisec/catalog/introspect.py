@@ -27,8 +27,8 @@ from psycopg.rows import dict_row, tuple_row
 from fraisec.catalog import queries
 from fraisec.catalog.model import (
     Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, Dependency, Domain,
-    Enum, Extension, Function, Grant, Index, ObjRef, Policy, Schema, SeqOptions, Sequence, Table,
-    Trigger, Unsupported, View,
+    Enum, EventTrigger, Extension, Function, Grant, Index, ObjRef, Policy, Publication,
+    PublishedTable, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
 )
 from fraisec.render.quoting import quote_ident, qualified
 
@@ -237,6 +237,10 @@ class _Builder:
         policies = self._on_table("policies", "policy", "pg_policy", lambda x, t: Policy(
             t, x["name"], x["permissive"], x["command"], tuple(x["roles"]), x["using_expr"],
             x["check_expr"]))
+        rules = self._on_table("rules", "rule", "pg_rewrite", lambda x, t: Rule(
+            t, x["name"], x["definition"], x["enabled"]))
+        publications = self._publications()
+        event_triggers = self._event_triggers()
         grants = frozenset(self._grants())
         comments = self._comments()
         dependencies = self._dependencies()
@@ -247,8 +251,8 @@ class _Builder:
             schema=schemas, extension=extensions, collation=collations, enum=enums,
             composite=composites, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
-            function=functions, view=views, trigger=triggers, policy=policies,
-            grants=grants, comments=comments, dependencies=dependencies,
+            function=functions, view=views, trigger=triggers, policy=policies, rule=rules,
+            publication=publications, event_trigger=event_triggers, grants=grants, comments=comments, dependencies=dependencies,
             unsupported=unsupported + unsupported_fns,
             current_user=session["current_user"], server_version=session["server_version"],
             query_count=QUERY_COUNT,
@@ -364,8 +368,8 @@ class _Builder:
     def _functions(self) -> tuple[dict[str, Function], tuple[Unsupported, ...]]:
         result = {}
         for x in self.rows["functions"]:
-            if x["kind"] not in ("f", "p"):
-                continue  # aggregates and window functions: reported by unsupported.sql
+            if x["kind"] not in ("f", "p", "a"):
+                continue  # window functions: reported by unsupported.sql
             key = x["signature"]
             result[key] = Function(x["schema"], x["name"], x["kind"], x["owner"],
                                    x["identity_args"], x["result"], x["definition"],
@@ -382,6 +386,33 @@ class _Builder:
             key = f"{tkey}.{quote_ident(x['name'])}"
             result[key] = make(x, tkey)
             self._ref(classid, x["oid"], ObjRef(kind, key))
+        return result
+
+    def _publications(self) -> dict[str, Publication]:
+        result = {}
+        for x in self.rows["publications"]:
+            key = quote_ident(x["name"])
+            ref = self._ref("pg_publication", x["oid"], ObjRef("publication", key))
+            tables = []
+            for t in x["tables"]:
+                # A membership row's edges (to its table and columns) are the publication's.
+                self.oids[("pg_publication_rel", t["oid"])] = ref
+                tables.append(PublishedTable(t["table"], tuple(t["columns"]) if t["columns"] else None,
+                                             t["where"]))
+            for s in x["schemas"]:
+                self.oids[("pg_publication_namespace", s["oid"])] = ref
+            result[key] = Publication(
+                x["name"], x["owner"], x["all_tables"], tuple(x["publish"]), x["via_root"],
+                tuple(tables), tuple(s["schema"] for s in x["schemas"]))
+        return result
+
+    def _event_triggers(self) -> dict[str, EventTrigger]:
+        result = {}
+        for x in self.rows["event_triggers"]:
+            key = quote_ident(x["name"])
+            result[key] = EventTrigger(x["name"], x["owner"], x["event"], tuple(x["tags"]),
+                                       x["function"], x["enabled"])
+            self._ref("pg_event_trigger", x["oid"], ObjRef("event_trigger", key))
         return result
 
     # -- metadata and edges ---------------------------------------------------------------

@@ -19,6 +19,7 @@ __all__ = [
     "Catalog", "Collation", "Column", "Comment", "Composite", "CompositeAttr", "Constraint",
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
+    "Rule", "Publication", "PublishedTable", "EventTrigger",
 ]
 
 
@@ -182,16 +183,20 @@ class View:
 class Function:
     schema: str
     name: str
-    kind: str  # 'f' function, 'p' procedure
+    kind: str  # 'f' function, 'p' procedure, 'a' aggregate
     owner: str
     identity_args: str
     result: str | None
-    definition: str  # pg_get_functiondef: a complete CREATE OR REPLACE statement
+    definition: str  # pg_get_functiondef (an aggregate's built from pg_aggregate): CREATE OR REPLACE
     arguments: str = ""  # with names, modes and defaults (pg_get_function_arguments)
 
     @property
     def is_procedure(self) -> bool:
         return self.kind == "p"
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.kind == "a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +216,44 @@ class Policy:
     roles: tuple[str, ...]
     using: str | None
     check: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rewrite rule on a table (a view's own ``_RETURN`` rule is the view)."""
+
+    table: str
+    name: str
+    definition: str  # pg_get_ruledef: a complete CREATE RULE statement
+    enabled: str  # O A R D
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedTable:
+    table: str  # table key
+    columns: tuple[str, ...] | None  # a column list, or None for every column
+    where: str | None  # a row filter
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    name: str
+    owner: str
+    all_tables: bool
+    publish: tuple[str, ...]  # of insert, update, delete, truncate
+    via_root: bool
+    tables: tuple[PublishedTable, ...]  # sorted by table key
+    schemas: tuple[str, ...]  # TABLES IN SCHEMA, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrigger:
+    name: str
+    owner: str
+    event: str
+    tags: tuple[str, ...]  # WHEN TAG IN (…), sorted; empty: every tag
+    function: str  # the function's key
+    enabled: str  # O A R D
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +294,8 @@ class Unsupported:
 # The kinds, in a stable order used for deterministic output.
 KINDS: tuple[str, ...] = (
     "schema", "extension", "collation", "enum", "composite", "domain", "sequence", "table",
-    "constraint", "index", "function", "view", "trigger", "policy",
+    "constraint", "index", "function", "view", "trigger", "policy", "rule", "publication",
+    "event_trigger",
 )
 
 
@@ -277,6 +321,9 @@ class Catalog:
     view: Mapping[str, View] = field(default_factory=_frozen)
     trigger: Mapping[str, Trigger] = field(default_factory=_frozen)
     policy: Mapping[str, Policy] = field(default_factory=_frozen)
+    rule: Mapping[str, Rule] = field(default_factory=_frozen)
+    publication: Mapping[str, Publication] = field(default_factory=_frozen)
+    event_trigger: Mapping[str, EventTrigger] = field(default_factory=_frozen)
     grants: frozenset[Grant] = frozenset()
     comments: Mapping[tuple[ObjRef, str | None], Comment] = field(default_factory=_frozen)
     dependencies: tuple[Dependency, ...] = ()
@@ -320,7 +367,7 @@ class Catalog:
         if kind == "schema":
             return obj.name in schemas  # type: ignore[attr-defined]
         schema = getattr(obj, "schema", None)
-        if schema is None and hasattr(obj, "table"):  # triggers and policies hang off a table
+        if schema is None and hasattr(obj, "table"):  # triggers, policies, rules: on a table
             table = self.table.get(obj.table) or self.view.get(obj.table)  # type: ignore[attr-defined]
             schema = getattr(table, "schema", None)
         return schema in schemas

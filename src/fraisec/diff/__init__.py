@@ -17,11 +17,12 @@ never skipped silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dataclasses_replace
 from typing import Any, Callable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Comment, Composite, Constraint, Domain, Enum, Extension, Function, Grant,
-    Index, ObjRef, Sequence, Table, Trigger, Unsupported, View,
+    KINDS, Catalog, Comment, Composite, Constraint, Domain, Enum, EventTrigger, Extension,
+    Function, Grant, Index, ObjRef, Publication, Rule, Sequence, Table, Trigger, Unsupported, View,
 )
 
 __all__ = ["Change", "Changes", "diff", "is_subsequence"]
@@ -161,6 +162,30 @@ def _cmp_trigger(old: Trigger, new: Trigger) -> Verdict:
     return None
 
 
+def _cmp_rule(old: Rule, new: Rule) -> Verdict:
+    if old.definition != new.definition:
+        return ("replace", "definition changed")
+    if old.enabled != new.enabled:
+        return ("alter", "enabled state changed")
+    return None
+
+
+def _cmp_publication(old: Publication, new: Publication) -> Verdict:
+    if old == new or (dataclasses_replace(old, owner=new.owner) == new):
+        return None  # the owner is metadata (ALTER … OWNER TO), not a change of definition
+    if old.all_tables != new.all_tables:
+        return ("replace", "FOR ALL TABLES changed")
+    return ("alter", "tables, schemas or options changed")
+
+
+def _cmp_event_trigger(old: EventTrigger, new: EventTrigger) -> Verdict:
+    if (old.event, old.tags, old.function) != (new.event, new.tags, new.function):
+        return ("replace", "definition changed")
+    if old.enabled != new.enabled:
+        return ("alter", "enabled state changed")
+    return None
+
+
 def _cmp_replace(old: Any, new: Any) -> Verdict:
     return None if old == new else ("replace", "definition changed")
 
@@ -193,6 +218,9 @@ COMPARATORS: dict[str, Callable[[Any, Any], Verdict]] = {
     "view": _cmp_view,
     "trigger": _cmp_trigger,
     "policy": _cmp_replace,
+    "rule": _cmp_rule,
+    "publication": _cmp_publication,
+    "event_trigger": _cmp_event_trigger,
 }
 assert set(COMPARATORS) == set(KINDS)
 

@@ -54,7 +54,7 @@ Target = tuple[ObjRef, "str | None"]
 # The column name under which a table's own settings (RLS, options, inheritance) are ordered.
 _TABLE_ITSELF = "#table"
 # Kinds that can be dropped and created again without data loss when something they use changes.
-RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index"})
+RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index", "rule"})
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
 # Column type changes that never lose data (everything else is classed destructive).
@@ -298,7 +298,7 @@ class _Planner:
                 f"drop:{table_ref}" if table_ch.action in ("drop", "replace")
                 else f"column:{table_ref}:{column}")
             return
-        if ch.kind in ("constraint", "index", "trigger", "policy") and self._parent_dropped(ch.old):
+        if ch.kind in ("constraint", "index", "trigger", "policy", "rule") and self._parent_dropped(ch.old):
             parent_kind = "table" if ch.old.table in self.cur.table else "view"
             self.aliases[(ref, None)] = f"drop:{ObjRef(parent_kind, ch.old.table)}"
             return  # goes away with its table
@@ -421,6 +421,15 @@ class _Planner:
 
     def _alter_trigger(self, ch: Change) -> None:
         self._alter(ch, [sql.trigger_enable(ch.new)], "safe")
+
+    def _alter_rule(self, ch: Change) -> None:
+        self._alter(ch, [sql.rule_enable(ch.new)], "safe")
+
+    def _alter_event_trigger(self, ch: Change) -> None:
+        self._alter(ch, [sql.event_trigger_enable(ch.new)], "safe")
+
+    def _alter_publication(self, ch: Change) -> None:
+        self._alter(ch, sql.alter_publication(ch.old, ch.new), "safe")
 
     def _alter_table(self, ch: Change) -> None:
         old, new = ch.old, ch.new

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 
 from fraisec.catalog.model import (
-    Collation, Column, Comment, Composite, Constraint, Domain, Enum, Extension, Function, Grant,
-    Index, ObjRef, Policy, SeqOptions, Sequence, Table, Trigger, View,
+    Collation, Column, Comment, Composite, Constraint, Domain, Enum, EventTrigger, Extension,
+    Function, Grant, Index, ObjRef, Policy, Publication, Rule, SeqOptions, Sequence, Table,
+    Trigger, View,
 )
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
@@ -21,6 +22,7 @@ __all__ = [
     "alter_sequence_options", "column_definition", "comment_statement", "create", "drop",
     "grant_statement", "grant_statements", "index_sql", "object_sql_name", "owner_statement",
     "rls_statements", "sequence_options_sql", "sequence_owned_by", "trigger_enable",
+    "rule_enable", "event_trigger_enable", "alter_publication",
 ]
 
 
@@ -52,6 +54,8 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return ("MATERIALIZED VIEW" if obj.materialized else "VIEW"), ref.key  # type: ignore[attr-defined]
     if kind == "function":
         fn: Function = obj  # type: ignore[assignment]
+        if fn.is_aggregate:  # DROP/COMMENT ON/ALTER AGGREGATE name(*) or (direct ORDER BY args)
+            return "AGGREGATE", f"{qualified(fn.schema, fn.name)}({fn.identity_args or '*'})"
         word = "PROCEDURE" if fn.is_procedure else "FUNCTION"
         return word, f"{qualified(fn.schema, fn.name)}({fn.identity_args})"
     if kind == "constraint":
@@ -61,6 +65,12 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return "TRIGGER", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
     if kind == "policy":
         return "POLICY", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
+    if kind == "rule":
+        return "RULE", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
+    if kind == "publication":
+        return "PUBLICATION", ref.key
+    if kind == "event_trigger":
+        return "EVENT TRIGGER", ref.key
     raise ValueError(f"no SQL name for {ref}")
 
 
@@ -248,7 +258,79 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         return _trigger_sql(obj)  # type: ignore[arg-type]
     if kind == "policy":
         return [_policy_sql(obj)]  # type: ignore[arg-type]
+    if kind == "rule":
+        r: Rule = obj  # type: ignore[assignment]
+        return [r.definition.rstrip().rstrip(";")] + ([rule_enable(r)] if r.enabled != "O" else [])
+    if kind == "publication":
+        return [_publication_sql(obj)]  # type: ignore[arg-type]
+    if kind == "event_trigger":
+        e: EventTrigger = obj  # type: ignore[assignment]
+        return [_event_trigger_sql(e)] + ([event_trigger_enable(e)] if e.enabled != "O" else [])
     raise ValueError(f"cannot create {ref}")
+
+
+_ENABLE_WORDS = {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+
+
+def rule_enable(r: Rule) -> str:
+    return f"ALTER TABLE {r.table} {_ENABLE_WORDS[r.enabled]} RULE {quote_ident(r.name)}"
+
+
+def event_trigger_enable(e: EventTrigger) -> str:
+    return f"ALTER EVENT TRIGGER {quote_ident(e.name)} {_ENABLE_WORDS[e.enabled]}"
+
+
+def _event_trigger_sql(e: EventTrigger) -> str:
+    sql = f"CREATE EVENT TRIGGER {quote_ident(e.name)} ON {quote_ident(e.event)}"
+    if e.tags:
+        sql += f" WHEN TAG IN ({', '.join(quote_literal(t) for t in e.tags)})"
+    return sql + f" EXECUTE FUNCTION {e.function}"
+
+
+def _published_objects(p: Publication) -> list[str]:
+    """The publication_object list: each table (column list, row filter), then each schema."""
+    out = []
+    for t in p.tables:
+        item = f"TABLE ONLY {t.table}"
+        if t.columns is not None:
+            item += f" ({', '.join(quote_ident(c) for c in t.columns)})"
+        if t.where is not None:
+            item += f" WHERE ({t.where})"
+        out.append(item)
+    out += [f"TABLES IN SCHEMA {quote_ident(s)}" for s in p.schemas]
+    return out
+
+
+def _publication_options(p: Publication) -> str:
+    return (f"publish = {quote_literal(', '.join(p.publish))}, "
+            f"publish_via_partition_root = {'true' if p.via_root else 'false'}")
+
+
+def _publication_sql(p: Publication) -> str:
+    sql = f"CREATE PUBLICATION {quote_ident(p.name)}"
+    if p.all_tables:
+        sql += " FOR ALL TABLES"
+    elif p.tables or p.schemas:
+        sql += " FOR " + ", ".join(_published_objects(p))
+    return sql + f" WITH ({_publication_options(p)})"
+
+
+def alter_publication(old: Publication, new: Publication) -> list[str]:
+    """SET replaces the whole list at once (a changed column list or row filter has no ALTER of
+    its own); an empty list is reached by dropping what is there."""
+    name = quote_ident(new.name)
+    out = []
+    if (old.publish, old.via_root) != (new.publish, new.via_root):
+        out.append(f"ALTER PUBLICATION {name} SET ({_publication_options(new)})")
+    if (old.tables, old.schemas) != (new.tables, new.schemas) and not new.all_tables:
+        objects = _published_objects(new)
+        if objects:
+            out.append(f"ALTER PUBLICATION {name} SET {', '.join(objects)}")
+        else:
+            gone = [f"TABLE ONLY {t.table}" for t in old.tables]
+            gone += [f"TABLES IN SCHEMA {quote_ident(s)}" for s in old.schemas]
+            out.append(f"ALTER PUBLICATION {name} DROP {', '.join(gone)}")
+    return out
 
 
 def _attr_sql(a) -> str:
@@ -261,7 +343,7 @@ def drop(ref: ObjRef, obj: object) -> list[str]:
     kind, key = ref.kind, ref.key
     if kind in ("constraint",):
         return [f"ALTER TABLE {obj.table} DROP CONSTRAINT {quote_ident(obj.name)}"]  # type: ignore[attr-defined]
-    if kind in ("trigger", "policy"):
+    if kind in ("trigger", "policy", "rule"):
         word = kind.upper()
         return [f"DROP {word} {_on_table(obj.table, obj.name)}"]  # type: ignore[attr-defined]
     word, name = object_sql_name(ref, obj)
@@ -379,10 +461,19 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
 
 
 # -- metadata -------------------------------------------------------------------------------
-def grant_statement(g: Grant, target_obj: object, *, revoke: bool) -> str:
-    word, name = object_sql_name(g.target, target_obj)
+def _grant_object(ref: ObjRef, obj: object) -> tuple[str, str]:
+    """(keyword, name) as GRANT spells them: views are TABLEs, and an aggregate is a FUNCTION
+    named by all its argument types (GRANT has no ORDER BY form)."""
+    word, name = object_sql_name(ref, obj)
     if word in ("VIEW", "MATERIALIZED VIEW"):
-        word = "TABLE"
+        return "TABLE", name
+    if word == "AGGREGATE":
+        return "FUNCTION", ref.key
+    return word, name
+
+
+def grant_statement(g: Grant, target_obj: object, *, revoke: bool) -> str:
+    word, name = _grant_object(g.target, target_obj)
     priv = g.privilege + (f" ({quote_ident(g.column)})" if g.column else "")
     grantee = "PUBLIC" if g.grantee == "public" else quote_ident(g.grantee)
     if revoke:
@@ -400,9 +491,7 @@ def grant_statements(grants: list[Grant], target_obj: object, *, revoke: bool) -
     out = []
     for (grantee, grantable), items in sorted(groups.items()):
         first = items[0]
-        word, name = object_sql_name(first.target, target_obj)
-        if word in ("VIEW", "MATERIALIZED VIEW"):
-            word = "TABLE"
+        word, name = _grant_object(first.target, target_obj)
         privs = ", ".join(sorted(
             g.privilege + (f" ({quote_ident(g.column)})" if g.column else "") for g in items))
         who = "PUBLIC" if grantee == "public" else quote_ident(grantee)
@@ -423,7 +512,7 @@ def comment_statement(c: Comment, target_obj: object, *, remove: bool = False) -
 
 
 def owner_statement(ref: ObjRef, obj: object, owner: str) -> str | None:
-    if ref.kind in ("constraint", "trigger", "policy", "index"):
+    if ref.kind in ("constraint", "trigger", "policy", "index", "rule"):
         return None
     word, name = object_sql_name(ref, obj)
     return f"ALTER {word} {name} OWNER TO {quote_ident(owner)}"

@@ -1,5 +1,5 @@
--- Every dependency edge between user objects, in one query. Rewrite rules are reported as their
--- view, column defaults as their column, row types as their relation and array types as their
+-- Every dependency edge between user objects, in one query. A view's _RETURN rule is reported as
+-- its view (other rules are objects of their own), column defaults as their column, row types as their relation and array types as their
 -- element type, so that the introspector can map both ends to catalog objects by oid; a
 -- referenced object that belongs to an extension is reported with the extension's oid.
 -- Unordered: the introspector sorts the mapped edges itself (sorting here spilled to disk).
@@ -11,7 +11,7 @@ with cols as not materialized (
   select attrelid, attnum, attname from pg_attribute where attrelid >= 16384 and attnum > 0
 )
 select
-  case when e.classid in ('pg_rewrite'::regclass, 'pg_attrdef'::regclass) then 'pg_class'
+  case when rw.oid is not null or e.classid = 'pg_attrdef'::regclass then 'pg_class'
        else e.classid::regclass::text end as classid,
   coalesce(rw.ev_class, ad.adrelid, e.objid) as objid,
   case when t.typrelid <> 0 and tc.relkind <> 'c' then 'pg_class'
@@ -26,6 +26,7 @@ select
   coalesce(x.refobjid, 0) as ref_extension_oid
 from pg_depend e
 left join pg_rewrite rw on e.classid = 'pg_rewrite'::regclass and rw.oid = e.objid
+       and rw.rulename = '_RETURN'
 left join pg_attrdef ad on e.classid = 'pg_attrdef'::regclass and ad.oid = e.objid
 left join cols da on e.classid in ('pg_class'::regclass, 'pg_attrdef'::regclass)
        and da.attrelid = coalesce(ad.adrelid, e.objid) and da.attnum = coalesce(ad.adnum, e.objsubid)
