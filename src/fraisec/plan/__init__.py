@@ -55,6 +55,9 @@ Target = tuple[ObjRef, "str | None"]
 _TABLE_ITSELF = "#table"
 # Kinds that can be dropped and created again without data loss when something they use changes.
 RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index", "rule"})
+# Kinds whose use of a function is bound late (a body, a CHECK run on demand): following them
+# finds what running an object calls.
+_LATE_BOUND = frozenset({"function", "domain", "view"})
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
 # Column type changes that never lose data (everything else is classed destructive).
@@ -159,6 +162,8 @@ class _Planner:
         self.aliases: dict[Target, str] = {}
         # Enums recreated while table columns use them: (table key, column) per enum.
         self.enum_retypes: dict[ObjRef, list[tuple[str, str]]] = defaultdict(list)
+        # Domains whose CHECK constraints use an object that is dropped and created again.
+        self.domain_check_resets: set[ObjRef] = set()
         self.cur_rdeps = _index(current.dependencies, by="referenced")
         self.des_deps = _index(desired.dependencies, by="dependent")
 
@@ -175,6 +180,7 @@ class _Planner:
         for change in sorted(self.by_ref.values(), key=lambda c: (c.kind, c.key)):
             self._ops_for(change)
         self._default_reset_ops()
+        self._domain_reset_ops()
         self._metadata_ops()
         return Plan(ops=self._order(), diagnostics=tuple(self.diagnostics))
 
@@ -222,6 +228,10 @@ class _Planner:
             self._widen_table(ref, z, dep, existing, queue)
             return
         if z not in self.des:
+            return
+        if z.kind == "domain":
+            # A domain's CHECK uses it: the checks are dropped before and added again after.
+            self.domain_check_resets.add(z)
             return
         if z.kind not in RECREATABLE:
             self.diagnostics.append(error(
@@ -408,7 +418,24 @@ class _Planner:
                     if len(ch.new.attributes) < len(ch.old.attributes) else "locking")
 
     def _alter_domain(self, ch: Change) -> None:
-        self._alter(ch, sql.alter_domain(ch.key, ch.old, ch.new), "locking")
+        old = ch.old
+        if ch.ref in self.domain_check_resets:  # the checks are dropped and added by their own ops
+            old = dc_replace(old, constraints=ch.new.constraints)
+        self._alter(ch, sql.alter_domain(ch.key, old, ch.new), "locking")
+
+    def _domain_reset_ops(self) -> None:
+        for ref in sorted(self.domain_check_resets):
+            old, new = self.cur.domain[ref.key], self.des.domain[ref.key]
+            drops = [f"ALTER DOMAIN {ref.key} DROP CONSTRAINT {quote_ident(name)}"
+                     for name, definition in old.constraints if definition != "NOT NULL"]
+            adds = [f"ALTER DOMAIN {ref.key} ADD CONSTRAINT {quote_ident(name)} {definition}"
+                    for name, definition in new.constraints if definition != "NOT NULL"]
+            self._add(Op(f"uncheck:{ref}", "domain", ref.key, "alter", tuple(drops), "safe",
+                         reason="its CHECK uses an object being recreated"), (1, 45, ref.key),
+                      releases=[(ref, None)])
+            self._add(Op(f"recheck:{ref}", "domain", ref.key, "alter", tuple(adds), "locking",
+                         reason="its CHECK uses an object being recreated"), (3, 96, ref.key),
+                      creates=[(ref, None)], after=[f"uncheck:{ref}", f"alter:{ref}"])
 
     def _alter_sequence(self, ch: Change) -> None:
         statements = sql.alter_sequence_options(ch.key, ch.old.options, ch.new.options)
@@ -743,6 +770,7 @@ class _Planner:
             return found
 
         graph: dict[str, set[str]] = {nid: set() for nid in self.nodes}
+        soft = self._late_bound_edges(creators_of)
         slots_dropped: dict[tuple, set[str]] = defaultdict(set)
         for nid, node in self.nodes.items():
             if node.op.action == "drop":
@@ -778,8 +806,55 @@ class _Planner:
                 for slot in _slots(node.op, self.des):
                     preds |= slots_dropped.get(slot, set())
             preds.discard(nid)
-        order = _toposort(graph, {nid: n.rank for nid, n in self.nodes.items()}, self.diagnostics)
+        ranks = {nid: n.rank for nid, n in self.nodes.items()}
+        with_soft = {nid: preds | {p for p in soft.get(nid, ()) if p != nid}
+                     for nid, preds in graph.items()}
+        order = _toposort(with_soft, ranks, None) if soft else None
+        if order is None:  # no soft edges, or they close a cycle: the recorded edges only
+            order = _toposort(graph, ranks, self.diagnostics)
         return tuple(self.nodes[nid].op for nid in order)
+
+    def _late_bound_edges(self, creators_of) -> dict[str, set[str]]:
+        """Soft edges: an op creating X waits for the creation of functions that running X
+        calls through quoted bodies (:mod:`fraisec.plan.bodies`), also through functions,
+        domains and views that stay as they are. Dropped if they would close a cycle."""
+        callees = [ch.key for ch in self.by_ref.values()
+                   if ch.kind == "function" and ch.action in ("create", "replace", "alter")]
+        if not callees:
+            return {}
+        from fraisec.plan.bodies import body_dependencies
+
+        body = _index(body_dependencies(self.des, callees), by="dependent")
+        memo: dict[ObjRef, set[str]] = {}
+
+        def reach(ref: ObjRef) -> set[str]:
+            """Creators of what an unchanged object calls, transitively."""
+            if ref in memo:
+                return memo[ref]
+            memo[ref] = set()  # a cycle of calls ends here
+            found: set[str] = set()
+            for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
+                direct = creators_of(dep.referenced, dep.referenced_column)
+                if direct:
+                    found |= direct
+                elif dep.referenced.kind in _LATE_BOUND:
+                    found |= reach(dep.referenced)
+            memo[ref] = found
+            return found
+
+        soft: dict[str, set[str]] = defaultdict(set)
+        for nid, node in self.nodes.items():
+            for ref, _column in node.creates:
+                for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
+                    if dep.referenced in node.skip_uses:
+                        continue
+                    direct = creators_of(dep.referenced, dep.referenced_column)
+                    if direct:
+                        if dep.dependent.kind == "function" and dep in body.get(ref, ()):
+                            soft[nid] |= direct
+                    elif dep.referenced.kind in _LATE_BOUND:
+                        soft[nid] |= reach(dep.referenced)
+        return soft
 
     def _disowners_of(self, ref: ObjRef, column: str | None) -> set[str]:
         """Sequences owned by a table (column) that goes must be released before it goes."""
@@ -796,12 +871,15 @@ class _Planner:
 
 
 def _toposort(graph: dict[str, set[str]], ranks: dict[str, tuple],
-              diagnostics: list[Diagnostic]) -> list[str]:
-    """graphlib's order, always taking the lowest-ranked ready op (deterministic output)."""
+              diagnostics: list[Diagnostic] | None) -> list[str] | None:
+    """graphlib's order, always taking the lowest-ranked ready op (deterministic output).
+    A cycle: None when ``diagnostics`` is None, else an FSC404 error there."""
     sorter = TopologicalSorter(graph)
     try:
         sorter.prepare()
     except Exception as exc:  # graphlib.CycleError
+        if diagnostics is None:
+            return None
         cycle = exc.args[1] if len(exc.args) > 1 else []
         diagnostics.append(error(
             "FSC404", "the changes depend on each other in a cycle: " + " → ".join(map(str, cycle)),

@@ -198,7 +198,7 @@ def trigger_enable(t: Trigger) -> str:
     return f"ALTER TABLE {t.table} {word} TRIGGER {quote_ident(t.name)}"
 
 
-def _domain_sql(key: str, d: Domain) -> str:
+def _domain_sql(key: str, d: Domain) -> list[str]:
     sql = f"CREATE DOMAIN {key} AS {d.base_type}"
     if d.collation:
         sql += f" COLLATE {d.collation}"
@@ -206,10 +206,14 @@ def _domain_sql(key: str, d: Domain) -> str:
         sql += f" DEFAULT {d.default}"
     if d.not_null:
         sql += " NOT NULL"
+    later = []
     for name, definition in d.constraints:
-        if definition != "NOT NULL":
+        if definition.endswith(" NOT VALID"):
+            # CREATE DOMAIN has no NOT VALID: such a constraint is added afterwards.
+            later.append(f"ALTER DOMAIN {key} ADD CONSTRAINT {quote_ident(name)} {definition}")
+        elif definition != "NOT NULL":
             sql += f" CONSTRAINT {quote_ident(name)} {definition}"
-    return sql
+    return [sql, *later]
 
 
 def index_sql(ix: Index, concurrently: bool) -> str:
@@ -237,7 +241,7 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         attrs = ", ".join(_attr_sql(a) for a in c.attributes)
         return [f"CREATE TYPE {key} AS ({attrs})"]
     if kind == "domain":
-        return [_domain_sql(key, obj)]  # type: ignore[arg-type]
+        return _domain_sql(key, obj)  # type: ignore[arg-type]
     if kind == "sequence":
         s: Sequence = obj  # type: ignore[assignment]
         return [f"CREATE {'UNLOGGED ' if s.unlogged else ''}SEQUENCE {key} {sequence_options_sql(s.options)}"]
