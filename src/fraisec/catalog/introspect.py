@@ -26,7 +26,8 @@ from psycopg.rows import dict_row, tuple_row
 
 from fraisec.catalog import queries
 from fraisec.catalog.model import (
-    Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, Dependency, Domain,
+    Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, DefaultPrivilege,
+    Dependency, Domain,
     Enum, EventTrigger, Extension, Function, Grant, Index, ObjRef, Policy, Publication,
     PublishedTable, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
 )
@@ -242,6 +243,9 @@ class _Builder:
         publications = self._publications()
         event_triggers = self._event_triggers()
         grants = frozenset(self._grants())
+        default_privileges = frozenset(
+            DefaultPrivilege(x["role"], x["schema"], x["objtype"], x["grantee"], x["privilege"],
+                             x["grantable"]) for x in r["default_privileges"])
         comments = self._comments()
         dependencies = self._dependencies()
         # Last, as it is the last query: everything else is built while it runs.
@@ -252,7 +256,8 @@ class _Builder:
             composite=composites, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
             function=functions, view=views, trigger=triggers, policy=policies, rule=rules,
-            publication=publications, event_trigger=event_triggers, grants=grants, comments=comments, dependencies=dependencies,
+            publication=publications, event_trigger=event_triggers, grants=grants,
+            default_privileges=default_privileges, comments=comments, dependencies=dependencies,
             unsupported=unsupported + unsupported_fns,
             current_user=session["current_user"], server_version=session["server_version"],
             query_count=QUERY_COUNT,

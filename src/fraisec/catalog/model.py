@@ -19,7 +19,8 @@ __all__ = [
     "Catalog", "Collation", "Column", "Comment", "Composite", "CompositeAttr", "Constraint",
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
-    "Rule", "Publication", "PublishedTable", "EventTrigger",
+    "Rule", "Publication", "PublishedTable", "EventTrigger", "DefaultPrivilege",
+    "default_acl",
 ]
 
 
@@ -266,6 +267,40 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
+class DefaultPrivilege:
+    """One privilege ``ALTER DEFAULT PRIVILEGES`` gives on objects ``role`` creates later.
+
+    ``schema`` None is the role's global entry; ``objtype`` is pg_default_acl's letter (r
+    relations, S sequences, f functions, T types, n schemas). A global entry that revokes
+    everything is one row with an empty ``grantee`` and ``privilege``."""
+
+    role: str
+    schema: str | None
+    objtype: str
+    grantee: str
+    privilege: str
+    grantable: bool
+
+
+# What PostgreSQL gives on a new object with no default-privilege entry (acldefault): the owner
+# everything (under its own name), PUBLIC EXECUTE on functions and USAGE on types.
+_OWNER_DEFAULTS = {
+    "r": ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"),
+    "S": ("USAGE", "SELECT", "UPDATE"), "f": ("EXECUTE",), "T": ("USAGE",),
+    "n": ("USAGE", "CREATE"),
+}
+_PUBLIC_DEFAULTS = {"f": ("EXECUTE",), "T": ("USAGE",)}
+
+
+def default_acl(role: str, objtype: str) -> frozenset[DefaultPrivilege]:
+    """The built-in default a global entry of ``role`` for ``objtype`` replaces."""
+    return frozenset(
+        [DefaultPrivilege(role, None, objtype, role, p, False) for p in _OWNER_DEFAULTS[objtype]]
+        + [DefaultPrivilege(role, None, objtype, "public", p, False)
+           for p in _PUBLIC_DEFAULTS.get(objtype, ())])
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     target: ObjRef
     column: str | None
@@ -325,6 +360,7 @@ class Catalog:
     publication: Mapping[str, Publication] = field(default_factory=_frozen)
     event_trigger: Mapping[str, EventTrigger] = field(default_factory=_frozen)
     grants: frozenset[Grant] = frozenset()
+    default_privileges: frozenset[DefaultPrivilege] = frozenset()
     comments: Mapping[tuple[ObjRef, str | None], Comment] = field(default_factory=_frozen)
     dependencies: tuple[Dependency, ...] = ()
     unsupported: tuple[Unsupported, ...] = ()
@@ -358,6 +394,8 @@ class Catalog:
         return replace(
             self, **kept,
             grants=frozenset(g for g in self.grants if g.target not in removed),
+            default_privileges=frozenset(d for d in self.default_privileges
+                                         if d.schema not in schemas),
             comments=MappingProxyType({k: c for k, c in self.comments.items()
                                        if k[0] not in removed}),
             dependencies=tuple(d for d in self.dependencies

@@ -16,7 +16,8 @@ _SQL_DIR = Path(__file__).resolve().parent / "sql"
 QUERY_NAMES: tuple[str, ...] = (
     "session", "schemas", "extensions", "collations", "enums", "composites", "domains",
     "sequences", "tables", "columns", "constraints", "indexes", "views", "functions",
-    "triggers", "policies", "rules", "publications", "event_triggers", "grants", "comments",
+    "triggers", "policies", "rules", "publications", "event_triggers", "grants",
+    "default_privileges", "comments",
     "depends", "unsupported",
 )
 

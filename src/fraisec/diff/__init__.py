@@ -21,11 +21,13 @@ from dataclasses import replace as dataclasses_replace
 from typing import Any, Callable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Comment, Composite, Constraint, Domain, Enum, EventTrigger, Extension,
+    KINDS, Catalog, Comment, Composite, Constraint, DefaultPrivilege, Domain, Enum, EventTrigger,
+    Extension,
     Function, Grant, Index, ObjRef, Publication, Rule, Sequence, Table, Trigger, Unsupported, View,
+    default_acl,
 )
 
-__all__ = ["Change", "Changes", "diff", "is_subsequence"]
+__all__ = ["Change", "Changes", "default_privilege_entries", "diff", "is_subsequence"]
 
 Action = Literal["create", "drop", "alter", "replace"]
 
@@ -57,11 +59,14 @@ class Changes:
     grants_removed: frozenset[Grant] = frozenset()
     comments_set: tuple[Comment, ...] = ()
     comments_removed: tuple[Comment, ...] = ()
+    default_privileges_added: frozenset[DefaultPrivilege] = frozenset()
+    default_privileges_removed: frozenset[DefaultPrivilege] = frozenset()
     unsupported: tuple[tuple[Unsupported | None, Unsupported | None], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.items or self.grants_added or self.grants_removed or self.comments_set
-                    or self.comments_removed or self.unsupported)
+                    or self.comments_removed or self.default_privileges_added
+                    or self.default_privileges_removed or self.unsupported)
 
     def by_ref(self) -> dict[ObjRef, Change]:
         return {c.ref: c for c in self.items}
@@ -261,8 +266,38 @@ def diff(current: Catalog, desired: Catalog) -> Changes:
         grants_removed=current.grants - desired.grants,
         comments_set=comments_set,
         comments_removed=comments_removed,
+        **_default_privileges(current, desired),
         unsupported=_unsupported(current, desired),
     )
+
+
+DefaultKey = tuple[str, "str | None", str]  # (role, schema or None, object type)
+
+
+def default_privilege_entries(catalog: Catalog) -> dict[DefaultKey, frozenset[DefaultPrivilege]]:
+    """Each default-privilege entry's privileges (an entry revoking everything: empty)."""
+    entries: dict[DefaultKey, set[DefaultPrivilege]] = {}
+    for d in catalog.default_privileges:
+        items = entries.setdefault((d.role, d.schema, d.objtype), set())
+        if d.grantee:
+            items.add(d)
+    return {k: frozenset(v) for k, v in entries.items()}
+
+
+def _default_privileges(current: Catalog, desired: Catalog) -> dict:
+    """What ALTER DEFAULT PRIVILEGES must grant and revoke. A role's global entry replaces
+    acldefault, so a side without one has acldefault; a schema's entry adds to it (none: nothing)."""
+    old, new = default_privilege_entries(current), default_privilege_entries(desired)
+    added: set[DefaultPrivilege] = set()
+    removed: set[DefaultPrivilege] = set()
+    for key in old.keys() | new.keys():
+        role, schema, objtype = key
+        base = default_acl(role, objtype) if schema is None else frozenset()
+        a, b = old.get(key, base), new.get(key, base)
+        added |= b - a
+        removed |= a - b
+    return {"default_privileges_added": frozenset(added),
+            "default_privileges_removed": frozenset(removed)}
 
 
 def _comment_key(item: tuple) -> tuple:

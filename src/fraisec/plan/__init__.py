@@ -39,7 +39,7 @@ from graphlib import TopologicalSorter
 from typing import Iterable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table,
+    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table, default_acl,
 )
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
@@ -58,6 +58,9 @@ RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", 
 # Kinds whose use of a function is bound late (a body, a CHECK run on demand): following them
 # finds what running an object calls.
 _LATE_BOUND = frozenset({"function", "domain", "view"})
+# pg_default_acl's object type of each kind that has privileges.
+_DEFAULT_ACL_TYPE = {"table": "r", "view": "r", "sequence": "S", "function": "f", "enum": "T",
+                     "composite": "T", "domain": "T", "schema": "n"}
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
 # Column type changes that never lose data (everything else is classed destructive).
@@ -164,6 +167,7 @@ class _Planner:
         self.enum_retypes: dict[ObjRef, list[tuple[str, str]]] = defaultdict(list)
         # Domains whose CHECK constraints use an object that is dropped and created again.
         self.domain_check_resets: set[ObjRef] = set()
+        self._des_defaults: dict | None = None  # desired default privileges, by entry
         self.cur_rdeps = _index(current.dependencies, by="referenced")
         self.des_deps = _index(desired.dependencies, by="dependent")
 
@@ -181,6 +185,7 @@ class _Planner:
             self._ops_for(change)
         self._default_reset_ops()
         self._domain_reset_ops()
+        self._default_privilege_ops()
         self._metadata_ops()
         return Plan(ops=self._order(), diagnostics=tuple(self.diagnostics))
 
@@ -423,6 +428,46 @@ class _Planner:
             old = dc_replace(old, constraints=ch.new.constraints)
         self._alter(ch, sql.alter_domain(ch.key, old, ch.new), "locking")
 
+    def _default_privilege_ops(self) -> None:
+        """ALTER DEFAULT PRIVILEGES, one op per (role, schema): before every object is created
+        (so new objects get the desired defaults), after the schema it names exists. An entry
+        of a schema that goes is dropped with it."""
+        per_entry: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        changes = self.changes
+        for revoke, items in ((True, changes.default_privileges_removed),
+                              (False, changes.default_privileges_added)):
+            groups: dict[tuple[str, str | None], list] = defaultdict(list)
+            for d in items:
+                if d.schema is None or quote_ident(d.schema) in self.des.schema:
+                    groups[(d.role, d.schema)].append(d)
+            for key, group in groups.items():
+                per_entry[key] += sql.default_privilege_statements(group, revoke=revoke)
+        for (role, schema), statements in sorted(per_entry.items(), key=lambda x: (x[0][0], x[0][1] or "")):
+            label = f"{role} in {schema}" if schema else role
+            requires = [(ObjRef("schema", quote_ident(schema)), None)] if schema else []
+            self._add(Op(f"defacl:{label}", "default_privileges", label, "alter", tuple(statements),
+                         "safe", reason="default privileges"), (0, 5, role, schema or ""),
+                      requires=requires)
+
+    def _creation_grants(self, ref: ObjRef) -> frozenset[Grant]:
+        """What a new object is granted to others as it is created: acldefault, or the
+        desired default privileges of the role that runs the script (they are set first)."""
+        objtype = _DEFAULT_ACL_TYPE.get(ref.kind)
+        if objtype is None:
+            return frozenset()
+        role = self.cur.current_user
+        if self._des_defaults is None:
+            from fraisec.diff import default_privilege_entries
+
+            self._des_defaults = default_privilege_entries(self.des)
+        entries = self._des_defaults
+        items = set(entries.get((role, None, objtype), default_acl(role, objtype)))
+        schema = getattr(self.des.get(ref), "schema", None) if ref.kind != "schema" else None
+        if schema is not None:
+            items |= entries.get((role, schema, objtype), frozenset())
+        return frozenset(Grant(ref, None, d.grantee, d.privilege, d.grantable)
+                         for d in items if d.grantee != role)
+
     def _domain_reset_ops(self) -> None:
         for ref in sorted(self.domain_check_resets):
             old, new = self.cur.domain[ref.key], self.des.domain[ref.key]
@@ -641,7 +686,7 @@ class _Planner:
         # Objects created or recreated: every desired grant and comment, from a known baseline.
         for ref in sorted(fresh_refs):
             obj = self.des.get(ref)
-            baseline = _default_grants(ref)
+            baseline = self._creation_grants(ref)
             wanted = grants_by_ref.get(ref, set())
             revoked = sorted(baseline - wanted, key=_grant_sort)
             granted = sorted(wanted - baseline, key=_grant_sort)
@@ -771,6 +816,7 @@ class _Planner:
 
         graph: dict[str, set[str]] = {nid: set() for nid in self.nodes}
         soft = self._late_bound_edges(creators_of)
+        defaults = [nid for nid in self.nodes if nid.startswith("defacl:")]
         slots_dropped: dict[tuple, set[str]] = defaultdict(set)
         for nid, node in self.nodes.items():
             if node.op.action == "drop":
@@ -802,6 +848,11 @@ class _Planner:
                 added = set(self.des.table[node.op.key].inherits) - set(self.cur.table[node.op.key].inherits)
                 for parent in added:
                     preds |= self._column_op_ids(parent) | self._column_op_ids(node.op.key)
+            if node.op.action == "create" and not nid.startswith("defacl:"):
+                # Objects are created under the desired default privileges (a schema's own
+                # entries wait for the schema, so a schema waits only for the global ones).
+                preds |= {d for d in defaults
+                          if node.op.kind != "schema" or not self.nodes[d].requires}
             if node.op.action == "create":  # rule 3: names are free first
                 for slot in _slots(node.op, self.des):
                     preds |= slots_dropped.get(slot, set())
@@ -966,13 +1017,6 @@ def _index(deps: Iterable[Dependency], *, by: str) -> dict[ObjRef, list[Dependen
     for d in deps:
         out[getattr(d, by)].append(d)
     return out
-
-
-def _default_grants(ref: ObjRef) -> frozenset[Grant]:
-    """What PostgreSQL grants to others on a new object (acldefault): EXECUTE to PUBLIC."""
-    if ref.kind == "function":
-        return frozenset({Grant(ref, None, "public", "EXECUTE", False)})
-    return frozenset()
 
 
 def _grant_sort(g: Grant) -> tuple:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from fraisec.catalog.model import (
-    Collation, Column, Comment, Composite, Constraint, Domain, Enum, EventTrigger, Extension,
+    Collation, Column, Comment, Composite, Constraint, DefaultPrivilege, Domain, Enum,
+    EventTrigger, Extension,
     Function, Grant, Index, ObjRef, Policy, Publication, Rule, SeqOptions, Sequence, Table,
     Trigger, View,
 )
@@ -22,7 +23,7 @@ __all__ = [
     "alter_sequence_options", "column_definition", "comment_statement", "create", "drop",
     "grant_statement", "grant_statements", "index_sql", "object_sql_name", "owner_statement",
     "rls_statements", "sequence_options_sql", "sequence_owned_by", "trigger_enable",
-    "rule_enable", "event_trigger_enable", "alter_publication",
+    "rule_enable", "event_trigger_enable", "alter_publication", "default_privilege_statements",
 ]
 
 
@@ -504,6 +505,30 @@ def grant_statements(grants: list[Grant], target_obj: object, *, revoke: bool) -
         else:
             out.append(f"GRANT {privs} ON {word} {name} TO {who}"
                        + (" WITH GRANT OPTION" if grantable else ""))
+    return out
+
+
+_DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
+
+
+def default_privilege_statements(items: list[DefaultPrivilege], *, revoke: bool) -> list[str]:
+    """ALTER DEFAULT PRIVILEGES statements, one per (role, schema, object type, grantee, grant
+    option), privileges in a stable order."""
+    groups: dict[tuple, list[str]] = {}
+    for d in items:
+        key = (d.role, d.schema or "", d.objtype, d.grantee, d.grantable and not revoke)
+        groups.setdefault(key, []).append(d.privilege)
+    out = []
+    for (role, schema, objtype, grantee, grantable), privs in sorted(groups.items()):
+        head = f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote_ident(role)}"
+        if schema:
+            head += f" IN SCHEMA {quote_ident(schema)}"
+        who = "PUBLIC" if grantee == "public" else quote_ident(grantee)
+        what = f"{', '.join(sorted(set(privs)))} ON {_DEFAULT_OBJECTS[objtype]}"
+        if revoke:
+            out.append(f"{head} REVOKE {what} FROM {who}")
+        else:
+            out.append(f"{head} GRANT {what} TO {who}" + (" WITH GRANT OPTION" if grantable else ""))
     return out
 
 

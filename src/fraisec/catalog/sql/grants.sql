@@ -1,5 +1,5 @@
--- Privileges granted to others than the owner, on schemas, relations, columns, sequences and
--- functions. A NULL acl means the defaults (acldefault), so REVOKE from PUBLIC is visible.
+-- Privileges granted to others than the owner, on schemas, relations, columns, sequences, types
+-- and functions. A NULL acl means the defaults (acldefault), so REVOKE from PUBLIC is visible.
 with objs as (
   select 'pg_namespace'::regclass as classid, n.oid as objid, 0 as objsubid,
          coalesce(n.nspacl, acldefault('n', n.nspowner)) as acl, n.nspowner as owner
@@ -17,6 +17,13 @@ with objs as (
   from pg_attribute a join pg_class c on c.oid = a.attrelid
   join pg_namespace n on n.oid = c.relnamespace
   where a.attacl is not null and a.attnum > 0 and not a.attisdropped
+    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+  union all
+  -- Enums, domains and composite types (not the row types of tables).
+  select 'pg_type'::regclass, t.oid, 0, coalesce(t.typacl, acldefault('T', t.typowner)), t.typowner
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+  left join pg_class tc on tc.oid = t.typrelid
+  where (t.typtype in ('e', 'd') or (t.typtype = 'c' and tc.relkind = 'c'))
     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   union all
   select 'pg_proc'::regclass, p.oid, 0, coalesce(p.proacl, acldefault('f', p.proowner)), p.proowner
