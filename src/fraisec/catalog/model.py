@@ -20,7 +20,7 @@ __all__ = [
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
     "Rule", "Publication", "PublishedTable", "EventTrigger", "DefaultPrivilege",
-    "default_acl",
+    "default_acl", "OWNER_LACKS",
 ]
 
 
@@ -257,6 +257,11 @@ class EventTrigger:
     enabled: str  # O A R D
 
 
+# The grantee of a privilege the object's owner lacks (revoked from itself): owners differ between
+# a shadow and a real database, so the fact names no role.
+OWNER_LACKS = "#owner"
+
+
 @dataclass(frozen=True, slots=True)
 class Grant:
     target: ObjRef
@@ -364,6 +369,9 @@ class Catalog:
     comments: Mapping[tuple[ObjRef, str | None], Comment] = field(default_factory=_frozen)
     dependencies: tuple[Dependency, ...] = ()
     unsupported: tuple[Unsupported, ...] = ()
+    # True for a live database read as is: every owner there was chosen by someone (an owner
+    # equal to the connecting role too), where a shadow's objects are owned by its superuser.
+    owners_chosen: bool = False
     current_user: str = "postgres"
     server_version: int = 0
     query_count: int = 0

@@ -39,7 +39,7 @@ from graphlib import TopologicalSorter
 from typing import Iterable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table, default_acl,
+    KINDS, OWNER_LACKS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table, default_acl,
 )
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
@@ -141,6 +141,14 @@ def _explicit_owner(obj: object, catalog: Catalog) -> str | None:
     if not owner or owner == catalog.current_user or owner.startswith("pg_"):
         return None
     if isinstance(obj, Sequence) and obj.owned_by:
+        return None
+    return owner
+
+
+def _chosen_owner(obj: object) -> str | None:
+    """The owner of an object of a live database, unless PostgreSQL's or its table's choice."""
+    owner = getattr(obj, "owner", None)
+    if not owner or owner.startswith("pg_") or (isinstance(obj, Sequence) and obj.owned_by):
         return None
     return owner
 
@@ -465,8 +473,13 @@ class _Planner:
         schema = getattr(self.des.get(ref), "schema", None) if ref.kind != "schema" else None
         if schema is not None:
             items |= entries.get((role, schema, objtype), frozenset())
-        return frozenset(Grant(ref, None, d.grantee, d.privilege, d.grantable)
-                         for d in items if d.grantee != role)
+        grants = {Grant(ref, None, d.grantee, d.privilege, d.grantable)
+                  for d in items if d.grantee != role}
+        # A global entry may also take privileges from the owner itself.
+        kept = {d.privilege for d in items if d.grantee == role}
+        grants |= {Grant(ref, None, OWNER_LACKS, d.privilege, False)
+                   for d in default_acl(role, objtype) if d.grantee == role and d.privilege not in kept}
+        return frozenset(grants)
 
     def _domain_reset_ops(self) -> None:
         for ref in sorted(self.domain_check_resets):
@@ -690,9 +703,10 @@ class _Planner:
             wanted = grants_by_ref.get(ref, set())
             revoked = sorted(baseline - wanted, key=_grant_sort)
             granted = sorted(wanted - baseline, key=_grant_sort)
-            for stmt in sql.grant_statements(revoked, obj, revoke=True):
+            creator = self.cur.current_user  # owns it until the owner statement below
+            for stmt in self._grant_statements(revoked, obj, creator, revoke=True):
                 per_ref[ref].append((stmt, (ref, None)))
-            for stmt in sql.grant_statements(granted, obj, revoke=False):
+            for stmt in self._grant_statements(granted, obj, creator, revoke=False):
                 per_ref[ref].append((stmt, (ref, None)))
             for g in granted:
                 if g.column:  # a column added in this plan exists first
@@ -704,10 +718,14 @@ class _Planner:
             if stmt:
                 per_ref[ref].append((stmt, (ref, None)))
         # Objects that stay: an owner the desired side gives them explicitly.
-        for ref, owner in self._owner_changes(fresh_refs):
+        new_owners = dict(self._owner_changes(fresh_refs))
+        for ref, owner in new_owners.items():
             stmt = sql.owner_statement(ref, self.des.get(ref), owner)
             if stmt:
                 per_ref[ref].append((stmt, (ref, None)))
+
+        def owner_now(ref: ObjRef) -> str:
+            return new_owners.get(ref) or getattr(self.cur.get(ref), "owner", "")
         # Objects that stay: the grant and comment differences.
         removed: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_removed, key=_grant_sort):
@@ -717,7 +735,7 @@ class _Planner:
                 continue
             removed[g.target].append(g)
         for ref, items in removed.items():
-            for stmt in sql.grant_statements(items, self.cur.get(ref), revoke=True):
+            for stmt in self._grant_statements(items, self.cur.get(ref), owner_now(ref), revoke=True):
                 per_ref[ref].append((stmt, (ref, None)))
         added: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_added, key=_grant_sort):
@@ -727,7 +745,7 @@ class _Planner:
             if g.column and g not in self.changes.grants_added and self._column_recreated(g.target, g.column):
                 added[g.target].append(g)
         for ref, items in added.items():
-            for stmt in sql.grant_statements(items, self.des.get(ref), revoke=False):
+            for stmt in self._grant_statements(items, self.des.get(ref), owner_now(ref), revoke=False):
                 per_ref[ref].append((stmt, (ref, None)))
             per_ref[ref] += [("", (ref, g.column)) for g in items if g.column]
         for c in self.changes.comments_removed:
@@ -747,6 +765,17 @@ class _Planner:
             self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
                          tuple(s for s, _ in items if s), "safe", reason="grants, comments, owner"),
                       (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
+
+    @staticmethod
+    def _grant_statements(items: list[Grant], obj: object, owner: str, *, revoke: bool) -> list[str]:
+        """GRANT/REVOKE for grant facts; a privilege the owner lacks (grantee ``#owner``) is
+        the other way round: gaining the lack is a REVOKE from the owner."""
+        plain = [g for g in items if g.grantee != OWNER_LACKS]
+        lacks = [dc_replace(g, grantee=owner) for g in items if g.grantee == OWNER_LACKS]
+        out = sql.grant_statements(plain, obj, revoke=revoke)
+        if lacks and owner:
+            out += sql.grant_statements(lacks, obj, revoke=not revoke)
+        return out
 
     def _check_versions(self) -> None:
         """Each major version prints view bodies, defaults and extension versions its own way:
@@ -777,6 +806,10 @@ class _Planner:
                 ref = ObjRef(kind, key)
                 old = current.get(key)
                 wanted = _explicit_owner(new, self.des)
+                if wanted is None and self.des.owners_chosen and self.cur.owners_chosen:
+                    # Two live databases: an owner equal to the connecting role is chosen too
+                    # (given back to it after another one had it).
+                    wanted = _chosen_owner(new)
                 if old is None or ref in fresh_refs or wanted is None:
                     continue
                 if getattr(old, "owner", None) != wanted:
