@@ -29,7 +29,7 @@ from fraisec.catalog.model import (
     Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, DefaultPrivilege,
     Dependency, Domain,
     Enum, EventTrigger, Extension, Function, Grant, Index, ObjRef, Policy, Publication,
-    PublishedTable, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
+    PublishedTable, Range, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
 )
 from fraisec.render.quoting import quote_ident, qualified
 
@@ -218,7 +218,14 @@ class _Builder:
             key = qualified(x["schema"], x["name"])
             attrs = tuple(CompositeAttr(a["name"], a["type"], a["collation"]) for a in x["attributes"])
             composites[key] = Composite(x["schema"], x["name"], x["owner"], attrs)
-            self._ref("pg_type", x["oid"], ObjRef("composite", key))
+            ref = self._ref("pg_type", x["oid"], ObjRef("composite", key))
+            self.oids[("pg_class", x["relid"])] = ref  # its attributes' edges start there
+        ranges = {}
+        for x in r["ranges"]:
+            key = qualified(x["schema"], x["name"])
+            ranges[key] = Range(x["schema"], x["name"], x["owner"], x["definition"])
+            ref = self._ref("pg_type", x["oid"], ObjRef("range", key))
+            self.oids[("pg_type", x["multirange_oid"])] = ref  # made with it, goes with it
         domains = {}
         for x in r["domains"]:
             key = qualified(x["schema"], x["name"])
@@ -253,7 +260,7 @@ class _Builder:
                             for x in r["unsupported"])
         return Catalog(
             schema=schemas, extension=extensions, collation=collations, enum=enums,
-            composite=composites, domain=domains, sequence=sequences,
+            composite=composites, range=ranges, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
             function=functions, view=views, trigger=triggers, policy=policies, rule=rules,
             publication=publications, event_trigger=event_triggers, grants=grants,

@@ -20,7 +20,7 @@ __all__ = [
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
     "Rule", "Publication", "PublishedTable", "EventTrigger", "DefaultPrivilege",
-    "default_acl", "OWNER_LACKS",
+    "default_acl", "OWNER_LACKS", "Range",
 ]
 
 
@@ -76,6 +76,16 @@ class Composite:
     name: str
     owner: str
     attributes: tuple[CompositeAttr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A range type (and the multirange type PostgreSQL makes with it)."""
+
+    schema: str
+    name: str
+    owner: str
+    definition: str  # CREATE TYPE … AS RANGE (…), every option PostgreSQL would not pick itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +343,9 @@ class Unsupported:
 
 # The kinds, in a stable order used for deterministic output.
 KINDS: tuple[str, ...] = (
-    "schema", "extension", "collation", "enum", "composite", "domain", "sequence", "table",
-    "constraint", "index", "function", "view", "trigger", "policy", "rule", "publication",
-    "event_trigger",
+    "schema", "extension", "collation", "enum", "composite", "range", "domain", "sequence",
+    "table", "constraint", "index", "function", "view", "trigger", "policy", "rule",
+    "publication", "event_trigger",
 )
 
 
@@ -352,6 +362,7 @@ class Catalog:
     collation: Mapping[str, Collation] = field(default_factory=_frozen)
     enum: Mapping[str, Enum] = field(default_factory=_frozen)
     composite: Mapping[str, Composite] = field(default_factory=_frozen)
+    range: Mapping[str, Range] = field(default_factory=_frozen)
     domain: Mapping[str, Domain] = field(default_factory=_frozen)
     sequence: Mapping[str, Sequence] = field(default_factory=_frozen)
     table: Mapping[str, Table] = field(default_factory=_frozen)

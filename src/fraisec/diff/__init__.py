@@ -214,6 +214,7 @@ COMPARATORS: dict[str, Callable[[Any, Any], Verdict]] = {
     "collation": _cmp_replace,
     "enum": _cmp_enum,
     "composite": _cmp_composite,
+    "range": _cmp_replace,
     "domain": _cmp_domain,
     "sequence": _cmp_sequence,
     "table": _cmp_table,

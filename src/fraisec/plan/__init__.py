@@ -60,7 +60,7 @@ RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", 
 _LATE_BOUND = frozenset({"function", "domain", "view"})
 # pg_default_acl's object type of each kind that has privileges.
 _DEFAULT_ACL_TYPE = {"table": "r", "view": "r", "sequence": "S", "function": "f", "enum": "T",
-                     "composite": "T", "domain": "T", "schema": "n"}
+                     "composite": "T", "range": "T", "domain": "T", "schema": "n"}
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
 # Column type changes that never lose data (everything else is classed destructive).
@@ -274,7 +274,7 @@ class _Planner:
         if ref.kind in ("function", "sequence") and old_col.default is not None:
             self.default_resets[(z.key, dep.dependent_column)].add(ref)
             return
-        if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
+        if ref.kind in ("enum", "composite", "range", "domain", "collation", "extension"):
             if old_col.type != new_col.type or old_col.collation != new_col.collation:
                 return  # the column moves off the type before the type is dropped
             if ref.kind in ("enum", "composite"):
@@ -991,7 +991,7 @@ def _slots(op: Op, catalog: Catalog) -> set[tuple]:
     obj = catalog.objects(op.kind).get(op.key) if op.kind in KINDS else None
     if obj is None:
         return set()
-    if op.kind in ("table", "view", "sequence", "index", "enum", "composite", "domain"):
+    if op.kind in ("table", "view", "sequence", "index", "enum", "composite", "range", "domain"):
         return {("rel", obj.schema, obj.name)}
     if op.kind == "constraint" and obj.type in ("p", "u", "x"):
         return {("rel", obj.schema, obj.name), ("con", op.key)}

@@ -39,7 +39,7 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return "SCHEMA", ref.key
     if kind == "extension":
         return "EXTENSION", ref.key
-    if kind in ("enum", "composite"):
+    if kind in ("enum", "composite", "range"):
         return "TYPE", ref.key
     if kind == "domain":
         return "DOMAIN", ref.key
@@ -243,6 +243,8 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         return [f"CREATE TYPE {key} AS ({attrs})"]
     if kind == "domain":
         return _domain_sql(key, obj)  # type: ignore[arg-type]
+    if kind == "range":
+        return [obj.definition]  # type: ignore[attr-defined]
     if kind == "sequence":
         s: Sequence = obj  # type: ignore[assignment]
         return [f"CREATE {'UNLOGGED ' if s.unlogged else ''}SEQUENCE {key} {sequence_options_sql(s.options)}"]

@@ -50,5 +50,5 @@ join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
 where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass
-                  and d.objid = p.oid and d.deptype = 'e')
+                  and d.objid = p.oid and d.deptype in ('e', 'i'))  -- 'i': a range's constructors
 order by 2

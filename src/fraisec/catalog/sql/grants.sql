@@ -21,12 +21,12 @@ with objs as (
   where a.attacl is not null and a.attnum > 0 and not a.attisdropped
     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   union all
-  -- Enums, domains and composite types (not the row types of tables).
+  -- Enums, domains, ranges and composite types (not the row types of tables).
   select 'pg_type'::regclass, t.oid, 0, coalesce(t.typacl, acldefault('T', t.typowner)), t.typowner,
          'T'
   from pg_type t join pg_namespace n on n.oid = t.typnamespace
   left join pg_class tc on tc.oid = t.typrelid
-  where (t.typtype in ('e', 'd') or (t.typtype = 'c' and tc.relkind = 'c'))
+  where (t.typtype in ('e', 'd', 'r') or (t.typtype = 'c' and tc.relkind = 'c'))
     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   union all
   select 'pg_proc'::regclass, p.oid, 0, coalesce(p.proacl, acldefault('f', p.proowner)), p.proowner,
