@@ -420,7 +420,22 @@ def alter_domain(key: str, old: Domain, new: Domain) -> list[str]:
 def alter_sequence_options(key: str, old: SeqOptions, new: SeqOptions) -> list[str]:
     if old == new:
         return []
-    return [f"ALTER SEQUENCE {key} {sequence_options_sql(new)}"]
+    keep, restart = sequence_position_fit(key, old, new)
+    return keep + [f"ALTER SEQUENCE {key} {sequence_options_sql(new)}" + (" RESTART" if restart else "")]
+
+
+def sequence_position_fit(key: str, old: SeqOptions, new: SeqOptions) -> tuple[list[str], bool]:
+    """Narrowed bounds must hold the sequence's current value (PostgreSQL refuses otherwise).
+    Returns the statements moving it to the nearest value inside both ranges, or (no overlap)
+    True: RESTART at the new START."""
+    if new.min <= old.min and new.max >= old.max:
+        return [], False
+    low, high = max(old.min, new.min), min(old.max, new.max)
+    if low > high:
+        return [], True
+    return [f"SELECT pg_catalog.setval({quote_literal(key)}::regclass, "
+            f"greatest(least(last_value, {high}), {low}), "
+            f"is_called AND last_value BETWEEN {low} AND {high}) FROM {key}"], False
 
 
 def sequence_owned_by(key: str, owner: tuple[str, str] | None) -> str:
@@ -436,16 +451,24 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
     """
     col = quote_ident(new.name)
     subs: list[str] = []
+    out_first: list[str] = []
     if old.identity and not new.identity:
         subs.append(f"ALTER COLUMN {col} DROP IDENTITY")
     if old.generated is not None and new.generated is None:
         subs.append(f"ALTER COLUMN {col} DROP EXPRESSION")
     if old.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} DROP DEFAULT")
+    identity_first = _identity_narrows(old, new)
+    if identity_first:  # the new bounds first: the sequence's type follows the column's
+        pre, options = _identity_options(table, old, new)
+        out_first = pre
+        subs.append(options)
     if (old.type, old.collation) != (new.type, new.collation):
         collate = f" COLLATE {new.collation}" if new.collation else ""
         via = "::text" if cast_via_text else ""
-        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate} USING {col}{via}::{new.type}")
+        # A generated column is computed again; USING is refused for it.
+        using = f" USING {col}{via}::{new.type}" if new.generated is None else ""
+        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate}{using}")
     if new.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} SET DEFAULT {new.default}")
     if new.not_null and not old.not_null:
@@ -458,13 +481,30 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
         if new.identity != old.identity:
             word = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
             subs.append(f"ALTER COLUMN {col} SET GENERATED {word}")
-        if old.identity_sequence and new.identity_sequence and (
+        if old.identity_sequence and new.identity_sequence and not identity_first and (
                 old.identity_sequence[1] != new.identity_sequence[1]):
-            o = new.identity_sequence[1]
-            subs.append(f"ALTER COLUMN {col} SET INCREMENT BY {o.increment} SET MINVALUE {o.min} "
-                        f"SET MAXVALUE {o.max} SET START WITH {o.start} SET CACHE {o.cache} "
-                        f"SET {'CYCLE' if o.cycle else 'NO CYCLE'}")
-    return [f"ALTER TABLE {table} {s}" for s in subs]
+            pre, options = _identity_options(table, old, new)
+            out_first = pre
+            subs.append(options)
+    return out_first + [f"ALTER TABLE {table} {s}" for s in subs]
+
+
+def _identity_narrows(old: Column, new: Column) -> bool:
+    if not (old.identity and new.identity and old.identity_sequence and new.identity_sequence):
+        return False
+    o, n = old.identity_sequence[1], new.identity_sequence[1]
+    return o != n and (n.max < o.max or n.min > o.min)
+
+
+def _identity_options(table: str, old: Column, new: Column) -> tuple[list[str], str]:
+    """The identity's sequence options (kept position first, as for a sequence of its own)."""
+    seq_key, o = new.identity_sequence  # type: ignore[misc]
+    keep, restart = sequence_position_fit(seq_key, old.identity_sequence[1], o)  # type: ignore[index]
+    col = quote_ident(new.name)
+    options = (f"ALTER COLUMN {col} SET INCREMENT BY {o.increment} SET MINVALUE {o.min} "
+               f"SET MAXVALUE {o.max} SET START WITH {o.start} SET CACHE {o.cache} "
+               f"SET {'CYCLE' if o.cycle else 'NO CYCLE'}" + (" RESTART" if restart else ""))
+    return keep, options
 
 
 # -- metadata -------------------------------------------------------------------------------
