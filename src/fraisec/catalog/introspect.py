@@ -408,11 +408,11 @@ class _Builder:
             tables = []
             for t in x["tables"]:
                 # A membership row's edges (to its table and columns) are the publication's.
-                self.oids[("pg_publication_rel", t["oid"])] = ref
+                self.oids[("pg_publication_rel", int(t["oid"]))] = ref  # json: a string
                 tables.append(PublishedTable(t["table"], tuple(t["columns"]) if t["columns"] else None,
                                              t["where"]))
             for s in x["schemas"]:
-                self.oids[("pg_publication_namespace", s["oid"])] = ref
+                self.oids[("pg_publication_namespace", int(s["oid"]))] = ref
             result[key] = Publication(
                 x["name"], x["owner"], x["all_tables"], tuple(x["publish"]), x["via_root"],
                 tuple(tables), tuple(s["schema"] for s in x["schemas"]))

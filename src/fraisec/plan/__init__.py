@@ -154,12 +154,23 @@ def _chosen_owner(obj: object) -> str | None:
 
 
 def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
-    """Order the changes into operations; pure (no database access)."""
-    return _Planner(changes, current, desired).run()
+    """Order the changes into operations; pure (no database access).
+
+    Objects on a dropped table go with it (no statement of their own). When that closes a
+    cycle (tables with foreign keys to each other, a policy using a view over its own table),
+    the plan is made again with those objects dropped explicitly first."""
+    result = _Planner(changes, current, desired).run()
+    if any(d.code == "FSC404" for d in result.diagnostics):
+        retry = _Planner(changes, current, desired, explicit_drops=True).run()
+        if not any(d.code == "FSC404" for d in retry.diagnostics):
+            return retry
+    return result
 
 
 class _Planner:
-    def __init__(self, changes: Changes, current: Catalog, desired: Catalog) -> None:
+    def __init__(self, changes: Changes, current: Catalog, desired: Catalog, *,
+                 explicit_drops: bool = False) -> None:
+        self.explicit_drops = explicit_drops  # objects on a dropped table: dropped on their own
         self.changes = changes
         self.cur = current
         self.des = desired
@@ -242,6 +253,12 @@ class _Planner:
             return
         if z not in self.des:
             return
+        if z.kind == "publication":
+            # The membership goes with the table; the list is set again once it is back.
+            if existing is None:
+                self.by_ref[z] = Change(z.kind, z.key, "alter", self.cur.get(z), self.des.get(z),
+                                        f"lists {ref}")
+            return
         if z.kind == "domain":
             # A domain's CHECK uses it: the checks are dropped before and added again after.
             self.domain_check_resets.add(z)
@@ -321,7 +338,7 @@ class _Planner:
                 f"drop:{table_ref}" if table_ch.action in ("drop", "replace")
                 else f"column:{table_ref}:{column}")
             return
-        if ch.kind in ("constraint", "index", "trigger", "policy", "rule") and self._parent_dropped(ch.old):
+        if self._goes_with_parent(ch):
             parent_kind = "table" if ch.old.table in self.cur.table else "view"
             self.aliases[(ref, None)] = f"drop:{ObjRef(parent_kind, ch.old.table)}"
             return  # goes away with its table
@@ -361,6 +378,19 @@ class _Planner:
         self._add(Op(f"drop-aside:{ref}", ch.kind, ch.key, "drop renamed",
                      (f"DROP TYPE {qualified(old.schema, aside)}",), "safe",
                      reason="old values replaced"), (3, 99, ch.key), drops=[(ref, None)])
+
+    def _goes_with_parent(self, ch: Change) -> bool:
+        """An object on a table that is dropped goes with it, unless this plan drops such
+        objects on their own first (see :func:`plan`)."""
+        if ch.kind not in ("constraint", "index", "trigger", "policy", "rule"):
+            return False
+        if not self._parent_dropped(ch.old):
+            return False
+        return not (self.explicit_drops and ch.kind != "index" and not self._parent_replaced(ch.old))
+
+    def _parent_replaced(self, obj) -> bool:
+        ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
+        return bool(ch and ch.action == "replace")
 
     def _parent_dropped(self, obj) -> bool:
         ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
@@ -514,7 +544,16 @@ class _Planner:
         self._alter(ch, [sql.event_trigger_enable(ch.new)], "safe")
 
     def _alter_publication(self, ch: Change) -> None:
-        self._alter(ch, sql.alter_publication(ch.old, ch.new), "safe")
+        # A listed table recreated leaves the list (PostgreSQL drops the membership with it).
+        relisted = any(c.action == "replace" for t in ch.old.tables
+                       if (c := self.by_ref.get(ObjRef("table", t.table))))
+        statements = sql.alter_publication(ch.old, ch.new, relist=relisted)
+        if not relisted:
+            self._alter(ch, statements, "safe")
+            return
+        # After the tables are back; nothing has to wait for it (the drops take the membership).
+        self._add(Op(f"alter:{ch.ref}", ch.kind, ch.key, "alter", tuple(statements), "safe",
+                     reason=ch.reason), (3, 95, ch.key), creates=[(ch.ref, None)])
 
     def _alter_table(self, ch: Change) -> None:
         old, new = ch.old, ch.new

@@ -322,14 +322,14 @@ def _publication_sql(p: Publication) -> str:
     return sql + f" WITH ({_publication_options(p)})"
 
 
-def alter_publication(old: Publication, new: Publication) -> list[str]:
+def alter_publication(old: Publication, new: Publication, *, relist: bool = False) -> list[str]:
     """SET replaces the whole list at once (a changed column list or row filter has no ALTER of
     its own); an empty list is reached by dropping what is there."""
     name = quote_ident(new.name)
     out = []
     if (old.publish, old.via_root) != (new.publish, new.via_root):
         out.append(f"ALTER PUBLICATION {name} SET ({_publication_options(new)})")
-    if (old.tables, old.schemas) != (new.tables, new.schemas) and not new.all_tables:
+    if ((old.tables, old.schemas) != (new.tables, new.schemas) or relist) and not new.all_tables:
         objects = _published_objects(new)
         if objects:
             out.append(f"ALTER PUBLICATION {name} SET {', '.join(objects)}")
