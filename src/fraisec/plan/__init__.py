@@ -941,13 +941,13 @@ class _Planner:
         """Soft edges: an op creating X waits for the creation of functions that running X
         calls through quoted bodies (:mod:`fraisec.plan.bodies`), also through functions,
         domains and views that stay as they are. Dropped if they would close a cycle."""
-        callees = [ch.key for ch in self.by_ref.values()
-                   if ch.kind == "function" and ch.action in ("create", "replace", "alter")]
-        if not callees:
+        if not any(ch.kind == "function" and ch.action in ("create", "replace", "alter")
+                   for ch in self.by_ref.values()):
             return {}
         from fraisec.plan.bodies import body_dependencies
 
-        body = _index(body_dependencies(self.des, callees), by="dependent")
+        # Every body, for every function's name: a new callee may sit behind unchanged callers.
+        body = _index(body_dependencies(self.des, self.des.function), by="dependent")
         memo: dict[ObjRef, set[str]] = {}
 
         def reach(ref: ObjRef) -> set[str]:
@@ -957,10 +957,8 @@ class _Planner:
             memo[ref] = set()  # a cycle of calls ends here
             found: set[str] = set()
             for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
-                direct = creators_of(dep.referenced, dep.referenced_column)
-                if direct:
-                    found |= direct
-                elif dep.referenced.kind in _LATE_BOUND:
+                found |= creators_of(dep.referenced, dep.referenced_column)
+                if dep.referenced.kind in _LATE_BOUND:
                     found |= reach(dep.referenced)
             memo[ref] = found
             return found
@@ -971,11 +969,8 @@ class _Planner:
                 for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
                     if dep.referenced in node.skip_uses:
                         continue
-                    direct = creators_of(dep.referenced, dep.referenced_column)
-                    if direct:
-                        if dep.dependent.kind == "function" and dep in body.get(ref, ()):
-                            soft[nid] |= direct
-                    elif dep.referenced.kind in _LATE_BOUND:
+                    soft[nid] |= creators_of(dep.referenced, dep.referenced_column)
+                    if dep.referenced.kind in _LATE_BOUND:
                         soft[nid] |= reach(dep.referenced)
         return soft
 

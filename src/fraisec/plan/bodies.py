@@ -10,10 +10,10 @@ Interface::
 
     body_dependencies(catalog: Catalog, callees: Iterable[str]) -> list[Dependency]
 
-``callees`` are the keys of the functions this plan creates or changes (the only ones that may be
-missing when something runs); the result has one ``caller → callee`` edge per function of the
-catalog whose body names one of them (qualified or not, so a name shared by two schemas gives an
-edge to each: an extra edge only orders more strictly). The planner treats these edges as soft:
+``callees`` are the keys of the functions that may be called; the result has one
+``caller → callee`` edge per function of the catalog whose body names one of them (qualified or
+not, so a name shared by two schemas gives an edge to each: an extra edge only orders more
+strictly). The planner treats these edges as soft:
 dropped again if they would close a cycle.
 """
 
@@ -37,28 +37,28 @@ def _body(definition: str) -> str:
     return definition[match.start():] if match else ""
 
 
+# A call: a name (quoted, or folded to lower case) right before "(". Looking each one up in a
+# dict keeps the scan linear in the bodies' length whatever the number of functions.
+_CALL = re.compile(r'"((?:[^"]|"")+)"\s*\(|(?<![\w$])([A-Za-z_][\w$]*)\s*\(')
+
+
 def body_dependencies(catalog: Catalog, callees: Iterable[str]) -> list[Dependency]:
     by_name: dict[str, set[str]] = defaultdict(set)
     for key in callees:
         fn = catalog.function.get(key)
         if fn is not None:
-            by_name[fn.name.lower()].add(key)
+            by_name[fn.name].add(key)
     if not by_name:
         return []
-    # One pass per body: an identifier (optionally schema-qualified, optionally quoted) followed
-    # by "(". Matching the bare name is enough: the schema only narrows, never widens, the set.
-    pattern = re.compile(
-        r'(?<![\w$"])(?:"?[A-Za-z_][\w$]*"?\s*\.\s*)?"?(' + "|".join(
-            re.escape(n) for n in sorted(by_name, key=len, reverse=True)) + r')"?\s*\(',
-        re.IGNORECASE)
     edges = []
     for key, fn in catalog.function.items():
         body = _body(fn.definition)
         if not body:
             continue
         found: set[str] = set()
-        for match in pattern.finditer(body):
-            found |= by_name.get(match.group(1).lower(), set())
+        for quoted, bare in _CALL.findall(body):
+            name = quoted.replace('""', '"') if quoted else bare.lower()
+            found |= by_name.get(name, set())
         found.discard(key)
         edges += [Dependency(ObjRef("function", key), ObjRef("function", callee))
                   for callee in sorted(found)]
