@@ -43,6 +43,7 @@ from fraisec.catalog.model import (
 )
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
+from fraisec.plan.safety import add_column_safety, type_change_safety
 from fraisec.render import ops as sql
 from fraisec.render.quoting import qualified, quote_ident
 
@@ -63,10 +64,6 @@ _DEFAULT_ACL_TYPE = {"table": "r", "view": "r", "sequence": "S", "function": "f"
                      "composite": "T", "range": "T", "domain": "T", "schema": "n"}
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
-# Column type changes that never lose data (everything else is classed destructive).
-_WIDENING = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"),
-             ("real", "double precision"), ("character varying", "text"),
-             ("character", "text")}
 
 
 @dataclass(frozen=True)
@@ -614,8 +611,8 @@ class _Planner:
                              reason=f"column {name} not wanted"), (1, 50, key, name),
                           drops=[target], after=after)
             elif old is None:
-                safety: Safety = "locking" if new.not_null and new.default is None and not new.identity \
-                    and new.generated is None else "safe"
+                safety: Safety = add_column_safety(new.not_null, new.default, new.identity,
+                                                   new.generated)
                 self._add(Op(op_id, "table", key, "add column",
                              (f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}",), safety,
                              reason=f"column {name} missing"), (2, 10, key, name),
@@ -1064,16 +1061,9 @@ def _needs_readd(old: Column, new: Column) -> bool:
     return new.generated is not None and old.generated != new.generated
 
 
-def _base_type(t: str) -> str:
-    return t.split("(", 1)[0].strip()
-
-
 def _column_safety(old: Column, new: Column) -> Safety:
     if old.type != new.type:
-        a, b = _base_type(old.type), _base_type(new.type)
-        if (a, b) in _WIDENING or b == "text" or (a == b and "(" in old.type and "(" not in new.type):
-            return "locking"
-        return "destructive"
+        return type_change_safety(old.type, new.type)
     if new.not_null and not old.not_null:
         return "locking"
     return "safe"
