@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: install example test bench
+.PHONY: install example test bench conformance
 
 # Install PostgreSQL (when missing) and fraisec with its dev extras.
 install:
@@ -20,3 +20,11 @@ bench:
 	$(PYTHON) bench/diff_bench.py
 	$(PYTHON) bench/lint_speed.py
 	$(PYTHON) bench/migrations_bench.py
+
+# The whole pg-delta and migra corpora through the independent checker (about half an hour;
+# CI runs a slice: tests/diff/test_pgdelta_slice.py).
+conformance:
+	$(PYTHON) tests/corpus/check_diff_corpus.py --tool "$(PYTHON) -m fraisec diff" --script \
+		--privileges --cases tests/corpus/pgdelta
+	$(PYTHON) tests/corpus/check_diff_corpus.py --tool "$(PYTHON) -m fraisec diff" --script \
+		--privileges --cases tests/corpus/migra
