@@ -200,7 +200,7 @@ class _Builder:
         extensions = {}
         for x in r["extensions"]:
             key = quote_ident(x["name"])
-            extensions[key] = Extension(x["name"], x["schema"], x["version"])
+            extensions[key] = Extension(x["name"], x["schema"], x["version"], x["relocatable"])
             self._ref("pg_extension", x["oid"], ObjRef("extension", key))
         collations = {}
         for x in r["collations"]:

@@ -46,6 +46,7 @@ class Extension:
     name: str
     schema: str
     version: str
+    relocatable: bool = True  # ALTER EXTENSION … SET SCHEMA works (else: drop and create)
 
 
 @dataclass(frozen=True, slots=True)

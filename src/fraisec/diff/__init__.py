@@ -88,6 +88,8 @@ Verdict = tuple[Action, str] | None
 
 
 def _cmp_extension(old: Extension, new: Extension) -> Verdict:
+    if old.schema != new.schema and not old.relocatable:
+        return ("replace", f"moves to schema {new.schema}, and cannot be relocated")
     if old.version != new.version or old.schema != new.schema:
         return ("alter", f"version {old.version} → {new.version}")
     return None

@@ -245,6 +245,9 @@ class _Planner:
         existing = self.by_ref.get(z)
         if existing and existing.action in ("drop", "replace"):
             return
+        if z.kind == "extension" and existing and ref.kind == "schema" \
+                and existing.new.schema != existing.old.schema:
+            return  # SET SCHEMA moves it out first
         if z.kind == "table":
             self._widen_table(ref, z, dep, existing, queue)
             return
