@@ -380,8 +380,8 @@ class _Builder:
     def _functions(self) -> tuple[dict[str, Function], tuple[Unsupported, ...]]:
         result = {}
         for x in self.rows["functions"]:
-            if x["kind"] not in ("f", "p", "a"):
-                continue  # window functions: reported by unsupported.sql
+            if x["kind"] not in ("f", "p", "a", "w"):
+                continue
             key = x["signature"]
             result[key] = Function(x["schema"], x["name"], x["kind"], x["owner"],
                                    x["identity_args"], x["result"], x["definition"],

@@ -195,7 +195,7 @@ class View:
 class Function:
     schema: str
     name: str
-    kind: str  # 'f' function, 'p' procedure, 'a' aggregate
+    kind: str  # 'f' function, 'p' procedure, 'a' aggregate, 'w' window function
     owner: str
     identity_args: str
     result: str | None

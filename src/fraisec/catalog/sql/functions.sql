@@ -1,13 +1,13 @@
 -- Functions, procedures and aggregates. PostgreSQL has no deparse for an aggregate
 -- (pg_get_functiondef refuses one), so its CREATE OR REPLACE AGGREGATE is built here from
--- pg_aggregate, every option spelled out so that two sides compare option by option. Window
--- functions (kind 'w', C only) are reported by unsupported.sql.
+-- pg_aggregate, every option spelled out so that two sides compare option by option. A window
+-- function (kind 'w') is a function whose definition says WINDOW.
 select p.oid, p.oid::regprocedure::text as signature, n.nspname as schema, p.proname as name, p.prokind as kind,
        pg_get_userbyid(p.proowner) as owner,
        pg_get_function_identity_arguments(p.oid) as identity_args,
        pg_get_function_arguments(p.oid) as arguments,
        pg_get_function_result(p.oid) as result,
-       case when p.prokind in ('f', 'p') then pg_get_functiondef(p.oid)
+       case when p.prokind in ('f', 'p', 'w') then pg_get_functiondef(p.oid)
             when p.prokind = 'a' then (
               select 'CREATE OR REPLACE AGGREGATE ' || quote_ident(n.nspname) || '.'
                      || quote_ident(p.proname) || '('
