@@ -8,7 +8,7 @@ RUN_PYTHON = $(if $(filter /%,$(PYTHON)),$(PYTHON),$(if $(findstring /,$(PYTHON)
 # pyproject.toml or .ci/install change (or `make install`).
 STAMP := build/.installed-stamp
 
-.PHONY: install example test bench
+.PHONY: install example test bench conformance
 
 # Install PostgreSQL (when missing) and fraisec with its dev extras.
 install:
@@ -43,3 +43,11 @@ bench:
 	$(PYTHON) bench/lint_speed.py
 	$(PYTHON) bench/migrations_bench.py
 	$(PYTHON) bench/loop_bench.py
+
+# The whole pg-delta and migra corpora through the independent checker (about half an hour;
+# CI runs a slice: tests/diff/test_pgdelta_slice.py).
+conformance:
+	$(PYTHON) tests/corpus/check_diff_corpus.py --tool "$(PYTHON) -m fraisec diff" --script \
+		--privileges --cases tests/corpus/pgdelta
+	$(PYTHON) tests/corpus/check_diff_corpus.py --tool "$(PYTHON) -m fraisec diff" --script \
+		--privileges --cases tests/corpus/migra

@@ -1,4 +1,5 @@
-"""The peer's corpus (migra's 26 cases) through the independent checker: 26 of 26 must pass.
+"""The peer's corpus (migra's 26 cases) through the independent checker, privileges compared:
+26 of 26 must pass.
 
 The checker starts its own throwaway PostgreSQL, builds both databases, runs ``fraisec diff``,
 applies the script with psql, re-diffs to nothing and compares the two catalogs with its own
@@ -26,7 +27,7 @@ def test_migra_corpus_all_pass(tmp_path: Path) -> None:
     tool = f"{shlex.quote(sys.executable)} -m fraisec diff"
     result = subprocess.run(
         [sys.executable, str(CORPUS / "check_diff_corpus.py"), "--tool", tool, "--script",
-         "--cases", str(CORPUS / "migra"), "--port", str(_free_port()), "--artifacts", str(tmp_path)],
+         "--privileges", "--cases", str(CORPUS / "migra"), "--port", str(_free_port()), "--artifacts", str(tmp_path)],
         capture_output=True, text=True, timeout=900)
     lines = result.stdout.strip().splitlines()
     assert lines, result.stderr

@@ -26,9 +26,10 @@ from psycopg.rows import dict_row, tuple_row
 
 from fraisec.catalog import queries
 from fraisec.catalog.model import (
-    Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, Dependency, Domain,
-    Enum, Extension, Function, Grant, Index, ObjRef, Policy, Schema, SeqOptions, Sequence, Table,
-    Trigger, Unsupported, View,
+    Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, DefaultPrivilege,
+    Dependency, Domain,
+    Enum, EventTrigger, Extension, Function, Grant, Index, ObjRef, Policy, Publication,
+    PublishedTable, Range, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
 )
 from fraisec.render.quoting import quote_ident, qualified
 
@@ -199,7 +200,7 @@ class _Builder:
         extensions = {}
         for x in r["extensions"]:
             key = quote_ident(x["name"])
-            extensions[key] = Extension(x["name"], x["schema"], x["version"])
+            extensions[key] = Extension(x["name"], x["schema"], x["version"], x["relocatable"])
             self._ref("pg_extension", x["oid"], ObjRef("extension", key))
         collations = {}
         for x in r["collations"]:
@@ -217,7 +218,14 @@ class _Builder:
             key = qualified(x["schema"], x["name"])
             attrs = tuple(CompositeAttr(a["name"], a["type"], a["collation"]) for a in x["attributes"])
             composites[key] = Composite(x["schema"], x["name"], x["owner"], attrs)
-            self._ref("pg_type", x["oid"], ObjRef("composite", key))
+            ref = self._ref("pg_type", x["oid"], ObjRef("composite", key))
+            self.oids[("pg_class", x["relid"])] = ref  # its attributes' edges start there
+        ranges = {}
+        for x in r["ranges"]:
+            key = qualified(x["schema"], x["name"])
+            ranges[key] = Range(x["schema"], x["name"], x["owner"], x["definition"])
+            ref = self._ref("pg_type", x["oid"], ObjRef("range", key))
+            self.oids[("pg_type", x["multirange_oid"])] = ref  # made with it, goes with it
         domains = {}
         for x in r["domains"]:
             key = qualified(x["schema"], x["name"])
@@ -237,7 +245,14 @@ class _Builder:
         policies = self._on_table("policies", "policy", "pg_policy", lambda x, t: Policy(
             t, x["name"], x["permissive"], x["command"], tuple(x["roles"]), x["using_expr"],
             x["check_expr"]))
+        rules = self._on_table("rules", "rule", "pg_rewrite", lambda x, t: Rule(
+            t, x["name"], x["definition"], x["enabled"]))
+        publications = self._publications()
+        event_triggers = self._event_triggers()
         grants = frozenset(self._grants())
+        default_privileges = frozenset(
+            DefaultPrivilege(x["role"], x["schema"], x["objtype"], x["grantee"], x["privilege"],
+                             x["grantable"]) for x in r["default_privileges"])
         comments = self._comments()
         dependencies = self._dependencies()
         # Last, as it is the last query: everything else is built while it runs.
@@ -245,10 +260,11 @@ class _Builder:
                             for x in r["unsupported"])
         return Catalog(
             schema=schemas, extension=extensions, collation=collations, enum=enums,
-            composite=composites, domain=domains, sequence=sequences,
+            composite=composites, range=ranges, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
-            function=functions, view=views, trigger=triggers, policy=policies,
-            grants=grants, comments=comments, dependencies=dependencies,
+            function=functions, view=views, trigger=triggers, policy=policies, rule=rules,
+            publication=publications, event_trigger=event_triggers, grants=grants,
+            default_privileges=default_privileges, comments=comments, dependencies=dependencies,
             unsupported=unsupported + unsupported_fns,
             current_user=session["current_user"], server_version=session["server_version"],
             query_count=QUERY_COUNT,
@@ -364,8 +380,8 @@ class _Builder:
     def _functions(self) -> tuple[dict[str, Function], tuple[Unsupported, ...]]:
         result = {}
         for x in self.rows["functions"]:
-            if x["kind"] not in ("f", "p"):
-                continue  # aggregates and window functions: reported by unsupported.sql
+            if x["kind"] not in ("f", "p", "a", "w"):
+                continue
             key = x["signature"]
             result[key] = Function(x["schema"], x["name"], x["kind"], x["owner"],
                                    x["identity_args"], x["result"], x["definition"],
@@ -382,6 +398,33 @@ class _Builder:
             key = f"{tkey}.{quote_ident(x['name'])}"
             result[key] = make(x, tkey)
             self._ref(classid, x["oid"], ObjRef(kind, key))
+        return result
+
+    def _publications(self) -> dict[str, Publication]:
+        result = {}
+        for x in self.rows["publications"]:
+            key = quote_ident(x["name"])
+            ref = self._ref("pg_publication", x["oid"], ObjRef("publication", key))
+            tables = []
+            for t in x["tables"]:
+                # A membership row's edges (to its table and columns) are the publication's.
+                self.oids[("pg_publication_rel", int(t["oid"]))] = ref  # json: a string
+                tables.append(PublishedTable(t["table"], tuple(t["columns"]) if t["columns"] else None,
+                                             t["where"]))
+            for s in x["schemas"]:
+                self.oids[("pg_publication_namespace", int(s["oid"]))] = ref
+            result[key] = Publication(
+                x["name"], x["owner"], x["all_tables"], tuple(x["publish"]), x["via_root"],
+                tuple(tables), tuple(s["schema"] for s in x["schemas"]))
+        return result
+
+    def _event_triggers(self) -> dict[str, EventTrigger]:
+        result = {}
+        for x in self.rows["event_triggers"]:
+            key = quote_ident(x["name"])
+            result[key] = EventTrigger(x["name"], x["owner"], x["event"], tuple(x["tags"]),
+                                       x["function"], x["enabled"])
+            self._ref("pg_event_trigger", x["oid"], ObjRef("event_trigger", key))
         return result
 
     # -- metadata and edges ---------------------------------------------------------------

@@ -19,6 +19,8 @@ __all__ = [
     "Catalog", "Collation", "Column", "Comment", "Composite", "CompositeAttr", "Constraint",
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
+    "Rule", "Publication", "PublishedTable", "EventTrigger", "DefaultPrivilege",
+    "default_acl", "OWNER_LACKS", "Range",
 ]
 
 
@@ -44,6 +46,7 @@ class Extension:
     name: str
     schema: str
     version: str
+    relocatable: bool = True  # ALTER EXTENSION … SET SCHEMA works (else: drop and create)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,16 @@ class Composite:
     name: str
     owner: str
     attributes: tuple[CompositeAttr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A range type (and the multirange type PostgreSQL makes with it)."""
+
+    schema: str
+    name: str
+    owner: str
+    definition: str  # CREATE TYPE … AS RANGE (…), every option PostgreSQL would not pick itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,16 +195,20 @@ class View:
 class Function:
     schema: str
     name: str
-    kind: str  # 'f' function, 'p' procedure
+    kind: str  # 'f' function, 'p' procedure, 'a' aggregate, 'w' window function
     owner: str
     identity_args: str
     result: str | None
-    definition: str  # pg_get_functiondef: a complete CREATE OR REPLACE statement
+    definition: str  # pg_get_functiondef (an aggregate's built from pg_aggregate): CREATE OR REPLACE
     arguments: str = ""  # with names, modes and defaults (pg_get_function_arguments)
 
     @property
     def is_procedure(self) -> bool:
         return self.kind == "p"
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.kind == "a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +231,89 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A rewrite rule on a table (a view's own ``_RETURN`` rule is the view)."""
+
+    table: str
+    name: str
+    definition: str  # pg_get_ruledef: a complete CREATE RULE statement
+    enabled: str  # O A R D
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedTable:
+    table: str  # table key
+    columns: tuple[str, ...] | None  # a column list, or None for every column
+    where: str | None  # a row filter
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    name: str
+    owner: str
+    all_tables: bool
+    publish: tuple[str, ...]  # of insert, update, delete, truncate
+    via_root: bool
+    tables: tuple[PublishedTable, ...]  # sorted by table key
+    schemas: tuple[str, ...]  # TABLES IN SCHEMA, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrigger:
+    name: str
+    owner: str
+    event: str
+    tags: tuple[str, ...]  # WHEN TAG IN (…), sorted; empty: every tag
+    function: str  # the function's key
+    enabled: str  # O A R D
+
+
+# The grantee of a privilege the object's owner lacks (revoked from itself): owners differ between
+# a shadow and a real database, so the fact names no role.
+OWNER_LACKS = "#owner"
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     target: ObjRef
     column: str | None
     grantee: str
     privilege: str
     grantable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultPrivilege:
+    """One privilege ``ALTER DEFAULT PRIVILEGES`` gives on objects ``role`` creates later.
+
+    ``schema`` None is the role's global entry; ``objtype`` is pg_default_acl's letter (r
+    relations, S sequences, f functions, T types, n schemas). A global entry that revokes
+    everything is one row with an empty ``grantee`` and ``privilege``."""
+
+    role: str
+    schema: str | None
+    objtype: str
+    grantee: str
+    privilege: str
+    grantable: bool
+
+
+# What PostgreSQL gives on a new object with no default-privilege entry (acldefault): the owner
+# everything (under its own name), PUBLIC EXECUTE on functions and USAGE on types.
+_OWNER_DEFAULTS = {
+    "r": ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"),
+    "S": ("USAGE", "SELECT", "UPDATE"), "f": ("EXECUTE",), "T": ("USAGE",),
+    "n": ("USAGE", "CREATE"),
+}
+_PUBLIC_DEFAULTS = {"f": ("EXECUTE",), "T": ("USAGE",)}
+
+
+def default_acl(role: str, objtype: str) -> frozenset[DefaultPrivilege]:
+    """The built-in default a global entry of ``role`` for ``objtype`` replaces."""
+    return frozenset(
+        [DefaultPrivilege(role, None, objtype, role, p, False) for p in _OWNER_DEFAULTS[objtype]]
+        + [DefaultPrivilege(role, None, objtype, "public", p, False)
+           for p in _PUBLIC_DEFAULTS.get(objtype, ())])
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +344,9 @@ class Unsupported:
 
 # The kinds, in a stable order used for deterministic output.
 KINDS: tuple[str, ...] = (
-    "schema", "extension", "collation", "enum", "composite", "domain", "sequence", "table",
-    "constraint", "index", "function", "view", "trigger", "policy",
+    "schema", "extension", "collation", "enum", "composite", "range", "domain", "sequence",
+    "table", "constraint", "index", "function", "view", "trigger", "policy", "rule",
+    "publication", "event_trigger",
 )
 
 
@@ -268,6 +363,7 @@ class Catalog:
     collation: Mapping[str, Collation] = field(default_factory=_frozen)
     enum: Mapping[str, Enum] = field(default_factory=_frozen)
     composite: Mapping[str, Composite] = field(default_factory=_frozen)
+    range: Mapping[str, Range] = field(default_factory=_frozen)
     domain: Mapping[str, Domain] = field(default_factory=_frozen)
     sequence: Mapping[str, Sequence] = field(default_factory=_frozen)
     table: Mapping[str, Table] = field(default_factory=_frozen)
@@ -277,10 +373,17 @@ class Catalog:
     view: Mapping[str, View] = field(default_factory=_frozen)
     trigger: Mapping[str, Trigger] = field(default_factory=_frozen)
     policy: Mapping[str, Policy] = field(default_factory=_frozen)
+    rule: Mapping[str, Rule] = field(default_factory=_frozen)
+    publication: Mapping[str, Publication] = field(default_factory=_frozen)
+    event_trigger: Mapping[str, EventTrigger] = field(default_factory=_frozen)
     grants: frozenset[Grant] = frozenset()
+    default_privileges: frozenset[DefaultPrivilege] = frozenset()
     comments: Mapping[tuple[ObjRef, str | None], Comment] = field(default_factory=_frozen)
     dependencies: tuple[Dependency, ...] = ()
     unsupported: tuple[Unsupported, ...] = ()
+    # True for a live database read as is: every owner there was chosen by someone (an owner
+    # equal to the connecting role too), where a shadow's objects are owned by its superuser.
+    owners_chosen: bool = False
     current_user: str = "postgres"
     server_version: int = 0
     query_count: int = 0
@@ -311,6 +414,8 @@ class Catalog:
         return replace(
             self, **kept,
             grants=frozenset(g for g in self.grants if g.target not in removed),
+            default_privileges=frozenset(d for d in self.default_privileges
+                                         if d.schema not in schemas),
             comments=MappingProxyType({k: c for k, c in self.comments.items()
                                        if k[0] not in removed}),
             dependencies=tuple(d for d in self.dependencies
@@ -320,7 +425,7 @@ class Catalog:
         if kind == "schema":
             return obj.name in schemas  # type: ignore[attr-defined]
         schema = getattr(obj, "schema", None)
-        if schema is None and hasattr(obj, "table"):  # triggers and policies hang off a table
+        if schema is None and hasattr(obj, "table"):  # triggers, policies, rules: on a table
             table = self.table.get(obj.table) or self.view.get(obj.table)  # type: ignore[attr-defined]
             schema = getattr(table, "schema", None)
         return schema in schemas

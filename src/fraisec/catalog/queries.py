@@ -14,9 +14,11 @@ __all__ = ["QUERY_NAMES", "load"]
 _SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 QUERY_NAMES: tuple[str, ...] = (
-    "session", "schemas", "extensions", "collations", "enums", "composites", "domains",
+    "session", "schemas", "extensions", "collations", "enums", "composites", "ranges", "domains",
     "sequences", "tables", "columns", "constraints", "indexes", "views", "functions",
-    "triggers", "policies", "grants", "comments", "depends", "unsupported",
+    "triggers", "policies", "rules", "publications", "event_triggers", "grants",
+    "default_privileges", "comments",
+    "depends", "unsupported",
 )
 
 

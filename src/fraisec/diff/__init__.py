@@ -17,14 +17,17 @@ never skipped silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dataclasses_replace
 from typing import Any, Callable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Comment, Composite, Constraint, Domain, Enum, Extension, Function, Grant,
-    Index, ObjRef, Sequence, Table, Trigger, Unsupported, View,
+    KINDS, Catalog, Comment, Composite, Constraint, DefaultPrivilege, Domain, Enum, EventTrigger,
+    Extension,
+    Function, Grant, Index, ObjRef, Publication, Rule, Sequence, Table, Trigger, Unsupported, View,
+    default_acl,
 )
 
-__all__ = ["Change", "Changes", "diff", "is_subsequence"]
+__all__ = ["Change", "Changes", "default_privilege_entries", "diff", "is_subsequence"]
 
 Action = Literal["create", "drop", "alter", "replace"]
 
@@ -56,11 +59,14 @@ class Changes:
     grants_removed: frozenset[Grant] = frozenset()
     comments_set: tuple[Comment, ...] = ()
     comments_removed: tuple[Comment, ...] = ()
+    default_privileges_added: frozenset[DefaultPrivilege] = frozenset()
+    default_privileges_removed: frozenset[DefaultPrivilege] = frozenset()
     unsupported: tuple[tuple[Unsupported | None, Unsupported | None], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.items or self.grants_added or self.grants_removed or self.comments_set
-                    or self.comments_removed or self.unsupported)
+                    or self.comments_removed or self.default_privileges_added
+                    or self.default_privileges_removed or self.unsupported)
 
     def by_ref(self) -> dict[ObjRef, Change]:
         return {c.ref: c for c in self.items}
@@ -82,6 +88,8 @@ Verdict = tuple[Action, str] | None
 
 
 def _cmp_extension(old: Extension, new: Extension) -> Verdict:
+    if old.schema != new.schema and not old.relocatable:
+        return ("replace", f"moves to schema {new.schema}, and cannot be relocated")
     if old.version != new.version or old.schema != new.schema:
         return ("alter", f"version {old.version} → {new.version}")
     return None
@@ -161,6 +169,30 @@ def _cmp_trigger(old: Trigger, new: Trigger) -> Verdict:
     return None
 
 
+def _cmp_rule(old: Rule, new: Rule) -> Verdict:
+    if old.definition != new.definition:
+        return ("replace", "definition changed")
+    if old.enabled != new.enabled:
+        return ("alter", "enabled state changed")
+    return None
+
+
+def _cmp_publication(old: Publication, new: Publication) -> Verdict:
+    if old == new or (dataclasses_replace(old, owner=new.owner) == new):
+        return None  # the owner is metadata (ALTER … OWNER TO), not a change of definition
+    if old.all_tables != new.all_tables:
+        return ("replace", "FOR ALL TABLES changed")
+    return ("alter", "tables, schemas or options changed")
+
+
+def _cmp_event_trigger(old: EventTrigger, new: EventTrigger) -> Verdict:
+    if (old.event, old.tags, old.function) != (new.event, new.tags, new.function):
+        return ("replace", "definition changed")
+    if old.enabled != new.enabled:
+        return ("alter", "enabled state changed")
+    return None
+
+
 def _cmp_replace(old: Any, new: Any) -> Verdict:
     return None if old == new else ("replace", "definition changed")
 
@@ -184,6 +216,7 @@ COMPARATORS: dict[str, Callable[[Any, Any], Verdict]] = {
     "collation": _cmp_replace,
     "enum": _cmp_enum,
     "composite": _cmp_composite,
+    "range": _cmp_replace,
     "domain": _cmp_domain,
     "sequence": _cmp_sequence,
     "table": _cmp_table,
@@ -193,6 +226,9 @@ COMPARATORS: dict[str, Callable[[Any, Any], Verdict]] = {
     "view": _cmp_view,
     "trigger": _cmp_trigger,
     "policy": _cmp_replace,
+    "rule": _cmp_rule,
+    "publication": _cmp_publication,
+    "event_trigger": _cmp_event_trigger,
 }
 assert set(COMPARATORS) == set(KINDS)
 
@@ -233,8 +269,38 @@ def diff(current: Catalog, desired: Catalog) -> Changes:
         grants_removed=current.grants - desired.grants,
         comments_set=comments_set,
         comments_removed=comments_removed,
+        **_default_privileges(current, desired),
         unsupported=_unsupported(current, desired),
     )
+
+
+DefaultKey = tuple[str, "str | None", str]  # (role, schema or None, object type)
+
+
+def default_privilege_entries(catalog: Catalog) -> dict[DefaultKey, frozenset[DefaultPrivilege]]:
+    """Each default-privilege entry's privileges (an entry revoking everything: empty)."""
+    entries: dict[DefaultKey, set[DefaultPrivilege]] = {}
+    for d in catalog.default_privileges:
+        items = entries.setdefault((d.role, d.schema, d.objtype), set())
+        if d.grantee:
+            items.add(d)
+    return {k: frozenset(v) for k, v in entries.items()}
+
+
+def _default_privileges(current: Catalog, desired: Catalog) -> dict:
+    """What ALTER DEFAULT PRIVILEGES must grant and revoke. A role's global entry replaces
+    acldefault, so a side without one has acldefault; a schema's entry adds to it (none: nothing)."""
+    old, new = default_privilege_entries(current), default_privilege_entries(desired)
+    added: set[DefaultPrivilege] = set()
+    removed: set[DefaultPrivilege] = set()
+    for key in old.keys() | new.keys():
+        role, schema, objtype = key
+        base = default_acl(role, objtype) if schema is None else frozenset()
+        a, b = old.get(key, base), new.get(key, base)
+        added |= b - a
+        removed |= a - b
+    return {"default_privileges_added": frozenset(added),
+            "default_privileges_removed": frozenset(removed)}
 
 
 def _comment_key(item: tuple) -> tuple:

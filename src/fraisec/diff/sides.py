@@ -17,7 +17,7 @@ migrations stage through :func:`register_side`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -70,7 +70,7 @@ def _from_url(spec: str, options: SideOptions) -> Catalog:
         raise connect_error(spec, exc) from None
     with conn:
         try:
-            return introspect(conn)
+            return replace(introspect(conn), owners_chosen=True)
         except IntrospectionError as exc:
             raise CatalogError([error("FSC406", str(exc))]) from None
 

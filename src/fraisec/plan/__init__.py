@@ -39,10 +39,11 @@ from graphlib import TopologicalSorter
 from typing import Iterable, Literal
 
 from fraisec.catalog.model import (
-    KINDS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table,
+    KINDS, OWNER_LACKS, Catalog, Column, Dependency, Grant, ObjRef, Sequence, Table, default_acl,
 )
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
+from fraisec.plan.safety import add_column_safety, type_change_safety
 from fraisec.render import ops as sql
 from fraisec.render.quoting import qualified, quote_ident
 
@@ -54,13 +55,15 @@ Target = tuple[ObjRef, "str | None"]
 # The column name under which a table's own settings (RLS, options, inheritance) are ordered.
 _TABLE_ITSELF = "#table"
 # Kinds that can be dropped and created again without data loss when something they use changes.
-RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index"})
+RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index", "rule"})
+# Kinds whose use of a function is bound late (a body, a CHECK run on demand): following them
+# finds what running an object calls.
+_LATE_BOUND = frozenset({"function", "domain", "view"})
+# pg_default_acl's object type of each kind that has privileges.
+_DEFAULT_ACL_TYPE = {"table": "r", "view": "r", "sequence": "S", "function": "f", "enum": "T",
+                     "composite": "T", "range": "T", "domain": "T", "schema": "n"}
 _DROP_ORDER = {k: i for i, k in enumerate(reversed(KINDS))}
 _CREATE_ORDER = {k: i for i, k in enumerate(KINDS)}
-# Column type changes that never lose data (everything else is classed destructive).
-_WIDENING = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"),
-             ("real", "double precision"), ("character varying", "text"),
-             ("character", "text")}
 
 
 @dataclass(frozen=True)
@@ -139,13 +142,32 @@ def _explicit_owner(obj: object, catalog: Catalog) -> str | None:
     return owner
 
 
+def _chosen_owner(obj: object) -> str | None:
+    """The owner of an object of a live database, unless PostgreSQL's or its table's choice."""
+    owner = getattr(obj, "owner", None)
+    if not owner or owner.startswith("pg_") or (isinstance(obj, Sequence) and obj.owned_by):
+        return None
+    return owner
+
+
 def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
-    """Order the changes into operations; pure (no database access)."""
-    return _Planner(changes, current, desired).run()
+    """Order the changes into operations; pure (no database access).
+
+    Objects on a dropped table go with it (no statement of their own). When that closes a
+    cycle (tables with foreign keys to each other, a policy using a view over its own table),
+    the plan is made again with those objects dropped explicitly first."""
+    result = _Planner(changes, current, desired).run()
+    if any(d.code == "FSC404" for d in result.diagnostics):
+        retry = _Planner(changes, current, desired, explicit_drops=True).run()
+        if not any(d.code == "FSC404" for d in retry.diagnostics):
+            return retry
+    return result
 
 
 class _Planner:
-    def __init__(self, changes: Changes, current: Catalog, desired: Catalog) -> None:
+    def __init__(self, changes: Changes, current: Catalog, desired: Catalog, *,
+                 explicit_drops: bool = False) -> None:
+        self.explicit_drops = explicit_drops  # objects on a dropped table: dropped on their own
         self.changes = changes
         self.cur = current
         self.des = desired
@@ -159,6 +181,9 @@ class _Planner:
         self.aliases: dict[Target, str] = {}
         # Enums recreated while table columns use them: (table key, column) per enum.
         self.enum_retypes: dict[ObjRef, list[tuple[str, str]]] = defaultdict(list)
+        # Domains whose CHECK constraints use an object that is dropped and created again.
+        self.domain_check_resets: set[ObjRef] = set()
+        self._des_defaults: dict | None = None  # desired default privileges, by entry
         self.cur_rdeps = _index(current.dependencies, by="referenced")
         self.des_deps = _index(desired.dependencies, by="dependent")
 
@@ -175,6 +200,8 @@ class _Planner:
         for change in sorted(self.by_ref.values(), key=lambda c: (c.kind, c.key)):
             self._ops_for(change)
         self._default_reset_ops()
+        self._domain_reset_ops()
+        self._default_privilege_ops()
         self._metadata_ops()
         return Plan(ops=self._order(), diagnostics=tuple(self.diagnostics))
 
@@ -218,10 +245,23 @@ class _Planner:
         existing = self.by_ref.get(z)
         if existing and existing.action in ("drop", "replace"):
             return
+        if z.kind == "extension" and existing and ref.kind == "schema" \
+                and existing.new.schema != existing.old.schema:
+            return  # SET SCHEMA moves it out first
         if z.kind == "table":
             self._widen_table(ref, z, dep, existing, queue)
             return
         if z not in self.des:
+            return
+        if z.kind == "publication":
+            # The membership goes with the table; the list is set again once it is back.
+            if existing is None:
+                self.by_ref[z] = Change(z.kind, z.key, "alter", self.cur.get(z), self.des.get(z),
+                                        f"lists {ref}")
+            return
+        if z.kind == "domain":
+            # A domain's CHECK uses it: the checks are dropped before and added again after.
+            self.domain_check_resets.add(z)
             return
         if z.kind not in RECREATABLE:
             self.diagnostics.append(error(
@@ -251,7 +291,7 @@ class _Planner:
         if ref.kind in ("function", "sequence") and old_col.default is not None:
             self.default_resets[(z.key, dep.dependent_column)].add(ref)
             return
-        if ref.kind in ("enum", "composite", "domain", "collation", "extension"):
+        if ref.kind in ("enum", "composite", "range", "domain", "collation", "extension"):
             if old_col.type != new_col.type or old_col.collation != new_col.collation:
                 return  # the column moves off the type before the type is dropped
             if ref.kind in ("enum", "composite"):
@@ -298,7 +338,7 @@ class _Planner:
                 f"drop:{table_ref}" if table_ch.action in ("drop", "replace")
                 else f"column:{table_ref}:{column}")
             return
-        if ch.kind in ("constraint", "index", "trigger", "policy") and self._parent_dropped(ch.old):
+        if self._goes_with_parent(ch):
             parent_kind = "table" if ch.old.table in self.cur.table else "view"
             self.aliases[(ref, None)] = f"drop:{ObjRef(parent_kind, ch.old.table)}"
             return  # goes away with its table
@@ -338,6 +378,19 @@ class _Planner:
         self._add(Op(f"drop-aside:{ref}", ch.kind, ch.key, "drop renamed",
                      (f"DROP TYPE {qualified(old.schema, aside)}",), "safe",
                      reason="old values replaced"), (3, 99, ch.key), drops=[(ref, None)])
+
+    def _goes_with_parent(self, ch: Change) -> bool:
+        """An object on a table that is dropped goes with it, unless this plan drops such
+        objects on their own first (see :func:`plan`)."""
+        if ch.kind not in ("constraint", "index", "trigger", "policy", "rule"):
+            return False
+        if not self._parent_dropped(ch.old):
+            return False
+        return not (self.explicit_drops and ch.kind != "index" and not self._parent_replaced(ch.old))
+
+    def _parent_replaced(self, obj) -> bool:
+        ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
+        return bool(ch and ch.action == "replace")
 
     def _parent_dropped(self, obj) -> bool:
         ch = self.by_ref.get(ObjRef("table", obj.table)) or self.by_ref.get(ObjRef("view", obj.table))
@@ -408,7 +461,69 @@ class _Planner:
                     if len(ch.new.attributes) < len(ch.old.attributes) else "locking")
 
     def _alter_domain(self, ch: Change) -> None:
-        self._alter(ch, sql.alter_domain(ch.key, ch.old, ch.new), "locking")
+        old = ch.old
+        if ch.ref in self.domain_check_resets:  # the checks are dropped and added by their own ops
+            old = dc_replace(old, constraints=ch.new.constraints)
+        self._alter(ch, sql.alter_domain(ch.key, old, ch.new), "locking")
+
+    def _default_privilege_ops(self) -> None:
+        """ALTER DEFAULT PRIVILEGES, one op per (role, schema): before every object is created
+        (so new objects get the desired defaults), after the schema it names exists. An entry
+        of a schema that goes is dropped with it."""
+        per_entry: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        changes = self.changes
+        for revoke, items in ((True, changes.default_privileges_removed),
+                              (False, changes.default_privileges_added)):
+            groups: dict[tuple[str, str | None], list] = defaultdict(list)
+            for d in items:
+                if d.schema is None or quote_ident(d.schema) in self.des.schema:
+                    groups[(d.role, d.schema)].append(d)
+            for key, group in groups.items():
+                per_entry[key] += sql.default_privilege_statements(group, revoke=revoke)
+        for (role, schema), statements in sorted(per_entry.items(), key=lambda x: (x[0][0], x[0][1] or "")):
+            label = f"{role} in {schema}" if schema else role
+            requires = [(ObjRef("schema", quote_ident(schema)), None)] if schema else []
+            self._add(Op(f"defacl:{label}", "default_privileges", label, "alter", tuple(statements),
+                         "safe", reason="default privileges"), (0, 5, role, schema or ""),
+                      requires=requires)
+
+    def _creation_grants(self, ref: ObjRef) -> frozenset[Grant]:
+        """What a new object is granted to others as it is created: acldefault, or the
+        desired default privileges of the role that runs the script (they are set first)."""
+        objtype = _DEFAULT_ACL_TYPE.get(ref.kind)
+        if objtype is None:
+            return frozenset()
+        role = self.cur.current_user
+        if self._des_defaults is None:
+            from fraisec.diff import default_privilege_entries
+
+            self._des_defaults = default_privilege_entries(self.des)
+        entries = self._des_defaults
+        items = set(entries.get((role, None, objtype), default_acl(role, objtype)))
+        schema = getattr(self.des.get(ref), "schema", None) if ref.kind != "schema" else None
+        if schema is not None:
+            items |= entries.get((role, schema, objtype), frozenset())
+        grants = {Grant(ref, None, d.grantee, d.privilege, d.grantable)
+                  for d in items if d.grantee != role}
+        # A global entry may also take privileges from the owner itself.
+        kept = {d.privilege for d in items if d.grantee == role}
+        grants |= {Grant(ref, None, OWNER_LACKS, d.privilege, False)
+                   for d in default_acl(role, objtype) if d.grantee == role and d.privilege not in kept}
+        return frozenset(grants)
+
+    def _domain_reset_ops(self) -> None:
+        for ref in sorted(self.domain_check_resets):
+            old, new = self.cur.domain[ref.key], self.des.domain[ref.key]
+            drops = [f"ALTER DOMAIN {ref.key} DROP CONSTRAINT {quote_ident(name)}"
+                     for name, definition in old.constraints if definition != "NOT NULL"]
+            adds = [f"ALTER DOMAIN {ref.key} ADD CONSTRAINT {quote_ident(name)} {definition}"
+                    for name, definition in new.constraints if definition != "NOT NULL"]
+            self._add(Op(f"uncheck:{ref}", "domain", ref.key, "alter", tuple(drops), "safe",
+                         reason="its CHECK uses an object being recreated"), (1, 45, ref.key),
+                      releases=[(ref, None)])
+            self._add(Op(f"recheck:{ref}", "domain", ref.key, "alter", tuple(adds), "locking",
+                         reason="its CHECK uses an object being recreated"), (3, 96, ref.key),
+                      creates=[(ref, None)], after=[f"uncheck:{ref}", f"alter:{ref}"])
 
     def _alter_sequence(self, ch: Change) -> None:
         statements = sql.alter_sequence_options(ch.key, ch.old.options, ch.new.options)
@@ -421,6 +536,24 @@ class _Planner:
 
     def _alter_trigger(self, ch: Change) -> None:
         self._alter(ch, [sql.trigger_enable(ch.new)], "safe")
+
+    def _alter_rule(self, ch: Change) -> None:
+        self._alter(ch, [sql.rule_enable(ch.new)], "safe")
+
+    def _alter_event_trigger(self, ch: Change) -> None:
+        self._alter(ch, [sql.event_trigger_enable(ch.new)], "safe")
+
+    def _alter_publication(self, ch: Change) -> None:
+        # A listed table recreated leaves the list (PostgreSQL drops the membership with it).
+        relisted = any(c.action == "replace" for t in ch.old.tables
+                       if (c := self.by_ref.get(ObjRef("table", t.table))))
+        statements = sql.alter_publication(ch.old, ch.new, relist=relisted)
+        if not relisted:
+            self._alter(ch, statements, "safe")
+            return
+        # After the tables are back; nothing has to wait for it (the drops take the membership).
+        self._add(Op(f"alter:{ch.ref}", ch.kind, ch.key, "alter", tuple(statements), "safe",
+                     reason=ch.reason), (3, 95, ch.key), creates=[(ch.ref, None)])
 
     def _alter_table(self, ch: Change) -> None:
         old, new = ch.old, ch.new
@@ -481,8 +614,8 @@ class _Planner:
                              reason=f"column {name} not wanted"), (1, 50, key, name),
                           drops=[target], after=after)
             elif old is None:
-                safety: Safety = "locking" if new.not_null and new.default is None and not new.identity \
-                    and new.generated is None else "safe"
+                safety: Safety = add_column_safety(new.not_null, new.default, new.identity,
+                                                   new.generated)
                 self._add(Op(op_id, "table", key, "add column",
                              (f"ALTER TABLE {key} ADD COLUMN {sql.column_definition(new)}",), safety,
                              reason=f"column {name} missing"), (2, 10, key, name),
@@ -605,13 +738,14 @@ class _Planner:
         # Objects created or recreated: every desired grant and comment, from a known baseline.
         for ref in sorted(fresh_refs):
             obj = self.des.get(ref)
-            baseline = _default_grants(ref)
+            baseline = self._creation_grants(ref)
             wanted = grants_by_ref.get(ref, set())
             revoked = sorted(baseline - wanted, key=_grant_sort)
             granted = sorted(wanted - baseline, key=_grant_sort)
-            for stmt in sql.grant_statements(revoked, obj, revoke=True):
+            creator = self.cur.current_user  # owns it until the owner statement below
+            for stmt in self._grant_statements(revoked, obj, creator, revoke=True):
                 per_ref[ref].append((stmt, (ref, None)))
-            for stmt in sql.grant_statements(granted, obj, revoke=False):
+            for stmt in self._grant_statements(granted, obj, creator, revoke=False):
                 per_ref[ref].append((stmt, (ref, None)))
             for g in granted:
                 if g.column:  # a column added in this plan exists first
@@ -623,10 +757,14 @@ class _Planner:
             if stmt:
                 per_ref[ref].append((stmt, (ref, None)))
         # Objects that stay: an owner the desired side gives them explicitly.
-        for ref, owner in self._owner_changes(fresh_refs):
+        new_owners = dict(self._owner_changes(fresh_refs))
+        for ref, owner in new_owners.items():
             stmt = sql.owner_statement(ref, self.des.get(ref), owner)
             if stmt:
                 per_ref[ref].append((stmt, (ref, None)))
+
+        def owner_now(ref: ObjRef) -> str:
+            return new_owners.get(ref) or getattr(self.cur.get(ref), "owner", "")
         # Objects that stay: the grant and comment differences.
         removed: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_removed, key=_grant_sort):
@@ -636,7 +774,7 @@ class _Planner:
                 continue
             removed[g.target].append(g)
         for ref, items in removed.items():
-            for stmt in sql.grant_statements(items, self.cur.get(ref), revoke=True):
+            for stmt in self._grant_statements(items, self.cur.get(ref), owner_now(ref), revoke=True):
                 per_ref[ref].append((stmt, (ref, None)))
         added: dict[ObjRef, list[Grant]] = defaultdict(list)
         for g in sorted(self.changes.grants_added, key=_grant_sort):
@@ -646,7 +784,7 @@ class _Planner:
             if g.column and g not in self.changes.grants_added and self._column_recreated(g.target, g.column):
                 added[g.target].append(g)
         for ref, items in added.items():
-            for stmt in sql.grant_statements(items, self.des.get(ref), revoke=False):
+            for stmt in self._grant_statements(items, self.des.get(ref), owner_now(ref), revoke=False):
                 per_ref[ref].append((stmt, (ref, None)))
             per_ref[ref] += [("", (ref, g.column)) for g in items if g.column]
         for c in self.changes.comments_removed:
@@ -666,6 +804,17 @@ class _Planner:
             self._add(Op(f"meta:{ref}", ref.kind, ref.key, "metadata",
                          tuple(s for s, _ in items if s), "safe", reason="grants, comments, owner"),
                       (4, _CREATE_ORDER[ref.kind], ref.key), requires=[t for _, t in items])
+
+    @staticmethod
+    def _grant_statements(items: list[Grant], obj: object, owner: str, *, revoke: bool) -> list[str]:
+        """GRANT/REVOKE for grant facts; a privilege the owner lacks (grantee ``#owner``) is
+        the other way round: gaining the lack is a REVOKE from the owner."""
+        plain = [g for g in items if g.grantee != OWNER_LACKS]
+        lacks = [dc_replace(g, grantee=owner) for g in items if g.grantee == OWNER_LACKS]
+        out = sql.grant_statements(plain, obj, revoke=revoke)
+        if lacks and owner:
+            out += sql.grant_statements(lacks, obj, revoke=not revoke)
+        return out
 
     def _check_versions(self) -> None:
         """Each major version prints view bodies, defaults and extension versions its own way:
@@ -696,6 +845,10 @@ class _Planner:
                 ref = ObjRef(kind, key)
                 old = current.get(key)
                 wanted = _explicit_owner(new, self.des)
+                if wanted is None and self.des.owners_chosen and self.cur.owners_chosen:
+                    # Two live databases: an owner equal to the connecting role is chosen too
+                    # (given back to it after another one had it).
+                    wanted = _chosen_owner(new)
                 if old is None or ref in fresh_refs or wanted is None:
                     continue
                 if getattr(old, "owner", None) != wanted:
@@ -734,6 +887,8 @@ class _Planner:
             return found
 
         graph: dict[str, set[str]] = {nid: set() for nid in self.nodes}
+        soft = self._late_bound_edges(creators_of)
+        defaults = [nid for nid in self.nodes if nid.startswith("defacl:")]
         slots_dropped: dict[tuple, set[str]] = defaultdict(set)
         for nid, node in self.nodes.items():
             if node.op.action == "drop":
@@ -765,12 +920,59 @@ class _Planner:
                 added = set(self.des.table[node.op.key].inherits) - set(self.cur.table[node.op.key].inherits)
                 for parent in added:
                     preds |= self._column_op_ids(parent) | self._column_op_ids(node.op.key)
+            if node.op.action == "create" and not nid.startswith("defacl:"):
+                # Objects are created under the desired default privileges (a schema's own
+                # entries wait for the schema, so a schema waits only for the global ones).
+                preds |= {d for d in defaults
+                          if node.op.kind != "schema" or not self.nodes[d].requires}
             if node.op.action == "create":  # rule 3: names are free first
                 for slot in _slots(node.op, self.des):
                     preds |= slots_dropped.get(slot, set())
             preds.discard(nid)
-        order = _toposort(graph, {nid: n.rank for nid, n in self.nodes.items()}, self.diagnostics)
+        ranks = {nid: n.rank for nid, n in self.nodes.items()}
+        with_soft = {nid: preds | {p for p in soft.get(nid, ()) if p != nid}
+                     for nid, preds in graph.items()}
+        order = _toposort(with_soft, ranks, None) if soft else None
+        if order is None:  # no soft edges, or they close a cycle: the recorded edges only
+            order = _toposort(graph, ranks, self.diagnostics)
         return tuple(self.nodes[nid].op for nid in order)
+
+    def _late_bound_edges(self, creators_of) -> dict[str, set[str]]:
+        """Soft edges: an op creating X waits for the creation of functions that running X
+        calls through quoted bodies (:mod:`fraisec.plan.bodies`), also through functions,
+        domains and views that stay as they are. Dropped if they would close a cycle."""
+        if not any(ch.kind == "function" and ch.action in ("create", "replace", "alter")
+                   for ch in self.by_ref.values()):
+            return {}
+        from fraisec.plan.bodies import body_dependencies
+
+        # Every body, for every function's name: a new callee may sit behind unchanged callers.
+        body = _index(body_dependencies(self.des, self.des.function), by="dependent")
+        memo: dict[ObjRef, set[str]] = {}
+
+        def reach(ref: ObjRef) -> set[str]:
+            """Creators of what an unchanged object calls, transitively."""
+            if ref in memo:
+                return memo[ref]
+            memo[ref] = set()  # a cycle of calls ends here
+            found: set[str] = set()
+            for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
+                found |= creators_of(dep.referenced, dep.referenced_column)
+                if dep.referenced.kind in _LATE_BOUND:
+                    found |= reach(dep.referenced)
+            memo[ref] = found
+            return found
+
+        soft: dict[str, set[str]] = defaultdict(set)
+        for nid, node in self.nodes.items():
+            for ref, _column in node.creates:
+                for dep in [*self.des_deps.get(ref, ()), *body.get(ref, ())]:
+                    if dep.referenced in node.skip_uses:
+                        continue
+                    soft[nid] |= creators_of(dep.referenced, dep.referenced_column)
+                    if dep.referenced.kind in _LATE_BOUND:
+                        soft[nid] |= reach(dep.referenced)
+        return soft
 
     def _disowners_of(self, ref: ObjRef, column: str | None) -> set[str]:
         """Sequences owned by a table (column) that goes must be released before it goes."""
@@ -787,12 +989,15 @@ class _Planner:
 
 
 def _toposort(graph: dict[str, set[str]], ranks: dict[str, tuple],
-              diagnostics: list[Diagnostic]) -> list[str]:
-    """graphlib's order, always taking the lowest-ranked ready op (deterministic output)."""
+              diagnostics: list[Diagnostic] | None) -> list[str] | None:
+    """graphlib's order, always taking the lowest-ranked ready op (deterministic output).
+    A cycle: None when ``diagnostics`` is None, else an FSC404 error there."""
     sorter = TopologicalSorter(graph)
     try:
         sorter.prepare()
     except Exception as exc:  # graphlib.CycleError
+        if diagnostics is None:
+            return None
         cycle = exc.args[1] if len(exc.args) > 1 else []
         diagnostics.append(error(
             "FSC404", "the changes depend on each other in a cycle: " + " → ".join(map(str, cycle)),
@@ -820,7 +1025,7 @@ def _slots(op: Op, catalog: Catalog) -> set[tuple]:
     obj = catalog.objects(op.kind).get(op.key) if op.kind in KINDS else None
     if obj is None:
         return set()
-    if op.kind in ("table", "view", "sequence", "index", "enum", "composite", "domain"):
+    if op.kind in ("table", "view", "sequence", "index", "enum", "composite", "range", "domain"):
         return {("rel", obj.schema, obj.name)}
     if op.kind == "constraint" and obj.type in ("p", "u", "x"):
         return {("rel", obj.schema, obj.name), ("con", op.key)}
@@ -859,16 +1064,9 @@ def _needs_readd(old: Column, new: Column) -> bool:
     return new.generated is not None and old.generated != new.generated
 
 
-def _base_type(t: str) -> str:
-    return t.split("(", 1)[0].strip()
-
-
 def _column_safety(old: Column, new: Column) -> Safety:
     if old.type != new.type:
-        a, b = _base_type(old.type), _base_type(new.type)
-        if (a, b) in _WIDENING or b == "text" or (a == b and "(" in old.type and "(" not in new.type):
-            return "locking"
-        return "destructive"
+        return type_change_safety(old.type, new.type)
     if new.not_null and not old.not_null:
         return "locking"
     return "safe"
@@ -879,13 +1077,6 @@ def _index(deps: Iterable[Dependency], *, by: str) -> dict[ObjRef, list[Dependen
     for d in deps:
         out[getattr(d, by)].append(d)
     return out
-
-
-def _default_grants(ref: ObjRef) -> frozenset[Grant]:
-    """What PostgreSQL grants to others on a new object (acldefault): EXECUTE to PUBLIC."""
-    if ref.kind == "function":
-        return frozenset({Grant(ref, None, "public", "EXECUTE", False)})
-    return frozenset()
 
 
 def _grant_sort(g: Grant) -> tuple:

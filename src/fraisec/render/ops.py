@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 
 from fraisec.catalog.model import (
-    Collation, Column, Comment, Composite, Constraint, Domain, Enum, Extension, Function, Grant,
-    Index, ObjRef, Policy, SeqOptions, Sequence, Table, Trigger, View,
+    Collation, Column, Comment, Composite, Constraint, DefaultPrivilege, Domain, Enum,
+    EventTrigger, Extension,
+    Function, Grant, Index, ObjRef, Policy, Publication, Rule, SeqOptions, Sequence, Table,
+    Trigger, View,
 )
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
@@ -21,6 +23,7 @@ __all__ = [
     "alter_sequence_options", "column_definition", "comment_statement", "create", "drop",
     "grant_statement", "grant_statements", "index_sql", "object_sql_name", "owner_statement",
     "rls_statements", "sequence_options_sql", "sequence_owned_by", "trigger_enable",
+    "rule_enable", "event_trigger_enable", "alter_publication", "default_privilege_statements",
 ]
 
 
@@ -36,7 +39,7 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return "SCHEMA", ref.key
     if kind == "extension":
         return "EXTENSION", ref.key
-    if kind in ("enum", "composite"):
+    if kind in ("enum", "composite", "range"):
         return "TYPE", ref.key
     if kind == "domain":
         return "DOMAIN", ref.key
@@ -52,6 +55,8 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return ("MATERIALIZED VIEW" if obj.materialized else "VIEW"), ref.key  # type: ignore[attr-defined]
     if kind == "function":
         fn: Function = obj  # type: ignore[assignment]
+        if fn.is_aggregate:  # DROP/COMMENT ON/ALTER AGGREGATE name(*) or (direct ORDER BY args)
+            return "AGGREGATE", f"{qualified(fn.schema, fn.name)}({fn.identity_args or '*'})"
         word = "PROCEDURE" if fn.is_procedure else "FUNCTION"
         return word, f"{qualified(fn.schema, fn.name)}({fn.identity_args})"
     if kind == "constraint":
@@ -61,6 +66,12 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return "TRIGGER", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
     if kind == "policy":
         return "POLICY", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
+    if kind == "rule":
+        return "RULE", _on_table(obj.table, obj.name)  # type: ignore[attr-defined]
+    if kind == "publication":
+        return "PUBLICATION", ref.key
+    if kind == "event_trigger":
+        return "EVENT TRIGGER", ref.key
     raise ValueError(f"no SQL name for {ref}")
 
 
@@ -188,7 +199,7 @@ def trigger_enable(t: Trigger) -> str:
     return f"ALTER TABLE {t.table} {word} TRIGGER {quote_ident(t.name)}"
 
 
-def _domain_sql(key: str, d: Domain) -> str:
+def _domain_sql(key: str, d: Domain) -> list[str]:
     sql = f"CREATE DOMAIN {key} AS {d.base_type}"
     if d.collation:
         sql += f" COLLATE {d.collation}"
@@ -196,10 +207,14 @@ def _domain_sql(key: str, d: Domain) -> str:
         sql += f" DEFAULT {d.default}"
     if d.not_null:
         sql += " NOT NULL"
+    later = []
     for name, definition in d.constraints:
-        if definition != "NOT NULL":
+        if definition.endswith(" NOT VALID"):
+            # CREATE DOMAIN has no NOT VALID: such a constraint is added afterwards.
+            later.append(f"ALTER DOMAIN {key} ADD CONSTRAINT {quote_ident(name)} {definition}")
+        elif definition != "NOT NULL":
             sql += f" CONSTRAINT {quote_ident(name)} {definition}"
-    return sql
+    return [sql, *later]
 
 
 def index_sql(ix: Index, concurrently: bool) -> str:
@@ -227,7 +242,9 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         attrs = ", ".join(_attr_sql(a) for a in c.attributes)
         return [f"CREATE TYPE {key} AS ({attrs})"]
     if kind == "domain":
-        return [_domain_sql(key, obj)]  # type: ignore[arg-type]
+        return _domain_sql(key, obj)  # type: ignore[arg-type]
+    if kind == "range":
+        return [obj.definition]  # type: ignore[attr-defined]
     if kind == "sequence":
         s: Sequence = obj  # type: ignore[assignment]
         return [f"CREATE {'UNLOGGED ' if s.unlogged else ''}SEQUENCE {key} {sequence_options_sql(s.options)}"]
@@ -248,7 +265,79 @@ def create(ref: ObjRef, obj: object) -> list[str]:
         return _trigger_sql(obj)  # type: ignore[arg-type]
     if kind == "policy":
         return [_policy_sql(obj)]  # type: ignore[arg-type]
+    if kind == "rule":
+        r: Rule = obj  # type: ignore[assignment]
+        return [r.definition.rstrip().rstrip(";")] + ([rule_enable(r)] if r.enabled != "O" else [])
+    if kind == "publication":
+        return [_publication_sql(obj)]  # type: ignore[arg-type]
+    if kind == "event_trigger":
+        e: EventTrigger = obj  # type: ignore[assignment]
+        return [_event_trigger_sql(e)] + ([event_trigger_enable(e)] if e.enabled != "O" else [])
     raise ValueError(f"cannot create {ref}")
+
+
+_ENABLE_WORDS = {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+
+
+def rule_enable(r: Rule) -> str:
+    return f"ALTER TABLE {r.table} {_ENABLE_WORDS[r.enabled]} RULE {quote_ident(r.name)}"
+
+
+def event_trigger_enable(e: EventTrigger) -> str:
+    return f"ALTER EVENT TRIGGER {quote_ident(e.name)} {_ENABLE_WORDS[e.enabled]}"
+
+
+def _event_trigger_sql(e: EventTrigger) -> str:
+    sql = f"CREATE EVENT TRIGGER {quote_ident(e.name)} ON {quote_ident(e.event)}"
+    if e.tags:
+        sql += f" WHEN TAG IN ({', '.join(quote_literal(t) for t in e.tags)})"
+    return sql + f" EXECUTE FUNCTION {e.function}"
+
+
+def _published_objects(p: Publication) -> list[str]:
+    """The publication_object list: each table (column list, row filter), then each schema."""
+    out = []
+    for t in p.tables:
+        item = f"TABLE ONLY {t.table}"
+        if t.columns is not None:
+            item += f" ({', '.join(quote_ident(c) for c in t.columns)})"
+        if t.where is not None:
+            item += f" WHERE ({t.where})"
+        out.append(item)
+    out += [f"TABLES IN SCHEMA {quote_ident(s)}" for s in p.schemas]
+    return out
+
+
+def _publication_options(p: Publication) -> str:
+    return (f"publish = {quote_literal(', '.join(p.publish))}, "
+            f"publish_via_partition_root = {'true' if p.via_root else 'false'}")
+
+
+def _publication_sql(p: Publication) -> str:
+    sql = f"CREATE PUBLICATION {quote_ident(p.name)}"
+    if p.all_tables:
+        sql += " FOR ALL TABLES"
+    elif p.tables or p.schemas:
+        sql += " FOR " + ", ".join(_published_objects(p))
+    return sql + f" WITH ({_publication_options(p)})"
+
+
+def alter_publication(old: Publication, new: Publication, *, relist: bool = False) -> list[str]:
+    """SET replaces the whole list at once (a changed column list or row filter has no ALTER of
+    its own); an empty list is reached by dropping what is there."""
+    name = quote_ident(new.name)
+    out = []
+    if (old.publish, old.via_root) != (new.publish, new.via_root):
+        out.append(f"ALTER PUBLICATION {name} SET ({_publication_options(new)})")
+    if ((old.tables, old.schemas) != (new.tables, new.schemas) or relist) and not new.all_tables:
+        objects = _published_objects(new)
+        if objects:
+            out.append(f"ALTER PUBLICATION {name} SET {', '.join(objects)}")
+        else:
+            gone = [f"TABLE ONLY {t.table}" for t in old.tables]
+            gone += [f"TABLES IN SCHEMA {quote_ident(s)}" for s in old.schemas]
+            out.append(f"ALTER PUBLICATION {name} DROP {', '.join(gone)}")
+    return out
 
 
 def _attr_sql(a) -> str:
@@ -261,7 +350,7 @@ def drop(ref: ObjRef, obj: object) -> list[str]:
     kind, key = ref.kind, ref.key
     if kind in ("constraint",):
         return [f"ALTER TABLE {obj.table} DROP CONSTRAINT {quote_ident(obj.name)}"]  # type: ignore[attr-defined]
-    if kind in ("trigger", "policy"):
+    if kind in ("trigger", "policy", "rule"):
         word = kind.upper()
         return [f"DROP {word} {_on_table(obj.table, obj.name)}"]  # type: ignore[attr-defined]
     word, name = object_sql_name(ref, obj)
@@ -331,7 +420,22 @@ def alter_domain(key: str, old: Domain, new: Domain) -> list[str]:
 def alter_sequence_options(key: str, old: SeqOptions, new: SeqOptions) -> list[str]:
     if old == new:
         return []
-    return [f"ALTER SEQUENCE {key} {sequence_options_sql(new)}"]
+    keep, restart = sequence_position_fit(key, old, new)
+    return keep + [f"ALTER SEQUENCE {key} {sequence_options_sql(new)}" + (" RESTART" if restart else "")]
+
+
+def sequence_position_fit(key: str, old: SeqOptions, new: SeqOptions) -> tuple[list[str], bool]:
+    """Narrowed bounds must hold the sequence's current value (PostgreSQL refuses otherwise).
+    Returns the statements moving it to the nearest value inside both ranges, or (no overlap)
+    True: RESTART at the new START."""
+    if new.min <= old.min and new.max >= old.max:
+        return [], False
+    low, high = max(old.min, new.min), min(old.max, new.max)
+    if low > high:
+        return [], True
+    return [f"SELECT pg_catalog.setval({quote_literal(key)}::regclass, "
+            f"greatest(least(last_value, {high}), {low}), "
+            f"is_called AND last_value BETWEEN {low} AND {high}) FROM {key}"], False
 
 
 def sequence_owned_by(key: str, owner: tuple[str, str] | None) -> str:
@@ -347,16 +451,24 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
     """
     col = quote_ident(new.name)
     subs: list[str] = []
+    out_first: list[str] = []
     if old.identity and not new.identity:
         subs.append(f"ALTER COLUMN {col} DROP IDENTITY")
     if old.generated is not None and new.generated is None:
         subs.append(f"ALTER COLUMN {col} DROP EXPRESSION")
     if old.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} DROP DEFAULT")
+    identity_first = _identity_narrows(old, new)
+    if identity_first:  # the new bounds first: the sequence's type follows the column's
+        pre, options = _identity_options(table, old, new)
+        out_first = pre
+        subs.append(options)
     if (old.type, old.collation) != (new.type, new.collation):
         collate = f" COLLATE {new.collation}" if new.collation else ""
         via = "::text" if cast_via_text else ""
-        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate} USING {col}{via}::{new.type}")
+        # A generated column is computed again; USING is refused for it.
+        using = f" USING {col}{via}::{new.type}" if new.generated is None else ""
+        subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate}{using}")
     if new.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} SET DEFAULT {new.default}")
     if new.not_null and not old.not_null:
@@ -369,20 +481,46 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
         if new.identity != old.identity:
             word = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
             subs.append(f"ALTER COLUMN {col} SET GENERATED {word}")
-        if old.identity_sequence and new.identity_sequence and (
+        if old.identity_sequence and new.identity_sequence and not identity_first and (
                 old.identity_sequence[1] != new.identity_sequence[1]):
-            o = new.identity_sequence[1]
-            subs.append(f"ALTER COLUMN {col} SET INCREMENT BY {o.increment} SET MINVALUE {o.min} "
-                        f"SET MAXVALUE {o.max} SET START WITH {o.start} SET CACHE {o.cache} "
-                        f"SET {'CYCLE' if o.cycle else 'NO CYCLE'}")
-    return [f"ALTER TABLE {table} {s}" for s in subs]
+            pre, options = _identity_options(table, old, new)
+            out_first = pre
+            subs.append(options)
+    return out_first + [f"ALTER TABLE {table} {s}" for s in subs]
+
+
+def _identity_narrows(old: Column, new: Column) -> bool:
+    if not (old.identity and new.identity and old.identity_sequence and new.identity_sequence):
+        return False
+    o, n = old.identity_sequence[1], new.identity_sequence[1]
+    return o != n and (n.max < o.max or n.min > o.min)
+
+
+def _identity_options(table: str, old: Column, new: Column) -> tuple[list[str], str]:
+    """The identity's sequence options (kept position first, as for a sequence of its own)."""
+    seq_key, o = new.identity_sequence  # type: ignore[misc]
+    keep, restart = sequence_position_fit(seq_key, old.identity_sequence[1], o)  # type: ignore[index]
+    col = quote_ident(new.name)
+    options = (f"ALTER COLUMN {col} SET INCREMENT BY {o.increment} SET MINVALUE {o.min} "
+               f"SET MAXVALUE {o.max} SET START WITH {o.start} SET CACHE {o.cache} "
+               f"SET {'CYCLE' if o.cycle else 'NO CYCLE'}" + (" RESTART" if restart else ""))
+    return keep, options
 
 
 # -- metadata -------------------------------------------------------------------------------
-def grant_statement(g: Grant, target_obj: object, *, revoke: bool) -> str:
-    word, name = object_sql_name(g.target, target_obj)
+def _grant_object(ref: ObjRef, obj: object) -> tuple[str, str]:
+    """(keyword, name) as GRANT spells them: views are TABLEs, and an aggregate is a FUNCTION
+    named by all its argument types (GRANT has no ORDER BY form)."""
+    word, name = object_sql_name(ref, obj)
     if word in ("VIEW", "MATERIALIZED VIEW"):
-        word = "TABLE"
+        return "TABLE", name
+    if word == "AGGREGATE":
+        return "FUNCTION", ref.key
+    return word, name
+
+
+def grant_statement(g: Grant, target_obj: object, *, revoke: bool) -> str:
+    word, name = _grant_object(g.target, target_obj)
     priv = g.privilege + (f" ({quote_ident(g.column)})" if g.column else "")
     grantee = "PUBLIC" if g.grantee == "public" else quote_ident(g.grantee)
     if revoke:
@@ -400,9 +538,7 @@ def grant_statements(grants: list[Grant], target_obj: object, *, revoke: bool) -
     out = []
     for (grantee, grantable), items in sorted(groups.items()):
         first = items[0]
-        word, name = object_sql_name(first.target, target_obj)
-        if word in ("VIEW", "MATERIALIZED VIEW"):
-            word = "TABLE"
+        word, name = _grant_object(first.target, target_obj)
         privs = ", ".join(sorted(
             g.privilege + (f" ({quote_ident(g.column)})" if g.column else "") for g in items))
         who = "PUBLIC" if grantee == "public" else quote_ident(grantee)
@@ -411,6 +547,30 @@ def grant_statements(grants: list[Grant], target_obj: object, *, revoke: bool) -
         else:
             out.append(f"GRANT {privs} ON {word} {name} TO {who}"
                        + (" WITH GRANT OPTION" if grantable else ""))
+    return out
+
+
+_DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
+
+
+def default_privilege_statements(items: list[DefaultPrivilege], *, revoke: bool) -> list[str]:
+    """ALTER DEFAULT PRIVILEGES statements, one per (role, schema, object type, grantee, grant
+    option), privileges in a stable order."""
+    groups: dict[tuple, list[str]] = {}
+    for d in items:
+        key = (d.role, d.schema or "", d.objtype, d.grantee, d.grantable and not revoke)
+        groups.setdefault(key, []).append(d.privilege)
+    out = []
+    for (role, schema, objtype, grantee, grantable), privs in sorted(groups.items()):
+        head = f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote_ident(role)}"
+        if schema:
+            head += f" IN SCHEMA {quote_ident(schema)}"
+        who = "PUBLIC" if grantee == "public" else quote_ident(grantee)
+        what = f"{', '.join(sorted(set(privs)))} ON {_DEFAULT_OBJECTS[objtype]}"
+        if revoke:
+            out.append(f"{head} REVOKE {what} FROM {who}")
+        else:
+            out.append(f"{head} GRANT {what} TO {who}" + (" WITH GRANT OPTION" if grantable else ""))
     return out
 
 
@@ -423,7 +583,7 @@ def comment_statement(c: Comment, target_obj: object, *, remove: bool = False) -
 
 
 def owner_statement(ref: ObjRef, obj: object, owner: str) -> str | None:
-    if ref.kind in ("constraint", "trigger", "policy", "index"):
+    if ref.kind in ("constraint", "trigger", "policy", "index", "rule"):
         return None
     word, name = object_sql_name(ref, obj)
     return f"ALTER {word} {name} OWNER TO {quote_ident(owner)}"

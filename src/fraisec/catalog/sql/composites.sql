@@ -1,5 +1,5 @@
 -- Free-standing composite types (CREATE TYPE ... AS (...)), not table row types.
-select t.oid, n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner) as owner,
+select t.oid, t.typrelid as relid, n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner) as owner,
        coalesce((select json_agg(json_build_object(
                    'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                    'collation', case when a.attcollation <> at.typcollation

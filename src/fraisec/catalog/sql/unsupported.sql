@@ -1,25 +1,13 @@
 -- Objects fraisec does not diff yet, so they are reported by name instead of skipped silently:
--- rules (other than views' own), foreign tables, aggregates, operators, statistics, event triggers,
--- publications; and what PostgreSQL 18 added that the column model cannot say yet: VIRTUAL
--- generated columns, NOT VALID / NO INHERIT not-null constraints and comments on them (PG 18
--- keeps NOT NULL as pg_constraint rows, contype 'n'; on older servers these rows never exist).
+-- foreign tables, operators, statistics objects; and what PostgreSQL 18 added that the column
+-- model cannot say yet: VIRTUAL generated columns, NOT VALID / NO INHERIT not-null constraints
+-- and comments on them (PG 18 keeps NOT NULL as pg_constraint rows, contype 'n'; on older
+-- servers these rows never exist).
 -- Each row carries a definition-ish text to tell whether the two sides differ.
-select 'rule' as kind, n.nspname || '.' || c.relname || ' ' || r.rulename as identity,
-       pg_get_ruledef(r.oid) as definition
-from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
-where r.rulename <> '_RETURN' and n.nspname not in ('pg_catalog', 'information_schema')
-  and n.nspname !~ '^pg_(toast|temp_)'
-union all
-select 'foreign table', c.oid::regclass::text, null
+select 'foreign table' as kind, c.oid::regclass::text as identity, null as definition
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'f' and n.nspname not in ('pg_catalog', 'information_schema')
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-union all
-select case p.prokind when 'a' then 'aggregate' else 'window function' end,
-       p.oid::regprocedure::text, null
-from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where p.prokind in ('a', 'w') and n.nspname not in ('pg_catalog', 'information_schema')
-  and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
 union all
 select 'operator', o.oid::regoperator::text, null
 from pg_operator o join pg_namespace n on n.oid = o.oprnamespace
@@ -29,10 +17,6 @@ union all
 select 'statistics object', quote_ident(n.nspname) || '.' || quote_ident(s.stxname), pg_get_statisticsobjdef(s.oid)
 from pg_statistic_ext s join pg_namespace n on n.oid = s.stxnamespace
 where n.nspname not in ('pg_catalog', 'information_schema')
-union all
-select 'event trigger', e.evtname::text, e.evtevent::text from pg_event_trigger e
-union all
-select 'publication', p.pubname::text, null from pg_publication p
 union all
 select 'virtual generated column',
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
