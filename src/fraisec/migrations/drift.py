@@ -6,7 +6,6 @@ Used by ``fraisec migrate check`` and ``fraisec check``. The comparison is the s
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +39,13 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
     checked against the same schema (``migrate check`` over tenants)."""
     from fraisec.diff import diff
     from fraisec.migrations.apply import MigrationError
-    from fraisec.migrations.replay import current_in_background, desired_catalog
+    from fraisec.migrations.replay import current_alongside, desired_catalog
     from fraisec.plan import plan as make_plan
 
-    current_side = current_in_background(migrations_dir, database, shadow_url, history_schema)
-    try:
+    with current_alongside(migrations_dir, database, shadow_url, history_schema) as current_side:
         desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url)
         if desired is None:
             raise MigrationError(diagnostics)
-    except BaseException:
-        with contextlib.suppress(BaseException):  # waited for; a schema error is reported first
-            current_side()
-        raise
     current = current_side()
     result = make_plan(diff(current, desired), current, desired)
     if has_errors(result.diagnostics):

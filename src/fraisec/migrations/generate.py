@@ -19,7 +19,6 @@ current = the replayed history (default) or a live database; desired = the compi
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,24 +313,19 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     from fraisec.migrations.apply import MigrationError, load_directory
     from fraisec.migrations.checksum import write_sum
     from fraisec.migrations.files import file_name, next_version, slugify
-    from fraisec.migrations.replay import current_catalog, current_in_background, desired_catalog
+    from fraisec.migrations.replay import current_alongside, current_catalog, desired_catalog
     from fraisec.plan import plan as make_plan
 
     files, _parsed, problems = load_directory(migrations_dir)
     if has_errors(problems):
         raise MigrationError(problems)
-    current_side = current_in_background(migrations_dir, database, shadow_url, history_schema)
-    try:
+    with current_alongside(migrations_dir, database, shadow_url, history_schema) as current_side:
         schema, diagnostics = load_ir(schema_ref)
         if schema is None or has_errors(diagnostics):
             raise MigrationError(diagnostics)
         desired, more = desired_catalog(schema_ref, db_dir, shadow_url, schema)
         if desired is None:
             raise MigrationError(more)
-    except BaseException:
-        with contextlib.suppress(BaseException):  # waited for; a schema error is reported first
-            current_side()
-        raise
     current = current_side()
     renames = find_renames(schema, current, desired)
     if renames:

@@ -12,9 +12,10 @@ shadow), so all sides are normalised by PostgreSQL the same way.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from fraisec.catalog.model import Catalog
 from fraisec.catalog.shadow import CatalogError, catalog_from_sql
@@ -117,6 +118,21 @@ def current_in_background(migrations_dir: Path, database: str | None, shadow_url
         return box["catalog"]  # type: ignore[return-value]
 
     return result
+
+
+@contextlib.contextmanager
+def current_alongside(migrations_dir: Path, database: str | None, shadow_url: str | None,
+                      history_schema: str = DEFAULT_SCHEMA) -> Iterator[Callable[[], Catalog]]:
+    """``with current_alongside(…) as current_side:`` build the desired side, then call
+    ``current_side()``. When the block fails (a schema error), the reading thread is waited
+    for before the error leaves, so it is reported first and nothing is left running."""
+    current_side = current_in_background(migrations_dir, database, shadow_url, history_schema)
+    try:
+        yield current_side
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            current_side()
+        raise
 
 
 def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str | None,
