@@ -33,7 +33,7 @@ from fraisec.ir.model import ObjectType, Schema
 from fraisec.render.model import Model
 from fraisec.render.quoting import quote_literal
 
-__all__ = ["Placement", "check_distribution", "distribution_calls", "placements",
+__all__ = ["Placement", "check_distribution", "distribution_calls", "migration_block", "placements",
            "render_distribution_sql"]
 
 PlacementKind = Literal["reference", "distributed"]
@@ -110,7 +110,7 @@ def _dependency_order(group: list[Placement], edges: dict[str, set[str]]
 
 def distribution_calls(schema: Schema, only: set[str] | None = None,
                        existing: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """The ``SELECT create_…_table(…)`` statements (without ``;``), in order.
+    """The ``create_…_table(…)`` calls (to SELECT or PERFORM), in order.
 
     ``only``: the tables to place (a migration's new tables; all when None). ``existing``:
     tables already distributed on the cluster, so a new tenant table co-locates with the
@@ -122,12 +122,12 @@ def distribution_calls(schema: Schema, only: set[str] | None = None,
     calls = []
     for p in chosen:
         if p.kind == "reference":
-            calls.append(f"SELECT create_reference_table({quote_literal(p.table)})")
+            calls.append(f"create_reference_table({quote_literal(p.table)})")
             continue
         # The first tenant table starts the application's own co-location group ('none'), so
         # it never joins an unrelated table that happens to share the column type ('default').
         colocate = anchor or "none"
-        calls.append(f"SELECT create_distributed_table({quote_literal(p.table)}, "
+        calls.append(f"create_distributed_table({quote_literal(p.table)}, "
                      f"{quote_literal(p.column)}, colocate_with => {quote_literal(colocate)})")
         anchor = anchor or p.table
     return calls
@@ -150,11 +150,32 @@ def render_distribution_sql(schema: Schema) -> str:
     ]
     if reference:
         lines += ["-- Reference tables: a copy on every node (global rows, the tenant and identity tables).",
-                  *[f"{c};" for c in reference], ""]
+                  *[f"SELECT {c};" for c in reference], ""]
     if distributed:
         lines += ["-- Distributed by the tenant column, co-located: a tenant's rows share one node.",
-                  *[f"{c};" for c in distributed], ""]
+                  *[f"SELECT {c};" for c in distributed], ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def migration_block(schema: Schema, created: set[str], existing: set[str]) -> list[str]:
+    """The lines a migration that creates ``created`` ends its transaction with, on a project
+    with ``[distribution] engine = "citus"`` (none otherwise): the same calls as
+    distribution.sql for those tables, co-located with the tenant tables already in
+    ``existing``. They run only where the Citus functions exist, so the file still applies to
+    plain PostgreSQL: the shadow database fraisec replays histories on, a developer's server."""
+    if schema.settings.distribution != "citus":
+        return []
+    calls = distribution_calls(schema, only=created, existing=existing)
+    if not calls:
+        return []
+    return ["-- Citus (docs/scale-out.md): place the new tables; skipped where Citus is not installed.",
+            "DO $citus$",
+            "BEGIN",
+            "    IF EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'create_distributed_table') THEN",
+            *[f"        PERFORM {c};" for c in calls],
+            "    END IF;",
+            "END",
+            "$citus$;"]
 
 
 # -- the checks -------------------------------------------------------------------------------
