@@ -7,7 +7,8 @@ plain PostgreSQL against STAND-INS of ``create_reference_table`` and
 what Citus refuses at that point (a missing column, a PRIMARY KEY or unique index without the
 distribution column, a foreign key to a table not placed yet, from a reference table to a
 distributed one, or between distributed tables not through the distribution column or not
-co-located, a co-location with a table not distributed yet). They do not check row-level
+co-located, ON DELETE SET NULL/SET DEFAULT on a key that includes the distribution column, a
+co-location with a table not distributed yet). They do not check row-level
 security or triggers (FSC603/FSC604 report those), nor anything else a real cluster does.
 """
 
@@ -48,9 +49,16 @@ DECLARE
     mine text;
 BEGIN
     SELECT colocation_group INTO mine FROM citus_standin.placed WHERE placed.rel = check_foreign_keys.rel;
-    FOR k IN SELECT c.conname, c.confrelid::regclass AS target, c.conkey, c.confkey
+    FOR k IN SELECT c.conname, c.confrelid::regclass AS target, c.conkey, c.confkey, c.confdeltype
              FROM pg_catalog.pg_constraint c
              WHERE c.conrelid = rel AND c.contype = 'f' AND c.confrelid <> rel LOOP
+        IF dist_column IS NOT NULL AND k.confdeltype IN ('n', 'd')
+           AND (SELECT attnum FROM pg_catalog.pg_attribute
+                WHERE attrelid = rel AND attname = dist_column) = ANY (k.conkey) THEN
+            RAISE EXCEPTION 'foreign key % of %: SET NULL or SET DEFAULT is not supported in ON DELETE '
+                            'operation when distribution key is included in the foreign key constraint',
+                            k.conname, rel;
+        END IF;
         SELECT * INTO target FROM citus_standin.placed WHERE placed.rel = k.target;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'foreign key % of %: referenced table % must be a distributed table '
@@ -298,6 +306,30 @@ class Showcase:
     assert len(found) == 1
     assert "app.tb_showcase is a reference table" in found[0].message
     assert "Showcase" in found[0].hint
+
+
+def test_fsc602_set_null_on_a_key_through_the_tenant_column_and_the_standin_agrees(tmp_path, make_db):
+    root = _project(tmp_path, """
+
+@fq.entity(tenant=True)
+class Project:
+    name: str
+    org: Org
+
+
+@fq.entity(tenant=True)
+class Task:
+    title: str
+    org: Org
+    project: Project | None = fq.field(on_delete="SET NULL")
+""")
+    schema, diagnostics = load_ir(str(root / "schema.py"))
+    found = [d for d in diagnostics if d.code == "FSC602"]
+    assert len(found) == 1 and "ON DELETE SET NULL" in found[0].message and "CASCADE" in found[0].hint
+    url = make_db()
+    _apply(url, render_schema_sql(schema), STANDIN)
+    with pytest.raises(psycopg.errors.RaiseException, match="SET NULL or SET DEFAULT is not supported"):
+        _run_distribution(url, render_distribution_sql(schema))
 
 
 def test_fsc605_a_cycle_between_tenant_tables(tmp_path):

@@ -231,7 +231,19 @@ def _foreign_keys(placed: dict[str, Placement], keys) -> list[Diagnostic]:
     found = []
     for k in keys:
         child, parent = placed.get(k.table), placed.get(k.ref_table)
-        if child is None or parent is None or parent.kind != "distributed":
+        if child is None or parent is None:
+            continue
+        if (child.kind == "distributed" and child.column in k.columns and k.on_delete
+                and k.on_delete.startswith(("SET NULL", "SET DEFAULT"))):
+            found.append(error(
+                "FSC602", f"{child.entity.name}: the foreign key {k.name} from {k.table} to "
+                          f"{k.ref_table} is ON DELETE {k.on_delete}; Citus refuses SET NULL and SET "
+                          "DEFAULT on a foreign key that includes the distribution column (even "
+                          "with a column list)", child.location,
+                hint="Use on_delete=\"CASCADE\" or \"RESTRICT\" (or none) on this relation and clear "
+                     "the reference in the code that deletes the parent. See docs/scale-out.md."))
+            continue
+        if parent.kind != "distributed":
             continue
         if child.kind == "reference":
             found.append(error(
