@@ -470,3 +470,39 @@ class Task:
         "create_distributed_table('app.tb_task', 'fk_org', colocate_with => 'app.tb_project')"]
     assert distribution_calls(schema, only={"app.tb_task"}, existing=set()) == [
         "create_distributed_table('app.tb_task', 'fk_org', colocate_with => 'none')"]
+
+
+def test_turning_citus_on_migrates_the_keys_of_existing_tenant_tables(tmp_path, monkeypatch, make_db):
+    """An existing project sets engine = "citus": the next migration replaces the tenant tables'
+    primary keys and UNIQUE (id) with keys that include the tenant column, and the database it
+    produces passes the stand-ins."""
+    root = _project(tmp_path, """
+
+@fq.entity(tenant=True)
+class Project:
+    name: str
+    org: Org
+
+
+@fq.entity(tenant=True)
+class Task:
+    title: str
+    org: Org
+    project: Project
+""")
+    (root / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n')
+    monkeypatch.chdir(root)
+    assert run_cli("--no-color", "migrate", "diff", "init").exit_code == 0
+    (root / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n\n[distribution]\nengine = "citus"\n')
+    switched = run_cli("--no-color", "migrate", "diff", "citus_keys")
+    assert switched.exit_code == 0, switched.output
+    text = (root / "migrations" / "0002_citus_keys.sql").read_text()
+    assert "ADD CONSTRAINT pk_project PRIMARY KEY (fk_org, pk_project)" in text
+    assert "ADD CONSTRAINT uq_task_fk_org_id UNIQUE (fk_org, id)" in text
+    assert "DO $citus$" not in text  # no table is created: placing them is distribution.sql's job
+    url = make_db(STANDIN)
+    applied = run_cli("--no-color", "migrate", "apply", "--database", url)
+    assert applied.exit_code == 0, applied.output
+    schema, _ = load_ir(str(root / "schema.py"))
+    _run_distribution(url, render_distribution_sql(schema))
+    assert [row[1] for row in query(url, PLACED)] == ["app.tb_org", "app.tb_project", "app.tb_task"]
