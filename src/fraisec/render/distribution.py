@@ -116,8 +116,9 @@ def distribution_calls(schema: Schema, only: set[str] | None = None,
     tables already distributed on the cluster, so a new tenant table co-locates with the
     first of them instead of starting a group of its own.
     """
-    chosen = [p for p in placements(schema) if only is None or p.table in only]
-    anchors = [p.table for p in placements(schema) if p.kind == "distributed" and p.table in existing]
+    placed = placements(schema)
+    chosen = [p for p in placed if only is None or p.table in only]
+    anchors = [p.table for p in placed if p.kind == "distributed" and p.table in existing]
     anchor = anchors[0] if anchors else None
     calls = []
     for p in chosen:
