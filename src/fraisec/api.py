@@ -24,7 +24,8 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
     if loaded.raw is None:
         return None, loaded.diagnostics
     schema, diagnostics = build_schema(loaded.raw, loaded.module_file)
-    diagnostics = [*loaded.diagnostics, *diagnostics]
+    schema, found = _with_distribution(schema, loaded.module_file or ref)
+    diagnostics = [*loaded.diagnostics, *diagnostics, *found]
     if not (schema.types or schema.queries or schema.mutations or loaded.diagnostics):
         diagnostics.append(error("FSC107", "the schema module declares no types, queries or mutations",
                                  Location(file=loaded.module_file or ref),
@@ -33,7 +34,28 @@ def load_ir(ref: str, *, validate: bool = True) -> tuple[Schema | None, list[Dia
         from fraisec.validate import validate as run_rules
 
         diagnostics += run_rules(schema)
+        if schema.settings.distribution:
+            from fraisec.render.distribution import check_distribution
+
+            diagnostics += check_distribution(schema)
     return schema, _without_follow_ons(diagnostics)
+
+
+def _with_distribution(schema: Schema, module: str) -> tuple[Schema, list[Diagnostic]]:
+    """The ``[distribution]`` engine of the project holding the module (like its ``db/``), so
+    compile, diff and migrate diff render the same keys (docs/scale-out.md)."""
+    from fraisec.project import ProjectError, find_project
+
+    start = Path(module).parent if module.endswith(".py") else Path(".")
+    try:
+        engine = find_project(start).distribution
+    except ProjectError as exc:
+        return schema, [error(exc.code, f"invalid fraisec.toml: {exc}", Location(file=module),
+                              hint="Fix the file; see docs/configuration.md.")]
+    if engine is None:
+        return schema, []
+    settings = schema.settings.model_copy(update={"distribution": engine})
+    return schema.model_copy(update={"settings": settings}), []
 
 
 def _without_follow_ons(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -122,10 +144,15 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
 
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
-    """schema.sql and the fraiseql.toml fragment."""
+    """schema.sql, the fraiseql.toml fragment and, with ``[distribution]``, distribution.sql."""
     from fraisec.render import render_runtime_toml, render_schema_sql
 
-    return {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+    artifacts = {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+    if schema.settings.distribution:
+        from fraisec.render.distribution import render_distribution_sql
+
+        artifacts["distribution.sql"] = render_distribution_sql(schema)
+    return artifacts
 
 
 def schema_sql(ref: str) -> tuple[str | None, list[Diagnostic]]:

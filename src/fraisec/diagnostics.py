@@ -2,7 +2,7 @@
 
 Each code is stable and has a page at ``docs/diagnostics/<CODE>.md`` (a test enforces it).
 Code ranges: FSC1xx load/authoring, FSC2xx IR/validation, FSC3xx SQL lint, FSC4xx catalog/diff,
-FSC5xx migrations.
+FSC5xx migrations, FSC6xx distribution (Citus).
 """
 
 from __future__ import annotations
@@ -246,6 +246,13 @@ CODES: dict[str, str] = {
     "FSC537": "tenant schema does not exist",
     "FSC538": "tenant move refused or failed",
     "FSC539": "migration cannot be applied to tenant schemas",
+    # -- FSC6xx: distribution (Citus) ---------------------------------------------------------
+    "FSC600": "unknown distribution engine in fraisec.toml",
+    "FSC601": "unique key of a distributed table without the tenant column",
+    "FSC602": "foreign key Citus cannot keep between distributed tables",
+    "FSC603": "row-level security Citus cannot distribute",
+    "FSC604": "triggers on tables to distribute",
+    "FSC605": "foreign-key cycle among tables to distribute",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -7,6 +7,9 @@
     migrations = "migrations"
     tenants = "tenants.toml"  # the tenant registry (docs/tenancy.md)
 
+    [distribution]
+    engine = "citus"          # also write distribution.sql (docs/scale-out.md)
+
 Every path is relative to the directory holding fraisec.toml. Without the file, the defaults
 above apply relative to the current directory.
 """
@@ -16,13 +19,25 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["Project", "ProjectError", "find_project"]
+__all__ = ["DISTRIBUTION_ENGINES", "DistributionError", "Project", "ProjectError", "find_project"]
 
 CONFIG_NAME = "fraisec.toml"
 
 
 class ProjectError(Exception):
     """fraisec.toml is unreadable or invalid."""
+
+    code = "FSC100"
+
+
+class DistributionError(ProjectError):
+    """The ``[distribution]`` table names an engine fraisec does not know (FSC600)."""
+
+    code = "FSC600"
+
+
+# The engines ``[distribution] engine`` accepts (docs/scale-out.md).
+DISTRIBUTION_ENGINES = ("citus",)
 
 
 # A frozen dataclass checked by hand (not a pydantic model): every command reads the project
@@ -35,6 +50,7 @@ class Project:
     db: str = "db"
     migrations: str = "migrations"
     tenants: str = "tenants.toml"
+    distribution: str | None = None  # [distribution] engine: None, or one of DISTRIBUTION_ENGINES
 
     @property
     def out_dir(self) -> Path:
@@ -68,7 +84,7 @@ _TYPES = {"str": (str, "a valid string"), "int": (int, "a valid integer"),
 def _problem(values: dict) -> str | None:
     """The first problem with ``Project`` fields from the file, worded as before (field order,
     then unknown keys): ``('out',): Input should be a valid string``."""
-    known = {f.name: f for f in dataclasses.fields(Project) if f.name != "root"}
+    known = {f.name: f for f in dataclasses.fields(Project) if f.name not in ("root", "distribution")}
     for name, spec in known.items():
         expected = _TYPES.get(str(spec.type))
         if name in values and expected and not isinstance(values[name], expected[0]):
@@ -110,4 +126,22 @@ def _read(config: Path, root: Path) -> Project:
     problem = _problem(section)
     if problem is not None:
         raise ProjectError(f"{config}: {problem}")
-    return Project(root=root, **section)
+    return Project(root=root, distribution=_distribution(config, data.get("distribution")), **section)
+
+
+def _distribution(config: Path, table: object) -> str | None:
+    """``[distribution] engine = "citus"``: the one key; anything else is refused (FSC600)."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise DistributionError(f"{config}: [distribution] must be a table")
+    unknown = sorted(set(table) - {"engine"})
+    if unknown:
+        raise DistributionError(f"{config}: [distribution] has unknown key(s): {', '.join(unknown)} "
+                                "(only engine is read)")
+    engine = table.get("engine")
+    if engine not in DISTRIBUTION_ENGINES:
+        known = ", ".join(f'"{e}"' for e in DISTRIBUTION_ENGINES)
+        raise DistributionError(f"{config}: [distribution] engine = {engine!r} is not supported "
+                                f"(known: {known})")
+    return engine

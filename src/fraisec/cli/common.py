@@ -36,8 +36,9 @@ def project_or_exit(out: Output) -> Project:
     try:
         return find_project()
     except ProjectError as exc:
-        report(out, [error("FSC100", f"invalid fraisec.toml: {exc}", None,
-                           hint="Fix the file; see docs/configuration.md.")])
+        report(out, [error(exc.code, f"invalid fraisec.toml: {exc}", None,
+                           hint="Fix the file; see docs/configuration.md"
+                                + (" and docs/scale-out.md." if exc.code == "FSC600" else "."))])
         raise typer.Exit(ExitCode.ERRORS) from None
 
 

@@ -320,6 +320,9 @@ class Settings(_Frozen):
     private_schema: str = "app_private"  # context helpers, outbox
     api_role: str = "app_user"  # the role requests run as (SET LOCAL ROLE)
     owner_role: str = "app_owner"  # owns the objects; never a superuser
+    # fraisec.toml's [distribution] engine ("citus"), set by load_ir from the project holding the
+    # module: it changes the keys of tenant tables (docs/scale-out.md), never schema.json.
+    distribution: str | None = None
 
 
 class Tenancy(_Frozen):

@@ -187,6 +187,9 @@ class FileParts:
     source: str  # what "current" was: the replayed history or a database
     renames: tuple[Rename, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # [distribution] engine = "citus": lines that place the new tables, after everything else
+    # of the transaction (the tables and their keys exist by then); render.distribution.
+    placement: tuple[str, ...] = ()
 
 
 def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
@@ -219,6 +222,12 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
             blocks[0] = (True, prelude + blocks[0][1])
         else:
             blocks.insert(0, (True, prelude))
+    if parts.placement:
+        last = max((i for i, (tx, _) in enumerate(blocks) if tx), default=None)
+        if last is None:
+            blocks.insert(0, (True, list(parts.placement)))
+        else:
+            blocks[last] = (True, blocks[last][1] + list(parts.placement))
     for transactional, lines in blocks:
         if transactional:
             # LOCAL: bodies may name objects created later in the block; the setting ends with it
@@ -346,7 +355,8 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     # the same whoever generates it.
     source = ("a database (--database)" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
-    text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames),
+                                      placement=_placement(schema, result, current)), result, desired)
     path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
@@ -356,6 +366,14 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if verify and database is None:
         found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
     return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
+
+
+def _placement(schema: Schema, plan, current: Catalog) -> tuple[str, ...]:
+    """The Citus calls for the tables this migration creates (``[distribution]``)."""
+    from fraisec.render.distribution import migration_block
+
+    created = {op.key for op in plan.ops if op.kind == "table" and op.action == "create"}
+    return tuple(migration_block(schema, created, set(current.table))) if created else ()
 
 
 def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_url: str | None,

@@ -36,6 +36,7 @@ class Column:
     default: str | None = None
     identity: bool = False
     generated: str | None = None  # GENERATED ALWAYS AS (…) STORED
+    primary_key: bool = True  # with identity: the inline PRIMARY KEY (not on a distributed table)
 
 
 # The generated tsvector column of a searchable entity (not an API field).
@@ -176,7 +177,8 @@ def tables(model: Model) -> list[Table]:
 
 def _table(model: Model, entity: ObjectType) -> Table:
     info = entity.entity
-    columns = [Column(info.pk_column, "bigint", True, identity=True),
+    columns = [Column(info.pk_column, "bigint", True, identity=True,
+                      primary_key=_distributed_by(model, entity) is None),
                Column("id", "uuid", True, "gen_random_uuid()")]
     for f in entity.fields:
         if f.column and f.name != "id":
@@ -188,12 +190,22 @@ def _table(model: Model, entity: ObjectType) -> Table:
     return Table(model.table(entity), tuple(columns), tuple(_constraints(model, entity)), entity.description)
 
 
+def _distributed_by(model: Model, entity: ObjectType) -> str | None:
+    """The tenant column when the table is distributed by it (``[distribution] engine =
+    "citus"``): Citus refuses a PRIMARY KEY or UNIQUE without the distribution column, so the
+    key is ``(tenant, pk)`` and the trinity id unique per tenant (docs/scale-out.md)."""
+    if model.schema.settings.distribution != "citus" or not entity.entity.tenant_field:
+        return None
+    return model.tenant_column(entity)
+
+
 def _unique_groups(model: Model, entity: ObjectType) -> list[tuple[str, ...]]:
     """Column groups that must be unique; per tenant on tenant tables (a global UNIQUE would be
     a cross-tenant existence oracle, rls.md (h) 2)."""
     info = entity.entity
     tc = info.tenant_field and model.tenant_column(entity)
-    groups: list[tuple[str, ...]] = [("id",)]
+    distributed = _distributed_by(model, entity)
+    groups: list[tuple[str, ...]] = [(distributed, "id") if distributed else ("id",)]
     if info.invitation:
         groups.append((TOKEN_HASH_COLUMN,))  # global: a token names one invitation anywhere
     if info.has_identifier:
@@ -207,7 +219,7 @@ def _unique_groups(model: Model, entity: ObjectType) -> list[tuple[str, ...]]:
             group = (tc, *group)
         if group and group not in result:
             result.append(group)
-    if tc and _referenced_by_tenant_child(model, entity):
+    if tc and _referenced_by_tenant_child(model, entity) and not distributed:
         result.append((tc, info.pk_column))  # target of same-tenant composite foreign keys
     return result
 
@@ -222,7 +234,7 @@ def _live_only(model: Model, entity: ObjectType, group: tuple[str, ...]) -> bool
     must not block a new one with its slug): a partial unique index, not a constraint. The
     trinity id and the (tenant, pk) target of composite foreign keys stay constraints."""
     tc = model.tenant_column(entity) if entity.entity.tenant_field else None
-    return bool(entity.entity.soft_delete) and group not in (("id",), (tc, entity.entity.pk_column))
+    return bool(entity.entity.soft_delete) and group not in (("id",), (tc, "id"), (tc, entity.entity.pk_column))
 
 
 # A token hash is global on purpose (the token finds its invitation in any tenant); being the
@@ -238,7 +250,10 @@ def soft_delete_column(entity: ObjectType) -> str | None:
 
 def _constraints(model: Model, entity: ObjectType) -> list[Constraint]:
     table = entity.entity.table
-    result = [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})",
+    distributed = _distributed_by(model, entity)
+    result = [Constraint(object_name("pk", table), f"PRIMARY KEY ({ident(distributed)}, "
+                                                    f"{ident(entity.entity.pk_column)})")] if distributed else []
+    result += [Constraint(object_name("uq", table, *g), f"UNIQUE ({', '.join(map(ident, g))})",
                          _GLOBAL_TOKEN_NOTE if g == (TOKEN_HASH_COLUMN,) else None)
               for g in _unique_groups(model, entity) if not _live_only(model, entity, g)]
     for f in entity.fields:
