@@ -92,3 +92,16 @@ def test_check_finds_in_the_catalog_what_the_text_hides(saas) -> None:
     truncate = next(d for d in diagnostics if d["code"] == "FSC319")
     assert "TRUNCATE on the row-secured table tb_project is granted to app_user" in truncate["message"]
     assert truncate["message"].endswith("(found in the catalog the migrations build)")
+
+
+def test_check_reports_each_schema_warning_once(saas) -> None:
+    """The schema is loaded once: its warnings (here the Citus traps of a citus project) are
+    not repeated by the replay step."""
+    config = saas / "fraisec.toml"
+    config.write_text(config.read_text() + '\n[distribution]\nengine = "citus"\n')
+    assert run_cli("--no-color", "migrate", "diff", "citus").exit_code == 0  # the keys change
+    exit_code, diagnostics = _check()
+    codes = [d["code"] for d in diagnostics]
+    assert exit_code == 0, diagnostics
+    assert "FSC603" in codes
+    assert len(codes) == len(set(codes)), codes

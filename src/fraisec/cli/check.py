@@ -63,7 +63,7 @@ def check_command(
         with out.progress("replaying the migrations into the shadow database"):
             try:
                 drift = check_drift(ref, project.db_dir, project.migrations_dir,
-                                    shadow_url=shadow_url)
+                                    shadow_url=shadow_url, schema=ir)
                 diagnostics += list(drift.diagnostics)
                 drift_found = not drift.clean
                 if drift.current is not None:

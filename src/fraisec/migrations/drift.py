@@ -15,6 +15,7 @@ from fraisec.diagnostics import Diagnostic, Location, error, has_errors
 
 if TYPE_CHECKING:
     from fraisec.catalog.model import Catalog
+    from fraisec.ir.model import Schema
 
 __all__ = ["Drift", "check_drift"]
 
@@ -32,18 +33,20 @@ class Drift:
 
 def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                 database: str | None = None, shadow_url: str | None = None,
-                history_schema: str = "fraisec_history", desired_state=None) -> Drift:
+                history_schema: str = "fraisec_history", desired_state=None,
+                schema: "Schema | None" = None) -> Drift:
     """Raises MigrationError (schema errors) or CatalogError (replay/connection errors).
 
     ``desired_state``: ``desired_catalog(…)``'s result, computed once when many databases are
-    checked against the same schema (``migrate check`` over tenants)."""
+    checked against the same schema (``migrate check`` over tenants). ``schema``: the module
+    already loaded without errors by the caller, whose diagnostics it already has."""
     from fraisec.diff import diff
     from fraisec.migrations.apply import MigrationError
     from fraisec.migrations.replay import current_alongside, desired_catalog
     from fraisec.plan import plan as make_plan
 
     with current_alongside(migrations_dir, database, shadow_url, history_schema) as current_side:
-        desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url)
+        desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url, schema)
         if desired is None:
             raise MigrationError(diagnostics)
     current = current_side()
