@@ -40,6 +40,13 @@ class Grants:
 
 def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
            observers: list[ObserverFn]) -> Grants:
+    signatures, owners = _function_grants(model, functions, observers)
+    return Grants(tuple(_relation_grants(model, rls, functions)), tuple(signatures), tuple(owners))
+
+
+def _relation_grants(model: Model, rls: list[RlsTable],
+                     functions: list[MutationFn]) -> list[tuple[str, str, str]]:
+    """(privileges, relation, role) for every role, each exactly what its side needs."""
     api, observer, context = model.api_role, model.observer_role, model.context_role
     written = _written_columns(model, functions)
     relations: list[tuple[str, str, str]] = []
@@ -54,45 +61,52 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
         relations += [("SELECT", v, observer) for v in views]
         relations += [("INSERT", model.table(e), observer) for e in model.schema.entities
                       if e.entity is not None and e.entity.activity_log]
-        box = outbox(model)
-        relations.append(("INSERT", box.table, observer))
+        relations.append(("INSERT", outbox(model).table, observer))
     relations += [(f"SELECT ({', '.join(ident(c) for c in t.context_columns)})", t.table, context)
                   for t in rls if t.context_columns]
     service = model.service_role
     relations += [(", ".join(t.service), t.table, service) for t in rls if t.service]
     relations += [("SELECT", qualified(model.app, name), service) for e in entity_order(model)
                   if "SELECT" in e.entity.service for name in view_names(e)]
-    privileged = model.privileged_role
     relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
-                   t.table, privileged) for t in rls if t.privileged]
-    readers = model.reader_roles
-    callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
+                   t.table, model.privileged_role) for t in rls if t.privileged]
+    return relations
+
+
+def _function_grants(model: Model, functions: list[MutationFn], observers: list[ObserverFn],
+                     ) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
+    """(signature, roles granted EXECUTE) for every generated function, and the owners of
+    the definer ones."""
+    api, observer, context, privileged = (model.api_role, model.observer_role, model.context_role,
+                                          model.privileged_role)
+    callable_ = [(s, model.reader_roles) for s in context_helper_signatures(model) + result_signatures(model)]
     callable_ += [(f.signature, (f.caller,)) for f in functions]
     callable_ += [(f.signature, (api,)) for f in search_functions(model)]
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
-    accepts = accept_functions(model)
-    signups = signup_functions(model)
     if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
         needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
-        callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
+        callable_ = _also_granted(callable_, needed, privileged)
     if model.has_service:  # service mutations answer with the result helpers
-        callable_ = [(s, roles + (service,)) if s in result_signatures(model) else (s, roles)
-                     for s, roles in callable_]
-    for a in [*accepts, *signups]:
-        public, private = a.signatures
+        callable_ = _also_granted(callable_, result_signatures(model), model.service_role)
+    flows = [*accept_functions(model), *signup_functions(model)]
+    for flow in flows:
+        public, private = flow.signatures
         callable_ += [(public, (api,)), (private, (api,))]
-    signatures = callable_ + [(f"{o.name}()", ()) for o in observers]
-    signatures += [(f"{m.name}()", ()) for m in maintain_functions(model)]
+    keepers = last_owner_functions(model)
+    signatures = callable_ + [(f"{f.name}()", ()) for f in [*observers, *maintain_functions(model), *keepers]]
     owners = [(s, context) for s in context_helper_signatures(model)]
     owners += [(tenant_uuid, context)] if tenant_uuid else []
     owners += [(f"{o.name}()", observer) for o in observers]
-    owners += [(a.signatures[1], privileged) for a in [*accepts, *signups]]
-    keepers = last_owner_functions(model)
-    signatures += [(f"{k.name}()", ()) for k in keepers]
+    owners += [(flow.signatures[1], privileged) for flow in flows]
     owners += [(f"{k.name}()", context) for k in keepers]
-    return Grants(tuple(relations), tuple(signatures), tuple(owners))
+    return signatures, owners
+
+
+def _also_granted(callable_: list[tuple[str, tuple[str, ...]]], signatures: list[str],
+                  role: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(s, roles + (role,)) if s in signatures else (s, roles) for s, roles in callable_]
 
 
 def _privilege(command: str, columns: set[str] | None) -> str:

@@ -425,8 +425,9 @@ def _narrow_role_policies(model: Model, entity: ObjectType, context_columns: tup
     return policies
 
 
-def signup_functions_columns(model: Model) -> list[tuple[str, ...]]:
-    """The root columns each SIGNUP mutation writes."""
+def _signup_root_columns(model: Model) -> list[tuple[str, ...]]:
+    """The root (tenant) table's columns each SIGNUP mutation's arguments write: what its
+    definer flow needs INSERT on."""
     root = model.root
     return [tuple(root.field(f).column for f in m.argument_fields.values() if root.field(f) and root.field(f).column)
             for m in model.schema.mutations if m.generated and m.operation == "SIGNUP"]
@@ -439,7 +440,7 @@ def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tupl
         return ()
     invitation, root, user, membership = model.invitation, model.root, model.user, model.membership
     if entity.name == root.name and model.signs_up:
-        written = sorted({c for f in signup_functions_columns(model) for c in f})
+        written = sorted({c for f in _signup_root_columns(model) for c in f})
         return (("SELECT", (entity.entity.pk_column, "id")), ("INSERT", tuple(written)))
     if invitation is not None and entity.name == invitation.name:
         tc = model.tenant_column(entity)
@@ -564,19 +565,24 @@ class _Joins:
 
 
 def views(model: Model) -> list[View]:
-    result = []
-    for entity in entity_order(model):
-        result.append(_view(model, entity))
-        if entity.entity.soft_delete:
-            result.append(_view(model, entity, trash=True))
-        result += [_view(model, entity, filtered=f) for f in entity.entity.views]
-    return result
+    return [_view(model, entity, name, trash, filtered)
+            for entity in entity_order(model) for name, trash, filtered in _view_variants(entity)]
 
 
 def view_names(entity: ObjectType) -> list[str]:
     """Every view of an entity: the main one, the trash, the filtered ones."""
-    return [entity.entity.view, *([trash_view_name(entity)] if entity.entity.soft_delete else []),
-            *(f"{entity.entity.view}_{suffix}" for suffix, _ in entity.entity.views)]
+    return [name for name, _trash, _filtered in _view_variants(entity)]
+
+
+def _view_variants(entity: ObjectType) -> list[tuple[str, bool, tuple[str, str] | None]]:
+    """(name, trash?, filter) of each view of an entity, in one place so that the views
+    rendered and the views granted are always the same list."""
+    main = entity.entity.view
+    variants: list[tuple[str, bool, tuple[str, str] | None]] = [(main, False, None)]
+    if entity.entity.soft_delete:
+        variants.append((trash_view_name(entity), True, None))
+    variants += [(f"{main}_{suffix}", False, (suffix, predicate)) for suffix, predicate in entity.entity.views]
+    return variants
 
 
 def trash_view_name(entity: ObjectType) -> str:
@@ -584,14 +590,12 @@ def trash_view_name(entity: ObjectType) -> str:
     return f"{entity.entity.view}_trash"
 
 
-def _view(model: Model, entity: ObjectType, trash: bool = False,
-          filtered: tuple[str, str] | None = None) -> View:
+def _view(model: Model, entity: ObjectType, name: str, trash: bool,
+          filtered: tuple[str, str] | None) -> View:
     """The entity's view; its trash (deleted rows), or a filtered view (a declared predicate
     over live rows, with ``{row}`` standing for the entity's row)."""
     joins = _Joins()
     pairs = _object_pairs(model, entity, "r0", 0, joins)
-    name = (trash_view_name(entity) if trash else
-            f"{entity.entity.view}_{filtered[0]}" if filtered else entity.entity.view)
     extra = _inject_columns(model, entity, joins, name) + _relay_columns(model, entity, name)
     deleted = soft_delete_column(entity)
     conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
