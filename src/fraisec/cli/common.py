@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -12,7 +13,19 @@ from fraisec.cli.report import report
 from fraisec.diagnostics import Diagnostic, error, has_errors
 from fraisec.project import Project, ProjectError, find_project
 
-__all__ = ["db_dir_for", "finish", "output", "project_or_exit", "schema_ref"]
+__all__ = ["DirOpt", "HistoryOpt", "LockOpt", "RegistryOpt", "db_dir_for", "finish", "output",
+           "project_or_exit", "schema_ref"]
+
+# Options several command groups share (migrate, tenant), declared once so that they read alike.
+DirOpt = Annotated[Optional[Path], typer.Option(
+    "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")]
+HistoryOpt = Annotated[str, typer.Option(
+    "--history-schema", help="Schema holding the history table.")]
+LockOpt = Annotated[float, typer.Option(
+    "--lock-timeout", help="Seconds to wait for another applier to finish before giving up "
+                           "(exit 5).")]
+RegistryOpt = Annotated[Optional[Path], typer.Option(
+    "--registry", help="The tenant registry (default: from fraisec.toml, else ./tenants.toml).")]
 
 
 def output(ctx: typer.Context) -> Output:

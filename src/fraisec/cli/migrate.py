@@ -14,7 +14,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from fraisec.cli.common import output, project_or_exit, schema_ref
+from fraisec.cli.common import DirOpt, HistoryOpt, LockOpt, RegistryOpt, output, project_or_exit, schema_ref
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
 from fraisec.cli.report import emit_json, report
@@ -34,13 +34,6 @@ DatabaseOpt = Annotated[Optional[str], typer.Option(
     "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
 RequiredDatabaseOpt = Annotated[str, typer.Option(
     "--database", "-d", envvar="FRAISEC_DATABASE_URL", metavar="URL", help=_DATABASE_HELP)]
-DirOpt = Annotated[Optional[Path], typer.Option(
-    "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")]
-HistoryOpt = Annotated[str, typer.Option(
-    "--history-schema", help="Schema holding the history table.")]
-LockOpt = Annotated[float, typer.Option(
-    "--lock-timeout", help="Seconds to wait for another applier to finish before giving up "
-                           "(exit 5).")]
 # Several --database: FRAISEC_DATABASE_URL is read by _targets, not by click, which would split
 # a multiple option's variable on whitespace ("host=/tmp dbname=app" becoming two targets).
 DatabasesOpt = Annotated[Optional[List[str]], typer.Option(
@@ -50,8 +43,6 @@ DatabasesOpt = Annotated[Optional[List[str]], typer.Option(
 TenantOpt = Annotated[Optional[List[str]], typer.Option(
     "--tenant", "-t", help="A tenant of the registry (tenants.toml); repeat it for several.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every tenant of the registry.")]
-RegistryOpt = Annotated[Optional[Path], typer.Option(
-    "--registry", help="The tenant registry (default: from fraisec.toml, else ./tenants.toml).")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1,
                                       help="Targets handled at once (with several targets).")]
 

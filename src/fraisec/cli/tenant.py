@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fraisec.cli.common import output
+from fraisec.cli.common import DirOpt, HistoryOpt, LockOpt, RegistryOpt, output
 from fraisec.cli.console import Output, OutputFormat
 from fraisec.cli.exit_codes import ExitCode
 from fraisec.cli.report import report
@@ -23,10 +23,6 @@ tenant_app = typer.Typer(name="tenant", no_args_is_help=True,
 
 def register(app: typer.Typer) -> None:
     app.add_typer(tenant_app, name="tenant")
-
-
-RegistryOpt = Annotated[Optional[Path], typer.Option(
-    "--registry", help="The tenant registry (default: from fraisec.toml, else ./tenants.toml).")]
 
 
 def _fail(out: Output, problems) -> None:
@@ -58,12 +54,9 @@ def create_command(
         help="Connection for CREATE DATABASE, for this run only (never recorded). Default: the "
              "server's admin_url, else the tenant's URL on database postgres.")] = None,
     registry: RegistryOpt = None,
-    directory: Annotated[Optional[Path], typer.Option(
-        "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")] = None,
-    history_schema: Annotated[str, typer.Option(
-        "--history-schema", help="Schema holding the history table.")] = "fraisec_history",
-    lock_timeout: Annotated[float, typer.Option(
-        "--lock-timeout", help="Seconds to wait for another applier (exit 5).")] = 60.0,
+    directory: DirOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
+    lock_timeout: LockOpt = 60.0,
 ) -> None:
     """Create the tenant's database (or schema), apply every migration, record it in the
     registry. Safe to rerun: it finishes what a failed run left undone."""
@@ -190,10 +183,8 @@ def move_command(
         help="A superuser connection to the destination server, for CREATE DATABASE and the "
              "copy (this run only, never recorded).")] = None,
     registry: RegistryOpt = None,
-    directory: Annotated[Optional[Path], typer.Option(
-        "--dir", help="Migrations directory (default: from fraisec.toml, else ./migrations).")] = None,
-    history_schema: Annotated[str, typer.Option(
-        "--history-schema", help="Schema holding the history table.")] = "fraisec_history",
+    directory: DirOpt = None,
+    history_schema: HistoryOpt = "fraisec_history",
 ) -> None:
     """Move a tenant (its schema, or its database) to a database of its own: provision it,
     copy every table in one transaction, compare the row counts, then point the registry at it.
