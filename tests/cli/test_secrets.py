@@ -238,3 +238,20 @@ def test_data_on_stdout_is_never_rewritten(tmp_path, make_db, pg_server):
     assert "WHERE (account.password = 'x'::text)" in result.stdout, result.stdout
     assert "'set password=hunter22 as postgres'" in result.stdout, result.stdout
     assert "***" not in result.stdout
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_client_programs_get_the_password_outside_their_command_line(form, make_db, pg_server, tmp_path):
+    """psql and pg_dump run with the connection's password in their environment, never in argv
+    (which every user of the machine can read with ``ps``): the applied file records its own
+    psql's command line from /proc and the password is not in it, while the file did run."""
+    from fraisec.catalog.shadow import apply_sql_files, client_connection
+
+    url = FORMS[form](pg_server, _dbname(make_db()))
+    seen = tmp_path / "cmdline"
+    apply_sql_files(url, [("spy.sql", f"\\! tr '\\000' ' ' < /proc/$PPID/cmdline > {seen}\n")])
+    argv = seen.read_text()
+    assert "psql" in argv and "-f" in argv
+    assert _leaks(argv) == []
+    conninfo, env = client_connection(url)
+    assert _leaks(conninfo) == [] and env["PGPASSWORD"] in (URL_PASSWORD, KV_PASSWORD)

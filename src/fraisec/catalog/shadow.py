@@ -187,6 +187,24 @@ def client_program(name: str) -> str:
         raise _binaries_missing(exc) from None
 
 
+def client_connection(url: str) -> tuple[str, dict[str, str]]:
+    """``(conninfo, env)`` for running a client program on ``url`` with no password in its
+    command line, which every user of the machine can read (``ps``): the password travels in
+    ``PGPASSWORD`` of the child's environment instead. The caller's ``PG*`` variables are
+    dropped, so that only ``url`` decides where the program connects."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return url, env  # not parseable: libpq reports it (redacted) like any bad string
+    password = params.pop("password", None)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo(**params), env
+
+
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.*?):(?P<line>\d+): (?P<level>ERROR|FATAL):\s+(?P<msg>.*)$")
 _MISSING_ROLE = re.compile(r'role "(?P<role>[^"]+)" does not exist')
 _ROLE_RACE = re.compile(r'"pg_authid_rolname_index"|role "[^"]+" already exists')
@@ -195,7 +213,7 @@ _ROLE_RACE = re.compile(r'"pg_authid_rolname_index"|role "[^"]+" already exists'
 def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
     """Apply each ``(name, text)`` in order with psql; raise :class:`CatalogError` (FSC401)
     naming the file, the line and PostgreSQL's message on the first failure."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    conninfo, env = client_connection(url)
     env["PGCONNECT_TIMEOUT"] = "10"
     psql = client_program("psql")
     with tempfile.TemporaryDirectory(prefix="fraisec-sql-") as tmp:
@@ -203,7 +221,7 @@ def apply_sql_files(url: str, sources: Sequence[tuple[str, str]]) -> None:
             path = Path(tmp) / f"{index:04d}.sql"
             path.write_text(text, encoding="utf-8")
             result = subprocess.run(
-                [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
+                [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-f", str(path)],
                 capture_output=True, text=True, env=env)
             if result.returncode != 0:
                 raise CatalogError([_apply_diagnostic(name, result.stderr)])

@@ -153,15 +153,14 @@ def current_catalog(migrations_dir: Path, database: str | None, shadow_url: str 
 
 def schema_dump(url: str, history_schema: str) -> str:
     """``pg_dump --schema-only`` of the database, without fraisec's history schema."""
-    import os
     import subprocess
 
-    from fraisec.catalog.shadow import client_program
+    from fraisec.catalog.shadow import client_connection, client_program
 
     pg_dump = client_program("pg_dump")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    conninfo, env = client_connection(url)
     result = subprocess.run([pg_dump, "--schema-only", "--no-owner",
-                             f"--exclude-schema={history_schema}", "-d", url],
+                             f"--exclude-schema={history_schema}", "-d", conninfo],
                             capture_output=True, text=True, env=env)
     if result.returncode != 0:
         from fraisec.redact import redact
