@@ -461,11 +461,13 @@ def sequence_owned_by(key: str, owner: tuple[str, str] | None) -> str:
     return f"ALTER SEQUENCE {key} OWNED BY {target}"
 
 
-def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = False) -> list[str]:
+def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = False,
+                 foreign_table: bool = False) -> list[str]:
     """ALTER TABLE … ALTER COLUMN sub-commands turning ``old`` into ``new`` (generated-expression
     changes other than dropping the expression are handled by the planner as drop + add).
 
     ``cast_via_text``: the old or new type is an enum, which PostgreSQL only converts through text.
+    ``foreign_table``: no USING (a foreign table has no rows here to convert; PostgreSQL refuses it).
     """
     col = quote_ident(new.name)
     subs: list[str] = []
@@ -485,7 +487,7 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
         collate = f" COLLATE {new.collation}" if new.collation else ""
         via = "::text" if cast_via_text else ""
         # A generated column is computed again; USING is refused for it.
-        using = f" USING {col}{via}::{new.type}" if new.generated is None else ""
+        using = f" USING {col}{via}::{new.type}" if new.generated is None and not foreign_table else ""
         subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate}{using}")
     if new.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} SET DEFAULT {new.default}")
