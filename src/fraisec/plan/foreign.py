@@ -20,20 +20,22 @@ from typing import TYPE_CHECKING
 
 from fraisec.catalog.model import ObjRef, Options, Table
 from fraisec.diagnostics import Diagnostic, warning
+from fraisec.plan.model import CREATE_ORDER, Op
 from fraisec.render import foreign as sql
 from fraisec.render.quoting import quote_ident
 
 if TYPE_CHECKING:
     from fraisec.diff import Change
+    from fraisec.plan.planner import Planner
 
 __all__ = ["DESTRUCTIVE_DROPS", "alter_object", "foreign_table_ops", "relax_safety",
-           "secret_warnings"]
+           "secret_warnings", "widened_by_server"]
 
 # Dropping these loses what no migration file can bring back (a user mapping's password).
 DESTRUCTIVE_DROPS = frozenset({"fdw", "server", "user_mapping"})
 
 
-def alter_object(planner, ch: Change) -> None:
+def alter_object(p: Planner, ch: Change) -> None:
     """The in-place change of a wrapper, server or user mapping (a secret alone: nothing)."""
     if ch.kind == "fdw":
         statements = sql.alter_fdw(ch.key, ch.old, ch.new)
@@ -42,30 +44,31 @@ def alter_object(planner, ch: Change) -> None:
     else:
         options = sql.alter_options(ch.old.options, ch.new.options)
         statements = [f"ALTER USER MAPPING {ch.key}{options}"] if options else []
-    planner._alter(ch, statements, "safe")
+    if statements:
+        p.add(Op(f"alter:{ch.ref}", ch.kind, ch.key, "alter", tuple(statements), "safe",
+                 reason=ch.reason), (2, CREATE_ORDER[ch.kind], ch.key),
+              creates=[(ch.ref, None)], releases=[(ch.ref, None)])
 
 
-def foreign_table_ops(planner) -> None:
+def foreign_table_ops(p: Planner) -> None:
     """``ALTER FOREIGN TABLE … OPTIONS`` for foreign tables that stay (columns, constraints and
     owners go through the table machinery: ALTER TABLE works on foreign tables)."""
-    from fraisec.plan import Op
-
-    for ch in sorted(planner.by_ref.values(), key=lambda c: c.key):
+    for ch in sorted(p.by_ref.values(), key=lambda c: c.key):
         if ch.kind != "table" or ch.action != "alter" or not ch.new.is_foreign:
             continue
         options = sql.alter_options(ch.old.fdw_options, ch.new.fdw_options)
         if options:
-            planner._add(Op(f"options:{ch.ref}", "table", ch.key, "alter",
-                            (f"ALTER FOREIGN TABLE {ch.key}{options}",), "safe",
-                            reason="foreign table options changed"), (2, 1, ch.key),
-                         creates=[(ch.ref, "#options")])
+            p.add(Op(f"options:{ch.ref}", "table", ch.key, "alter",
+                     (f"ALTER FOREIGN TABLE {ch.key}{options}",), "safe",
+                     reason="foreign table options changed"), (2, 1, ch.key),
+                  creates=[(ch.ref, "#options")])
 
 
 def _foreign(table: Table | None) -> bool:
     return table is None or table.is_foreign
 
 
-def relax_safety(planner) -> None:
+def relax_safety(planner: Planner) -> None:
     """Steps on a foreign table (foreign on both sides, or on the one it exists on) touch no
     local rows: they are ``safe`` whatever the same step on a table would be."""
     from dataclasses import replace
@@ -105,7 +108,7 @@ def _secret(kind: str, key: str, head: str, word: str, name: str, column: str | 
              "with the value in place of :'secret' (e.g. psql -v secret=… -c …).")
 
 
-def secret_warnings(planner) -> list[Diagnostic]:
+def secret_warnings(planner: Planner) -> list[Diagnostic]:
     """FSC420 for every secret option the desired side has and the migration leaves out."""
     out: list[Diagnostic] = []
     for ch in sorted(planner.by_ref.values(), key=lambda c: (c.kind, c.key)):

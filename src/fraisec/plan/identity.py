@@ -16,14 +16,18 @@ moved past the column's largest value (``setval``), so the next row does not reu
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from fraisec.catalog.model import ObjRef, SeqOptions
 from fraisec.render.quoting import quote_ident, quote_literal
 
+if TYPE_CHECKING:
+    from fraisec.plan.planner import Planner
+
 __all__ = ["split_sequence_swaps"]
 
 
-def split_sequence_swaps(planner) -> None:
+def split_sequence_swaps(planner: Planner) -> None:
     for nid in sorted(planner.nodes):
         if not nid.startswith("column:"):
             continue
@@ -74,7 +78,7 @@ def _identity_after_drop(planner, nid: str, seq_key: str, name: str) -> None:
     ref = ObjRef("table", node.op.key)
     options = planner.des.table[node.op.key].column(name).identity_sequence[1]
     moved += _continue_after(node.op.key, name, seq_key, options)
-    planner._add(replace(node.op, id=f"identity:{ref}:{name}", statements=moved,
+    planner.add(replace(node.op, id=f"identity:{ref}:{name}", statements=moved,
                          reason=f"column {name} becomes an identity"),
                  (*node.rank[:-1], f"{name}#identity"), creates=[(ref, name)],
                  after=[nid, drop_id])
@@ -95,7 +99,7 @@ def _unidentity_before_create(planner, nid: str, seq_key: str, name: str) -> Non
     node.op = replace(node.op, statements=kept)
     ref = ObjRef("table", node.op.key)
     first = f"unidentity:{ref}:{name}"
-    planner._add(replace(node.op, id=first, statements=moved,
+    planner.add(replace(node.op, id=first, statements=moved,
                          reason=f"column {name} stops being an identity"),
                  (1, 39, node.op.key, name))
     node.after.add(first)
