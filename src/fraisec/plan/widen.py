@@ -100,7 +100,7 @@ def _widen_table(p: Planner, ref: ObjRef, z: ObjRef, dep: Dependency, queue: lis
         # dropped and created again.
         if (ref.kind == "table" or foreign.widened_by_server(ref, z)) and z in p.des:
             p.by_ref[z] = Change(z.kind, z.key, "replace", p.cur.get(z), p.des.get(z),
-                                 f"child of {ref}")
+                                 f"{'uses' if ref.kind == 'server' else 'child of'} {ref}")
             queue.append((z, None, "drop"))
         return
     if z not in p.des:
