@@ -215,6 +215,7 @@ CODES: dict[str, str] = {
     "FSC406": "catalog introspection or shadow database failed",
     "FSC407": "destructive changes refused without --unsafe",
     "FSC408": "the two sides come from different PostgreSQL major versions",
+    "FSC420": "secret option of a foreign-data wrapper, server, user mapping or foreign table left out",
     # -- FSC5xx: migrations (owned by fraisec.migrations) -------------------------------------
     "FSC500": "migration file not named NNNN_slug.sql",
     "FSC501": "two migrations share a version",

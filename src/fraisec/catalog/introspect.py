@@ -28,9 +28,11 @@ from fraisec.catalog import queries
 from fraisec.catalog.model import (
     Catalog, Collation, Column, Comment, Composite, CompositeAttr, Constraint, DefaultPrivilege,
     Dependency, Domain,
-    Enum, EventTrigger, Extension, Function, Grant, Index, ObjRef, Policy, Publication,
-    PublishedTable, Range, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported, View,
+    Enum, EventTrigger, Extension, ForeignDataWrapper, ForeignServer, Function, Grant, Index, ObjRef, Policy, Publication,
+    PublishedTable, Range, Rule, Schema, SeqOptions, Sequence, Table, Trigger, Unsupported,
+    UserMapping, View,
 )
+from fraisec.catalog.options import options as fdw_options
 from fraisec.render.quoting import quote_ident, qualified
 
 __all__ = ["QUERY_COUNT", "IntrospectionError", "introspect", "introspect_url"]
@@ -202,6 +204,7 @@ class _Builder:
             key = quote_ident(x["name"])
             extensions[key] = Extension(x["name"], x["schema"], x["version"], x["relocatable"])
             self._ref("pg_extension", x["oid"], ObjRef("extension", key))
+        fdws, servers, user_mappings = self._foreign()
         collations = {}
         for x in r["collations"]:
             key = qualified(x["schema"], x["name"])
@@ -259,7 +262,8 @@ class _Builder:
         unsupported = tuple(Unsupported(x["kind"], x["identity"], x["definition"])
                             for x in r["unsupported"])
         return Catalog(
-            schema=schemas, extension=extensions, collation=collations, enum=enums,
+            schema=schemas, extension=extensions, fdw=fdws, server=servers,
+            user_mapping=user_mappings, collation=collations, enum=enums,
             composite=composites, range=ranges, domain=domains, sequence=sequences,
             table={k: v for k, v in tables.items()}, constraint=constraints, index=indexes,
             function=functions, view=views, trigger=triggers, policy=policies, rule=rules,
@@ -269,6 +273,25 @@ class _Builder:
             current_user=session["current_user"], server_version=session["server_version"],
             query_count=QUERY_COUNT,
         )
+
+    def _foreign(self) -> tuple[dict, dict, dict]:
+        """Foreign-data wrappers, servers and user mappings (secret option values as digests)."""
+        fdws, servers, mappings = {}, {}, {}
+        for x in self.rows["foreign_data_wrappers"]:
+            key = quote_ident(x["name"])
+            fdws[key] = ForeignDataWrapper(x["name"], x["owner"], x["handler"], x["validator"],
+                                           fdw_options(x["options"]))
+            self._ref("pg_foreign_data_wrapper", x["oid"], ObjRef("fdw", key))
+        for x in self.rows["foreign_servers"]:
+            key = quote_ident(x["name"])
+            servers[key] = ForeignServer(x["name"], x["owner"], x["fdw"], x["type"], x["version"],
+                                         fdw_options(x["options"]))
+            self._ref("pg_foreign_server", x["oid"], ObjRef("server", key))
+        for x in self.rows["user_mappings"]:
+            mapping = UserMapping(x["server"], x["user"], fdw_options(x["options"]))
+            mappings[mapping.key] = mapping
+            self._ref("pg_user_mapping", x["oid"], ObjRef("user_mapping", mapping.key))
+        return fdws, servers, mappings
 
     # -- relations ------------------------------------------------------------------------
     def _tables(self) -> dict[int, Row]:
@@ -305,17 +328,17 @@ class _Builder:
         by_attnum = self.columns_by_attnum
         rows = self.rows.pop("columns").fields(
             "table_oid", "num", "name", "type", "not_null", "default_expr", "generated_expr",
-            "identity", "collation", "is_local")
+            "identity", "collation", "is_local", "fdw_options")
         intern = sys.intern  # the same names, types and defaults recur in table after table
         for table_oid, num, name, type_, not_null, default, generated, ident, collation, \
-                is_local in rows:
+                is_local, options in rows:
             name, type_ = intern(name), intern(type_)
             default = default and intern(default)
             by_attnum[table_oid][num] = name
             cols[table_oid].append(Column(
                 name=name, type=type_, not_null=not_null, default=default, generated=generated,
                 identity=ident, identity_sequence=identity.get((table_oid, name)),
-                collation=collation, is_local=is_local,
+                collation=collation, is_local=is_local, fdw_options=fdw_options(options),
             ))
         result = {}
         for oid, x in tables.items():
@@ -327,7 +350,8 @@ class _Builder:
                 rls_forced=x["rls_forced"], partition_key=x["partition_key"],
                 partition_of=partition_of, partition_bound=x["partition_bound"],
                 inherits=() if partition_of else tuple(parents), options=tuple(x["options"]),
-                columns=tuple(cols.get(oid, ())),
+                columns=tuple(cols.get(oid, ())), server=x["server"],
+                fdw_options=fdw_options(x["fdw_options"]),
             )
         return result
 

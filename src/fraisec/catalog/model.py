@@ -20,7 +20,8 @@ __all__ = [
     "Dependency", "Domain", "Enum", "Extension", "Function", "Grant", "Index", "ObjRef", "Policy",
     "Schema", "Sequence", "SeqOptions", "Table", "Trigger", "Unsupported", "View", "KINDS",
     "Rule", "Publication", "PublishedTable", "EventTrigger", "DefaultPrivilege",
-    "default_acl", "OWNER_LACKS", "Range",
+    "default_acl", "OWNER_LACKS", "Range", "ForeignDataWrapper", "ForeignServer", "UserMapping",
+    "Options",
 ]
 
 
@@ -47,6 +48,55 @@ class Extension:
     schema: str
     version: str
     relocatable: bool = True  # ALTER EXTENSION … SET SCHEMA works (else: drop and create)
+
+
+# FDW, server, user mapping, foreign table and foreign column options: (name, value) pairs sorted
+# by name. A secret's value is never kept: it is a keyed digest (see fraisec.catalog.options).
+Options = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignDataWrapper:
+    name: str
+    owner: str
+    handler: str | None  # schema-qualified function name, as HANDLER takes it
+    validator: str | None
+    options: Options = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignServer:
+    name: str
+    owner: str
+    fdw: str  # the wrapper's name
+    type: str | None
+    version: str | None
+    options: Options = ()
+
+
+# The user of a user mapping for whoever runs the SQL (the role that introspected the side),
+# and for every role: how CREATE USER MAPPING spells them (unquoted keywords, never role names).
+CURRENT_USER = "CURRENT_USER"
+PUBLIC = "PUBLIC"
+
+
+@dataclass(frozen=True, slots=True)
+class UserMapping:
+    server: str  # the server's name
+    user: str  # CURRENT_USER, PUBLIC, or a role name
+    options: Options = ()
+
+    @property
+    def user_sql(self) -> str:
+        from fraisec.render.quoting import quote_ident
+
+        return self.user if self.user in (CURRENT_USER, PUBLIC) else quote_ident(self.user)
+
+    @property
+    def key(self) -> str:
+        from fraisec.render.quoting import quote_ident
+
+        return f"FOR {self.user_sql} SERVER {quote_ident(self.server)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +183,14 @@ class Column:
     identity_sequence: tuple[str, SeqOptions] | None  # (sequence key, options)
     collation: str | None
     is_local: bool  # False: inherited only (from a parent or partitioned table)
+    fdw_options: Options = ()  # a foreign table's column options
 
 
 @dataclass(frozen=True, slots=True)
 class Table:
     schema: str
     name: str
-    kind: str  # 'r' ordinary, 'p' partitioned
+    kind: str  # 'r' ordinary, 'p' partitioned, 'f' foreign
     owner: str
     unlogged: bool
     rls_enabled: bool
@@ -150,6 +201,12 @@ class Table:
     inherits: tuple[str, ...]  # parent keys (ordinary inheritance)
     options: tuple[str, ...]
     columns: tuple[Column, ...]
+    server: str | None = None  # a foreign table's server
+    fdw_options: Options = ()  # a foreign table's OPTIONS
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.kind == "f"
 
     @property
     def key(self) -> str:
@@ -344,7 +401,7 @@ class Unsupported:
 
 # The kinds, in a stable order used for deterministic output.
 KINDS: tuple[str, ...] = (
-    "schema", "extension", "collation", "enum", "composite", "range", "domain", "sequence",
+    "schema", "extension", "fdw", "server", "user_mapping", "collation", "enum", "composite", "range", "domain", "sequence",
     "table", "constraint", "index", "function", "view", "trigger", "policy", "rule",
     "publication", "event_trigger",
 )
@@ -360,6 +417,9 @@ class Catalog:
 
     schema: Mapping[str, Schema] = field(default_factory=_frozen)
     extension: Mapping[str, Extension] = field(default_factory=_frozen)
+    fdw: Mapping[str, ForeignDataWrapper] = field(default_factory=_frozen)
+    server: Mapping[str, ForeignServer] = field(default_factory=_frozen)
+    user_mapping: Mapping[str, UserMapping] = field(default_factory=_frozen)
     collation: Mapping[str, Collation] = field(default_factory=_frozen)
     enum: Mapping[str, Enum] = field(default_factory=_frozen)
     composite: Mapping[str, Composite] = field(default_factory=_frozen)

@@ -14,7 +14,8 @@ __all__ = ["QUERY_NAMES", "load"]
 _SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 QUERY_NAMES: tuple[str, ...] = (
-    "session", "schemas", "extensions", "collations", "enums", "composites", "ranges", "domains",
+    "session", "schemas", "extensions", "foreign_data_wrappers", "foreign_servers",
+    "user_mappings", "collations", "enums", "composites", "ranges", "domains",
     "sequences", "tables", "columns", "constraints", "indexes", "views", "functions",
     "triggers", "policies", "rules", "publications", "event_triggers", "grants",
     "default_privileges", "comments",

@@ -22,9 +22,9 @@ from typing import Any, Callable, Literal
 
 from fraisec.catalog.model import (
     KINDS, Catalog, Comment, Composite, Constraint, DefaultPrivilege, Domain, Enum, EventTrigger,
-    Extension,
-    Function, Grant, Index, ObjRef, Publication, Rule, Sequence, Table, Trigger, Unsupported, View,
-    default_acl,
+    Extension, ForeignDataWrapper, ForeignServer,
+    Function, Grant, Index, ObjRef, Publication, Rule, Sequence, Table, Trigger, Unsupported,
+    UserMapping, View, default_acl,
 )
 
 __all__ = ["Change", "Changes", "default_privilege_entries", "diff", "is_subsequence"]
@@ -135,8 +135,12 @@ def _cmp_sequence(old: Sequence, new: Sequence) -> Verdict:
 def _cmp_table(old: Table, new: Table) -> Verdict:
     if old == new:
         return None
+    if old.kind != new.kind and "f" in (old.kind, new.kind):
+        return ("replace", "foreign table or not changed")
     if (old.kind, old.partition_key) != (new.kind, new.partition_key):
         return ("replace", "partitioning changed")
+    if old.server != new.server:
+        return ("replace", "foreign server changed")  # there is no ALTER FOREIGN TABLE … SERVER
     if old.partition_of and new.partition_of and (
             old.partition_of, old.partition_bound) != (new.partition_of, new.partition_bound):
         return ("replace", "partition bound changed")
@@ -193,6 +197,25 @@ def _cmp_event_trigger(old: EventTrigger, new: EventTrigger) -> Verdict:
     return None
 
 
+def _cmp_fdw(old: ForeignDataWrapper, new: ForeignDataWrapper) -> Verdict:
+    if dataclasses_replace(old, owner=new.owner) == new:
+        return None  # the owner is metadata
+    return ("alter", "handler, validator or options changed")
+
+
+def _cmp_server(old: ForeignServer, new: ForeignServer) -> Verdict:
+    if dataclasses_replace(old, owner=new.owner) == new:
+        return None
+    if (old.fdw, old.type) != (new.fdw, new.type):
+        # No ALTER SERVER changes either: dropped and created again, with what uses it.
+        return ("replace", "foreign-data wrapper or type changed")
+    return ("alter", "version or options changed")
+
+
+def _cmp_user_mapping(old: UserMapping, new: UserMapping) -> Verdict:
+    return None if old == new else ("alter", "options changed")
+
+
 def _cmp_replace(old: Any, new: Any) -> Verdict:
     return None if old == new else ("replace", "definition changed")
 
@@ -213,6 +236,9 @@ def _cmp_schema(old: Any, new: Any) -> Verdict:
 COMPARATORS: dict[str, Callable[[Any, Any], Verdict]] = {
     "schema": _cmp_schema,
     "extension": _cmp_extension,
+    "fdw": _cmp_fdw,
+    "server": _cmp_server,
+    "user_mapping": _cmp_user_mapping,
     "collation": _cmp_replace,
     "enum": _cmp_enum,
     "composite": _cmp_composite,

@@ -19,7 +19,8 @@ Target = tuple[ObjRef, "str | None"]
 # The column name under which a table's own settings (RLS, options, inheritance) are ordered.
 TABLE_ITSELF = "#table"
 # Kinds that can be dropped and created again without data loss when something they use changes.
-RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index", "rule"})
+RECREATABLE = frozenset({"view", "function", "trigger", "policy", "constraint", "index", "rule",
+                         "user_mapping"})
 # Kinds whose use of a function is bound late (a body, a CHECK run on demand): following them
 # finds what running an object calls.
 LATE_BOUND = frozenset({"function", "domain", "view"})

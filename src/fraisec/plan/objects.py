@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from fraisec.catalog.model import ObjRef, Sequence
 from fraisec.diff import Change
+from fraisec.plan import foreign
 from fraisec.plan.model import CREATE_ORDER, DROP_ORDER, Op, Safety
 from fraisec.plan.tables import alter_table, needs_readd
 from fraisec.render import ops as sql
@@ -51,7 +52,8 @@ def _drop_op(p: Planner, ch: Change) -> None:
         parent_kind = "table" if ch.old.table in p.cur.table else "view"
         p.aliases[(ref, None)] = f"drop:{ObjRef(parent_kind, ch.old.table)}"
         return  # goes away with its table
-    safety: Safety = "destructive" if ch.kind in ("table", "sequence", "schema", "extension") else "safe"
+    safety: Safety = "destructive" if ch.kind in ("table", "sequence", "schema", "extension",
+                                                  *foreign.DESTRUCTIVE_DROPS) else "safe"
     if ch.kind == "view" and ch.old.materialized:
         safety = "safe"
     p.add(Op(f"drop:{ref}", ch.kind, ch.key, "drop", tuple(statements), safety,
@@ -220,6 +222,8 @@ _ALTERS: dict[str, Callable[[Planner, Change], None]] = {
     "composite": _alter_composite, "domain": _alter_domain, "sequence": _alter_sequence,
     "function": _alter_function, "trigger": _alter_trigger, "rule": _alter_rule,
     "event_trigger": _alter_event_trigger, "publication": _alter_publication,
+    "fdw": foreign.alter_object, "server": foreign.alter_object,
+    "user_mapping": foreign.alter_object,
 }
 
 

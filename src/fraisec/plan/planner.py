@@ -11,7 +11,8 @@ from typing import Iterable
 from fraisec.catalog.model import Catalog, ObjRef
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
-from fraisec.plan import grants, objects, ordering, tables, widen
+from fraisec.plan import foreign, grants, objects, ordering, tables, widen
+from fraisec.plan.identity import split_sequence_swaps
 from fraisec.plan.model import Node, Op, Plan, Target, index
 
 __all__ = ["Planner", "plan"]
@@ -62,10 +63,14 @@ class Planner:
         widen.widen(self)
         for change in sorted(self.by_ref.values(), key=lambda c: (c.kind, c.key)):
             objects.ops_for(self, change)
+        foreign.foreign_table_ops(self)
+        split_sequence_swaps(self)
         tables.default_reset_ops(self)
         objects.domain_reset_ops(self)
         grants.default_privilege_ops(self)
         grants.metadata_ops(self)
+        foreign.relax_safety(self)
+        self.diagnostics += foreign.secret_warnings(self)
         return Plan(ops=ordering.order(self), diagnostics=tuple(self.diagnostics))
 
     def add(self, op: Op, rank: tuple, *, creates: Iterable[Target] = (),

@@ -111,7 +111,8 @@ def _alter_column(p: Planner, ch: Change, old: Column, new: Column, after: list[
         action = "replace column"
     else:
         via_text = old.type in p.cur.enum or new.type in p.des.enum
-        statements = tuple(sql.alter_column(key, old, new, cast_via_text=via_text))
+        statements = tuple(sql.alter_column(key, old, new, cast_via_text=via_text,
+                                            foreign_table=ch.new.is_foreign))
         safety = column_safety(old, new)
     if statements:
         target = (ch.ref, name)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fraisec.catalog.model import Dependency, ObjRef
 from fraisec.diagnostics import error
 from fraisec.diff import Change
+from fraisec.plan import foreign
 from fraisec.plan.model import RECREATABLE
 from fraisec.plan.tables import managed_columns, needs_readd
 from fraisec.render.quoting import quote_ident
@@ -95,10 +96,11 @@ def _widen_one(p: Planner, ref: ObjRef, dep: Dependency, mode: str, queue: list[
 
 def _widen_table(p: Planner, ref: ObjRef, z: ObjRef, dep: Dependency, queue: list[_Seed]) -> None:
     if dep.dependent_column is None:
-        # A partition or inheritance child of a table that is dropped and created again.
-        if ref.kind == "table" and z in p.des:
+        # A partition or inheritance child of a table, or a foreign table on a server, that is
+        # dropped and created again.
+        if (ref.kind == "table" or foreign.widened_by_server(ref, z)) and z in p.des:
             p.by_ref[z] = Change(z.kind, z.key, "replace", p.cur.get(z), p.des.get(z),
-                                 f"child of {ref}")
+                                 f"{'uses' if ref.kind == 'server' else 'child of'} {ref}")
             queue.append((z, None, "drop"))
         return
     if z not in p.des:

@@ -16,6 +16,7 @@ from fraisec.catalog.model import (
     Function, Grant, Index, ObjRef, Policy, Publication, Rule, SeqOptions, Sequence, Table,
     Trigger, View,
 )
+from fraisec.render import foreign
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
 __all__ = [
@@ -39,6 +40,12 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
         return "SCHEMA", ref.key
     if kind == "extension":
         return "EXTENSION", ref.key
+    if kind == "fdw":
+        return "FOREIGN DATA WRAPPER", ref.key
+    if kind == "server":
+        return "SERVER", ref.key
+    if kind == "user_mapping":
+        return "USER MAPPING", ref.key  # the key is "FOR role SERVER name"
     if kind in ("enum", "composite", "range"):
         return "TYPE", ref.key
     if kind == "domain":
@@ -48,7 +55,7 @@ def object_sql_name(ref: ObjRef, obj: object) -> tuple[str, str]:
     if kind == "sequence":
         return "SEQUENCE", ref.key
     if kind == "table":
-        return "TABLE", ref.key
+        return ("FOREIGN TABLE" if obj.is_foreign else "TABLE"), ref.key  # type: ignore[attr-defined]
     if kind == "index":
         return "INDEX", ref.key
     if kind == "view":
@@ -85,6 +92,8 @@ def sequence_options_sql(o: SeqOptions, *, with_type: bool = True) -> str:
 
 def column_definition(col: Column) -> str:
     parts = [quote_ident(col.name), col.type]
+    if col.fdw_options:  # a foreign table's column: OPTIONS come right after the type
+        parts.append(foreign.create_options(col.fdw_options).strip())
     if col.collation:
         parts.append(f"COLLATE {col.collation}")
     if col.generated is not None:
@@ -109,7 +118,8 @@ def _identity_clause(col: Column) -> str:
 
 
 def _create_table(t: Table) -> list[str]:
-    head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {t.key}"
+    word = "FOREIGN TABLE" if t.is_foreign else "TABLE"
+    head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}{word} {t.key}"
     if t.partition_of:
         body = f"{head} PARTITION OF {t.partition_of} {t.partition_bound}"
     else:
@@ -118,6 +128,8 @@ def _create_table(t: Table) -> list[str]:
             "\n    " + ",\n    ".join(cols) + "\n" if cols else "") + ")"
         if t.inherits:
             body += f" INHERITS ({', '.join(t.inherits)})"
+    if t.is_foreign:
+        body += foreign.foreign_table_tail(t)
     if t.partition_key:
         body += f" PARTITION BY {t.partition_key}"
     if t.options:
@@ -228,6 +240,12 @@ def create(ref: ObjRef, obj: object) -> list[str]:
     kind, key = ref.kind, ref.key
     if kind == "schema":
         return [f"CREATE SCHEMA {key}"]
+    if kind == "fdw":
+        return [foreign.create_fdw(key, obj)]  # type: ignore[arg-type]
+    if kind == "server":
+        return [foreign.create_server(key, obj)]  # type: ignore[arg-type]
+    if kind == "user_mapping":
+        return [foreign.create_user_mapping(obj)]  # type: ignore[arg-type]
     if kind == "extension":
         e: Extension = obj  # type: ignore[assignment]
         return [f"CREATE EXTENSION IF NOT EXISTS {key} WITH SCHEMA {quote_ident(e.schema)} "
@@ -443,11 +461,13 @@ def sequence_owned_by(key: str, owner: tuple[str, str] | None) -> str:
     return f"ALTER SEQUENCE {key} OWNED BY {target}"
 
 
-def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = False) -> list[str]:
+def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = False,
+                 foreign_table: bool = False) -> list[str]:
     """ALTER TABLE … ALTER COLUMN sub-commands turning ``old`` into ``new`` (generated-expression
     changes other than dropping the expression are handled by the planner as drop + add).
 
     ``cast_via_text``: the old or new type is an enum, which PostgreSQL only converts through text.
+    ``foreign_table``: no USING (a foreign table has no rows here to convert; PostgreSQL refuses it).
     """
     col = quote_ident(new.name)
     subs: list[str] = []
@@ -467,7 +487,7 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
         collate = f" COLLATE {new.collation}" if new.collation else ""
         via = "::text" if cast_via_text else ""
         # A generated column is computed again; USING is refused for it.
-        using = f" USING {col}{via}::{new.type}" if new.generated is None else ""
+        using = f" USING {col}{via}::{new.type}" if new.generated is None and not foreign_table else ""
         subs.append(f"ALTER COLUMN {col} TYPE {new.type}{collate}{using}")
     if new.default is not None and old.default != new.default:
         subs.append(f"ALTER COLUMN {col} SET DEFAULT {new.default}")
@@ -486,7 +506,11 @@ def alter_column(table: str, old: Column, new: Column, *, cast_via_text: bool = 
             pre, options = _identity_options(table, old, new)
             out_first = pre
             subs.append(options)
-    return out_first + [f"ALTER TABLE {table} {s}" for s in subs]
+    out = out_first + [f"ALTER TABLE {table} {s}" for s in subs]
+    options = foreign.alter_options(old.fdw_options, new.fdw_options)
+    if options:
+        out.append(f"ALTER FOREIGN TABLE {table} ALTER COLUMN {col}{options}")
+    return out
 
 
 def _identity_narrows(old: Column, new: Column) -> bool:
@@ -512,8 +536,10 @@ def _grant_object(ref: ObjRef, obj: object) -> tuple[str, str]:
     """(keyword, name) as GRANT spells them: views are TABLEs, and an aggregate is a FUNCTION
     named by all its argument types (GRANT has no ORDER BY form)."""
     word, name = object_sql_name(ref, obj)
-    if word in ("VIEW", "MATERIALIZED VIEW"):
+    if word in ("VIEW", "MATERIALIZED VIEW", "FOREIGN TABLE"):
         return "TABLE", name
+    if word == "SERVER":
+        return "FOREIGN SERVER", name
     if word == "AGGREGATE":
         return "FUNCTION", ref.key
     return word, name
@@ -583,7 +609,7 @@ def comment_statement(c: Comment, target_obj: object, *, remove: bool = False) -
 
 
 def owner_statement(ref: ObjRef, obj: object, owner: str) -> str | None:
-    if ref.kind in ("constraint", "trigger", "policy", "index", "rule"):
+    if ref.kind in ("constraint", "trigger", "policy", "index", "rule", "user_mapping"):
         return None
     word, name = object_sql_name(ref, obj)
     return f"ALTER {word} {name} OWNER TO {quote_ident(owner)}"

@@ -1,5 +1,5 @@
--- Privileges granted to others than the owner, on schemas, relations, columns, sequences, types
--- and functions. A NULL acl means the defaults (acldefault), so REVOKE from PUBLIC is visible.
+-- Privileges granted to others than the owner, on schemas, relations, columns, sequences, types,
+-- functions, foreign-data wrappers and foreign servers. A NULL acl means the defaults (acldefault), so REVOKE from PUBLIC is visible.
 with objs as (
   select 'pg_namespace'::regclass as classid, n.oid as objid, 0 as objsubid,
          coalesce(n.nspacl, acldefault('n', n.nspowner)) as acl, n.nspowner as owner,
@@ -12,7 +12,7 @@ with objs as (
                                        c.relowner)), c.relowner,
          case when c.relkind = 'S' then 's' else 'r' end::"char"
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p', 'v', 'm', 'S')
+  where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
   union all
   select 'pg_class'::regclass, c.oid, a.attnum, a.attacl, c.relowner, null
@@ -33,6 +33,14 @@ with objs as (
          'f'
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
+  union all
+  select 'pg_foreign_data_wrapper'::regclass, w.oid, 0,
+         coalesce(w.fdwacl, acldefault('F', w.fdwowner)), w.fdwowner, 'F'
+  from pg_foreign_data_wrapper w
+  union all
+  select 'pg_foreign_server'::regclass, s.oid, 0,
+         coalesce(s.srvacl, acldefault('S', s.srvowner)), s.srvowner, 'S'
+  from pg_foreign_server s
 )
 select o.classid::regclass::text as classid, o.objid, o.objsubid,
        case when x.grantee = 0 then 'public' else pg_get_userbyid(x.grantee)::text end as grantee,

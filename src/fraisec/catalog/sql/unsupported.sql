@@ -1,15 +1,10 @@
 -- Objects fraisec does not diff yet, so they are reported by name instead of skipped silently:
--- foreign tables, operators, statistics objects; and what PostgreSQL 18 added that the column
+-- operators, statistics objects; and what PostgreSQL 18 added that the column
 -- model cannot say yet: VIRTUAL generated columns, NOT VALID / NO INHERIT not-null constraints
 -- and comments on them (PG 18 keeps NOT NULL as pg_constraint rows, contype 'n'; on older
 -- servers these rows never exist).
 -- Each row carries a definition-ish text to tell whether the two sides differ.
-select 'foreign table' as kind, c.oid::regclass::text as identity, null as definition
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where c.relkind = 'f' and n.nspname not in ('pg_catalog', 'information_schema')
-  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-union all
-select 'operator', o.oid::regoperator::text, null
+select 'operator' as kind, o.oid::regoperator::text as identity, null as definition
 from pg_operator o join pg_namespace n on n.oid = o.oprnamespace
 where n.nspname not in ('pg_catalog', 'information_schema')
   and not exists (select 1 from pg_depend d where d.classid = 'pg_operator'::regclass and d.objid = o.oid and d.deptype = 'e')
