@@ -19,14 +19,16 @@ fq.tenancy(tenant="Tenant", claim="tenant_id", user="User", user_claim="user_id"
            membership="Membership", roles=("admin", "editor", "subscriber"))
 
 
-@fq.enum
+# Native PostgreSQL enum types (not text with a CHECK): a value added later is an
+# ALTER TYPE … ADD VALUE, a renamed one a RENAME VALUE (renamed_from=).
+@fq.enum(native=True)
 class Role(Enum):
     ADMIN = "admin"
     EDITOR = "editor"
     SUBSCRIBER = "subscriber"
 
 
-@fq.enum
+@fq.enum(native=True)
 class Tier(Enum):
     FREE = "free"
     PRO = "pro"

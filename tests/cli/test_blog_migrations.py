@@ -93,6 +93,10 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert "0002_lifecycle.sql" in out.output
     text = (root / "migrations" / "0002_lifecycle.sql").read_text()
     assert "deleted_at" in text and "fn_maintain_post" in text and "search_vector" in text
+    # The native enum gains its value in place, outside the transaction that may use it.
+    lines = text.splitlines()
+    add = lines.index("ALTER TYPE app.tier ADD VALUE 'enterprise' AFTER 'pro';")
+    assert lines[add - 1] == "-- fraisec: non-transactional" and add < lines.index("DROP VIEW app.v_tenant;")
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
     assert "no changes" in _ok("migrate", "diff", "nothing").output
@@ -106,8 +110,9 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE identifier = 'hello'") == [(2,)]
     # The new enum value is accepted; an unknown one still is not.
     query(url, "UPDATE app.tb_tenant SET subscription_tier = 'enterprise'")
-    with pytest.raises(Exception, match="ck_tenant_subscription_tier"):
+    with pytest.raises(Exception, match='invalid input value for enum app.tier: "platinum"'):
         query(url, "UPDATE app.tb_tenant SET subscription_tier = 'platinum'")
+    assert query(url, "SELECT enum_range(NULL::app.tier)::text") == [("{free,pro,enterprise}",)]
     # The search column was computed for the rows already there.
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE search_vector @@ to_tsquery('english', 'hello')") == [(1,)]
     # The audit rows written before have no changes; the new observers fill them.

@@ -26,7 +26,7 @@ INSERT INTO app.tb_user (id, identifier, name, email) VALUES
     ('{ADA}', 'ada', 'Ada', 'ada@acme.test'), ('{EVE}', 'eve', 'Eve', 'eve@acme.test'),
     ('{SAM}', 'sam', 'Sam', 'sam@acme.test'), ('{GUS}', 'gus', 'Gus', 'gus@globex.test');
 INSERT INTO app.tb_membership (fk_tenant, fk_user, role)
-SELECT t.pk_tenant, u.pk_user, m.role
+SELECT t.pk_tenant, u.pk_user, m.role::app.role  -- a native enum type
 FROM (VALUES ('acme', 'ada', 'admin'), ('acme', 'eve', 'editor'), ('acme', 'sam', 'subscriber'),
              ('globex', 'gus', 'admin')) AS m(tenant, usr, role)
 JOIN app.tb_tenant t ON t.identifier = m.tenant JOIN app.tb_user u ON u.identifier = m.usr;

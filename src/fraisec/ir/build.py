@@ -25,6 +25,7 @@ from fraisec.ir.model import (
 from fraisec.authoring import scalars as scalar_names
 from fraisec.ir.scalars import BUILTIN_SCALARS, sql_type_for
 from fraisec.load import display_path
+from fraisec.render.quoting import qualified
 
 __all__ = ["build_schema"]
 
@@ -63,6 +64,9 @@ def _loc(location: Location | None) -> Location | None:
     return dataclasses.replace(location, file=display_path(location.file))
 
 
+_RESERVED_TYPES = frozenset({"mutation_error_class", "mutation_response"})  # templates/objects/types.sql.j2
+
+
 class _Builder:
     def __init__(self, raw: RawSchema) -> None:
         self.raw = raw
@@ -80,6 +84,9 @@ class _Builder:
         self._index_names()
         settings, tenancy = self._tenancy()
         self.tenancy = tenancy
+        # @enum(native=True) name -> its qualified type, for the columns that use it.
+        self.native_enums = {e.name: qualified(settings.schema_name, naming.enum_type_name(e.name))
+                             for e in self.raw.enums if e.options.get("native") is True}
         types, inputs, interfaces = [], [], []
         for cdef in self.raw.classes:
             if cdef.kind in ("type", "entity", "error"):
@@ -681,7 +688,8 @@ class _Builder:
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.now(on_update=True) but is typed "
                         f"{ref.graphql}", location, hint="Type it DateTime.")
         if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
-            sql_type = field.sql_type or ("text" if ref.kind is Kind.ENUM else sql_type_for(ref.name))
+            enum_type = self.native_enums.get(ref.name, "text") if ref.kind is Kind.ENUM else None
+            sql_type = field.sql_type or enum_type or sql_type_for(ref.name)
             return field.model_copy(update={"column": field.name, "sql_type": sql_type})
         if ref.kind is Kind.SCALAR and ref.is_list:
             return field.model_copy(update={"column": field.name, "sql_type": sql_type_for(ref.name) + "[]"})
@@ -714,8 +722,38 @@ class _Builder:
                 values.append((member.name, member.value))
             result.append(EnumType(name=edef.name, values=tuple(values),
                                    description=inspect.getdoc(edef.cls) if edef.cls.__doc__ else None,
-                                   location=_loc(edef.location)))
+                                   location=_loc(edef.location), **self._native_enum(edef, values)))
         return result
+
+    def _native_enum(self, edef: Any, values: list[tuple[str, str | int]]) -> dict[str, Any]:
+        """``@enum(native=True, renamed_from={"new": "old"})``: the type and its value renames."""
+        native, renamed = edef.options.get("native", False), edef.options.get("renamed_from") or {}
+        if not isinstance(native, bool):
+            self.report("FSC234", f"@enum(native={native!r}) on '{edef.name}' is not True or False",
+                        edef.location, hint="Write @fq.enum(native=True).")
+            return {}
+        type_name = naming.enum_type_name(edef.name)
+        if native and (type_name in _RESERVED_TYPES or type_name.startswith(("tb_", "v_"))):
+            self.report("FSC234", f"enum '{edef.name}' would be the type '{type_name}', a name fraisec "
+                        "generates itself", edef.location,
+                        hint="Rename the enum class (the GraphQL name changes with it), or leave it "
+                             "text with a CHECK (native=False).")
+            return {}
+        labels = [str(v) for _, v in values]
+        pairs = []
+        if not isinstance(renamed, dict):
+            renamed = {None: renamed}
+        for new, old in sorted(renamed.items(), key=lambda kv: str(kv[0])):
+            new, old = _plain(new), _plain(old)
+            if not native or new not in labels or not isinstance(old, (str, int)) or str(old) in labels:
+                self.report("FSC235", f"renamed_from={{{new!r}: {old!r}}} on enum '{edef.name}' is not a "
+                            "rename of a native enum's value", edef.location,
+                            hint="Map a current value to the old one it replaces, "
+                                 "e.g. @fq.enum(native=True, renamed_from={\"canceled\": \"cancelled\"}); "
+                                 "the old value must no longer be a member.")
+                continue
+            pairs.append((str(new), str(old)))
+        return {"sql_type": self.native_enums.get(edef.name), "renamed_from": tuple(pairs)}
 
     def _unions(self) -> list[Union]:
         result = []

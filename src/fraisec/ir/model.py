@@ -200,6 +200,10 @@ class EnumType(_Frozen):
     values: tuple[tuple[str, str | int], ...]
     description: str | None = None
     location: Location | None = None
+    # @enum(native=True): a PostgreSQL enum type (``sql_type``, qualified) instead of text with
+    # a CHECK. Not in schema.json: the runtime sees the same GraphQL enum either way.
+    sql_type: str | None = None
+    renamed_from: tuple[tuple[str, str], ...] = ()  # (new value, old value): RENAME VALUE
 
 
 class InputType(_Frozen):
