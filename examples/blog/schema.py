@@ -118,9 +118,9 @@ def posts() -> list[Post]:
     return fq.config(sql_source="v_post")
 
 
-@fq.query(inject={"tenant_id": "jwt:tenant_id"})
+@fq.query(inject={"tenant_id": "jwt:tenant_id"}, order_by=["-created_at"])
 def published_posts(limit: int = 20, offset: int = 0) -> list[Post]:
-    """What readers see: live, published posts."""
+    """What readers see: live, published posts, newest first (the view sorts; pages are stable)."""
     return fq.config(sql_source="v_post_published")
 
 

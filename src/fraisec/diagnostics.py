@@ -182,6 +182,7 @@ CODES: dict[str, str] = {
     "FSC233": "invalid permission declaration",
     "FSC234": "invalid native enum declaration",
     "FSC235": "invalid enum value rename",
+    "FSC236": "invalid ordering declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

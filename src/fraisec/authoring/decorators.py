@@ -50,7 +50,7 @@ QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",
     "requires_actor", "cache_ttl_seconds", "cache_ttl", "additional_views", "deprecated",
     "auto_params", "relay", "description", "requires_role", "jsonb_column", "pagination_order",
-    "function", "count", "read_routing",
+    "function", "count", "read_routing", "order_by",
 })
 MUTATION_OPTIONS = frozenset({
     "sql_source", "operation", "inject", "rest_path", "rest_method", "requires_actor",

@@ -33,7 +33,8 @@ _CLASS_KINDS = {"type": Kind.OBJECT, "entity": Kind.OBJECT, "error": Kind.OBJECT
                 "input": Kind.INPUT, "interface": Kind.INTERFACE}
 _SDK_FIELD_KEYS = ("requires_scope", "on_deny", "deprecated")
 _QUERY_SDK_KEYS = ("cache_ttl_seconds", "requires_role", "deprecated", "relay", "auto_params",
-                   "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream")
+                   "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream",
+                   "pagination_order")
 _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "invalidates_fact_tables",
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
@@ -112,6 +113,7 @@ class _Builder:
             settings=settings,
         )
         queries = [self._query(op) for op in self.raw.operations if op.kind == "query"]
+        queries = self._orderings(queries, schema)
         mutations = [self._mutation(op, schema) for op in self.raw.operations if op.kind == "mutation"]
         observers = [o for o in (self._observer(d) for d in self.raw.observers) if o is not None]
         subscriptions = [self._subscription(op, schema, observers)
@@ -855,7 +857,65 @@ class _Builder:
         if source is not None:
             self._check_identifier(source, "sql_source", op.location)
         sdk = {k: options[k] for k in _QUERY_SDK_KEYS if options.get(k) is not None}
-        return Query(**common, sql_source=source, sdk=sdk)
+        return Query(**common, sql_source=source, sdk=sdk, order_by=self._order_by(op, options.get("order_by")))
+
+    def _order_by(self, op: OperationDef, order_by: Any) -> tuple[tuple[str, bool], ...]:
+        """``order_by=["-created_at", "identifier"]``: field names, ``-`` for descending."""
+        if order_by is None:
+            return ()
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        if (not isinstance(order_by, (list, tuple)) or not order_by
+                or not all(isinstance(x, str) and x.lstrip("-") for x in order_by)):
+            self.report("FSC236", f"order_by={order_by!r} of query '{op.name}' is not a list of field names",
+                        op.location, hint='e.g. order_by=["-created_at", "identifier"] ("-": descending).')
+            return ()
+        return tuple((x.lstrip("-"), x.startswith("-")) for x in order_by)
+
+    def _orderings(self, queries: list[Query | None], schema: Schema) -> list[Query | None]:
+        """Check each declared order against its entity and view; map fields to columns. One
+        view has one order: two queries ordering it differently would race for it."""
+        out: list[Query | None] = []
+        orders: dict[str, tuple[str, tuple]] = {}
+        for q in queries:
+            if q is None or not q.order_by:
+                out.append(q)
+                continue
+            problem, columns = self._ordering(q, schema)
+            if problem is None and orders.get(q.sql_source, (q.name, columns))[1] != columns:
+                problem = (f"orders {q.sql_source} differently from query '{orders[q.sql_source][0]}'",
+                           "Give one of them a filtered view of its own (views={…}), or the same order_by.")
+            if problem is not None:
+                self.report("FSC236", f"order_by of query '{q.name}' {problem[0]}", q.location, hint=problem[1])
+                out.append(q.model_copy(update={"order_by": ()}))
+                continue
+            orders.setdefault(q.sql_source, (q.name, columns))
+            out.append(q.model_copy(update={"order_by": columns}))
+        return out
+
+    def _ordering(self, q: Query, schema: Schema) -> tuple[tuple[str, str] | None, tuple]:
+        entity = schema.type(q.return_type.name)
+        if entity is None or entity.entity is None or not q.return_type.is_list:
+            return ("needs a list of an @entity", "Order a list query over an entity's generated view."), ()
+        info = entity.entity
+        views = [info.view, *([f"{info.view}_trash"] if info.soft_delete else []),
+                 *(f"{info.view}_{suffix}" for suffix, _ in info.views)]
+        source = (q.sql_source or "").split(".")[-1]
+        if source not in views:
+            return (f"needs one of {entity.name}'s generated views as sql_source, not {q.sql_source}",
+                    f"Use {', '.join(views)}; a hand-written view sorts itself (pagination_order=\"none\")."), ()
+        if q.sdk.get("relay") or q.sdk.get("pagination_order"):
+            return ("cannot be combined with relay=True or pagination_order=",
+                    "A relay connection pages by its pk cursor; drop one of the two."), ()
+        columns = []
+        for name, desc in q.order_by:
+            f = entity.field(name)
+            if f is None or not f.column:
+                stored = {g.name for g in entity.fields if g.column}
+                return (f"names '{name}', which is not a stored field of {entity.name}",
+                        _suggest(name, stored, "Order by fields stored in columns (not computed ones).")), ()
+            columns.append((f.column, desc))
+        return None, tuple(columns)
 
     def _mutation(self, op: OperationDef, schema: Schema) -> Mutation | None:
         common = self._common(op)

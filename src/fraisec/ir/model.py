@@ -260,6 +260,9 @@ class Query(_Frozen):
     rest_method: str | None = None
     sdk: dict[str, Any] = {}  # cache_ttl_seconds, requires_role, deprecated, …
     location: Location | None = None
+    # order_by=["-created_at", "identifier"]: (column, descending) in order; the view sorts so
+    # (the entity's pk last, so pages never overlap) and schema.json says pagination_order "none".
+    order_by: tuple[tuple[str, bool], ...] = ()
 
 
 class Mutation(_Frozen):
