@@ -95,6 +95,14 @@ def _load(tmp_path, body: str):
     ('\nfrom enum import Enum\n@fq.enum(native=True, renamed_from={"gone": "payed"})\nclass S(Enum):\n'
      '    PAID = "paid"\n', "FSC235"),  # the new value is not a member
     ('\nfrom enum import Enum\n@fq.enum(nativ=True)\nclass S(Enum):\n    PAID = "paid"\n', "FSC104"),
+    # typed lengths and precisions
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = fq.field(max_length=3)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(max_length=0)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(precision=5)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    x: float = fq.field(precision=5, scale=6)\n",
+     "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(max_length=5, sql_type=\"text\")\n",
+     "FSC237"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

@@ -608,6 +608,9 @@ class _Builder:
                 data["transitions"] = self._transitions(name, options["transitions"], location)
             if options.get("sql_type") is not None:
                 data["sql_type"] = self._declared_sql_type(name, options["sql_type"], location)
+            typed = self._typed_sql_type(name, ref, options, location)
+            if typed is not None:
+                data["sql_type"] = typed
             data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
                         expression=options.get("expression"), renamed_from=options.get("renamed_from"),
                         on_delete=options.get("on_delete"))
@@ -628,6 +631,37 @@ class _Builder:
                         "move to", location, hint='e.g. transitions={"pending": ["accepted", "revoked"]}')
             return ()
         return tuple(sorted((value(k), tuple(sorted(value(v) for v in targets))) for k, targets in raw.items()))
+
+    def _typed_sql_type(self, name: str, ref: TypeRef, options: dict[str, Any], location: Location) -> str | None:
+        """``fq.field(max_length=120)`` → varchar(120) on a str field; ``precision=10, scale=2``
+        → numeric(10,2) on a Decimal or float field. Checked against the annotation, unlike a
+        free ``sql_type=``; schema.json keeps the scalar (String, Decimal)."""
+        length, precision, scale = (options.get(k) for k in ("max_length", "precision", "scale"))
+        if length is None and precision is None and scale is None:
+            return None
+        base = sql_type_for(ref.name) if ref.kind is Kind.SCALAR and not ref.is_list else None
+        problem = None
+        if options.get("sql_type") is not None:
+            problem = "is declared with sql_type= too"
+        elif length is not None and (precision is not None or scale is not None):
+            problem = "has both max_length= and precision=/scale="
+        elif length is not None and base != "text":
+            problem = f"has max_length= but is typed {ref.graphql}, not str"
+        elif length is not None and not (_is_int(length) and 1 <= length <= 10485760):
+            problem = f"has max_length={length!r}, not a length from 1 to 10485760"
+        elif length is None and base not in ("numeric", "double precision"):
+            problem = f"has precision=/scale= but is typed {ref.graphql}, not Decimal or float"
+        elif length is None and not (_is_int(precision) and 1 <= precision <= 1000
+                                     and (scale is None or (_is_int(scale) and 0 <= scale <= precision))):
+            problem = f"has precision={precision!r}, scale={scale!r}: need 1 <= precision <= 1000 and 0 <= scale <= precision"
+        if problem is not None:
+            self.report("FSC237", f"field '{name}' {problem}", location,
+                        hint='e.g. `title: str = fq.field(max_length=120)` or '
+                             '`price: Decimal = fq.field(precision=10, scale=2)`.')
+            return None
+        if length is not None:
+            return f"varchar({length})"
+        return f"numeric({precision},{scale or 0})"
 
     def _declared_sql_type(self, name: str, sql_type: Any, location: Location) -> str | None:
         """``fq.field(sql_type="numeric(10, 2)")`` / ``"varchar(80)"``: a type name, not SQL."""
@@ -1170,6 +1204,10 @@ def _doc(cls: type, options: dict[str, Any]) -> str | None:
     if options.get("description"):
         return options["description"]
     return inspect.getdoc(cls) if cls.__doc__ else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _plain(value: Any) -> Any:
