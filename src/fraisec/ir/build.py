@@ -653,7 +653,8 @@ class _Builder:
             problem = f"has precision=/scale= but is typed {ref.graphql}, not Decimal or float"
         elif length is None and not (_is_int(precision) and 1 <= precision <= 1000
                                      and (scale is None or (_is_int(scale) and 0 <= scale <= precision))):
-            problem = f"has precision={precision!r}, scale={scale!r}: need 1 <= precision <= 1000 and 0 <= scale <= precision"
+            problem = (f"has precision={precision!r}, scale={scale!r}: need 1 <= precision <= 1000 "
+                       "and 0 <= scale <= precision")
         if problem is not None:
             self.report("FSC237", f"field '{name}' {problem}", location,
                         hint='e.g. `title: str = fq.field(max_length=120)` or '
@@ -781,7 +782,7 @@ class _Builder:
             renamed = {None: renamed}
         for new, old in sorted(renamed.items(), key=lambda kv: str(kv[0])):
             new, old = _plain(new), _plain(old)
-            if not native or new not in labels or not isinstance(old, (str, int)) or str(old) in labels:
+            if not native or str(new) not in labels or not isinstance(old, (str, int)) or str(old) in labels:
                 self.report("FSC235", f"renamed_from={{{new!r}: {old!r}}} on enum '{edef.name}' is not a "
                             "rename of a native enum's value", edef.location,
                             hint="Map a current value to the old one it replaces, "

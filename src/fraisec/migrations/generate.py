@@ -4,7 +4,8 @@ current = the replayed history (default) or a live database; desired = the compi
 ``db/*.sql``. Steps:
 
 1. renames: the schema's ``renamed_from`` hints (``fq.field(renamed_from="old")``, an entity's
-   ``renamed_from``, a native enum's ``renamed_from={"new": "old"}``) that still apply to the current state become ``ALTER TABLE … RENAME``;
+   ``renamed_from``) that still apply to the current state become ``ALTER TABLE … RENAME``, and
+   a native enum's ``renamed_from={"new": "old"}`` ``ALTER TYPE … RENAME VALUE``;
    they are applied to the current state before diffing, so the differ never sees a drop and
    an add for a renamed column or table. A hint that no longer applies (its rename is already
    in the history) is ignored, so hints can stay in the schema.
