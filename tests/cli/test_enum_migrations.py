@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.helpers import run_cli
 from tests.migrations.util import private_shadow_cache, query, rehash
@@ -80,9 +82,6 @@ def _converged(url: str) -> None:
 
 
 def _as_api(url: str, function_call: str) -> dict:
-    import psycopg
-    from psycopg.rows import dict_row
-
     with psycopg.connect(url, row_factory=dict_row) as conn:
         conn.execute("SET ROLE app_user")
         row = conn.execute(f"SELECT * FROM {function_call}").fetchone()
