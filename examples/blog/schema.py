@@ -19,14 +19,16 @@ fq.tenancy(tenant="Tenant", claim="tenant_id", user="User", user_claim="user_id"
            membership="Membership", roles=("admin", "editor", "subscriber"))
 
 
-@fq.enum
+# Native PostgreSQL enum types (not text with a CHECK): a value added later is an
+# ALTER TYPE … ADD VALUE, a renamed one a RENAME VALUE (renamed_from=).
+@fq.enum(native=True)
 class Role(Enum):
     ADMIN = "admin"
     EDITOR = "editor"
     SUBSCRIBER = "subscriber"
 
 
-@fq.enum
+@fq.enum(native=True)
 class Tier(Enum):
     FREE = "free"
     PRO = "pro"
@@ -116,9 +118,9 @@ def posts() -> list[Post]:
     return fq.config(sql_source="v_post")
 
 
-@fq.query(inject={"tenant_id": "jwt:tenant_id"})
+@fq.query(inject={"tenant_id": "jwt:tenant_id"}, order_by=["-created_at"])
 def published_posts(limit: int = 20, offset: int = 0) -> list[Post]:
-    """What readers see: live, published posts."""
+    """What readers see: live, published posts, newest first (the view sorts; pages are stable)."""
     return fq.config(sql_source="v_post_published")
 
 

@@ -180,6 +180,10 @@ CODES: dict[str, str] = {
     "FSC231": "invalid invitation declaration",
     "FSC232": "invalid service declaration",
     "FSC233": "invalid permission declaration",
+    "FSC234": "invalid native enum declaration",
+    "FSC235": "invalid enum value rename",
+    "FSC236": "invalid ordering declaration",
+    "FSC237": "invalid length or precision declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -1,6 +1,6 @@
 """examples/blog's constructs diff and converge: from a first blog without them (no soft delete,
 no maintained columns, no counts, no audit changes, no search column, no index kinds, the
-author an argument) to the full one,
+author an argument, one value fewer in a native enum, no ordered query) to the full one,
 `migrate diff` writes a migration that applies to a database holding rows, and `migrate check`
 then reports no drift."""
 
@@ -59,7 +59,8 @@ def _first_version(text: str) -> str:
     start = text.index("@fq.query\ndef search_posts(")
     end = text.index("@fq.query\ndef post(")
     text = text[:start] + text[end:]
-    start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"})\ndef published_posts(")
+    start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, order_by=[\"-created_at\"])\n"
+                       "def published_posts(")
     end = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, requires_role=\"editor\")")
     text = text[:start] + text[end:]
     start = text.index("@fq.query(inject={\"tenant_id\": \"jwt:tenant_id\"}, requires_role=\"editor\")")
@@ -93,6 +94,11 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert "0002_lifecycle.sql" in out.output
     text = (root / "migrations" / "0002_lifecycle.sql").read_text()
     assert "deleted_at" in text and "fn_maintain_post" in text and "search_vector" in text
+    # The native enum gains its value in place, outside the transaction that may use it.
+    assert "ORDER BY r0.created_at DESC, r0.pk_post" in text  # published_posts' declared order
+    lines = text.splitlines()
+    add = lines.index("ALTER TYPE app.tier ADD VALUE 'enterprise' AFTER 'pro';")
+    assert lines[add - 1] == "-- fraisec: non-transactional" and add < lines.index("DROP VIEW app.v_tenant;")
     _ok("migrate", "apply", "--database", url)
     _ok("migrate", "check", "--database", url)
     assert "no changes" in _ok("migrate", "diff", "nothing").output
@@ -106,8 +112,9 @@ def test_the_blog_grows_its_lifecycle_features_on_a_populated_database(tmp_path,
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE identifier = 'hello'") == [(2,)]
     # The new enum value is accepted; an unknown one still is not.
     query(url, "UPDATE app.tb_tenant SET subscription_tier = 'enterprise'")
-    with pytest.raises(Exception, match="ck_tenant_subscription_tier"):
+    with pytest.raises(Exception, match='invalid input value for enum app.tier: "platinum"'):
         query(url, "UPDATE app.tb_tenant SET subscription_tier = 'platinum'")
+    assert query(url, "SELECT enum_range(NULL::app.tier)::text") == [("{free,pro,enterprise}",)]
     # The search column was computed for the rows already there.
     assert query(url, "SELECT count(*) FROM app.tb_post WHERE search_vector @@ to_tsquery('english', 'hello')") == [(1,)]
     # The audit rows written before have no changes; the new observers fill them.

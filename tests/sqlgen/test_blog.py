@@ -26,7 +26,7 @@ INSERT INTO app.tb_user (id, identifier, name, email) VALUES
     ('{ADA}', 'ada', 'Ada', 'ada@acme.test'), ('{EVE}', 'eve', 'Eve', 'eve@acme.test'),
     ('{SAM}', 'sam', 'Sam', 'sam@acme.test'), ('{GUS}', 'gus', 'Gus', 'gus@globex.test');
 INSERT INTO app.tb_membership (fk_tenant, fk_user, role)
-SELECT t.pk_tenant, u.pk_user, m.role
+SELECT t.pk_tenant, u.pk_user, m.role::app.role  -- a native enum type
 FROM (VALUES ('acme', 'ada', 'admin'), ('acme', 'eve', 'editor'), ('acme', 'sam', 'subscriber'),
              ('globex', 'gus', 'admin')) AS m(tenant, usr, role)
 JOIN app.tb_tenant t ON t.identifier = m.tenant JOIN app.tb_user u ON u.identifier = m.usr;
@@ -140,6 +140,23 @@ def test_the_published_view_shows_live_published_posts_only(blog):
         assert _identifiers(conn, "v_post_published") == ["live"]  # not hello (a draft), not gone
     with blog.request(GUS, GLOBEX) as conn:
         assert _identifiers(conn, "v_post_published") == []
+
+
+def test_published_posts_come_newest_first_in_stable_pages(blog):
+    """order_by=["-created_at"]: the view sorts (the pk breaks ties), the runtime adds no
+    ORDER BY and cuts pages with LIMIT/OFFSET."""
+    for identifier in ("first", "second", "third"):  # one request each: distinct created_at
+        with blog.request(EVE, ACME, commit=True) as conn:
+            created = _create(blog, conn, identifier, identifier.title())["entity_id"]
+            blog.call(conn, "fn_update_post", created, None, None, None, True)
+
+    def page(limit: int, offset: int) -> list[str]:
+        with blog.request(SAM, ACME) as conn:
+            rows = conn.execute("SELECT data FROM app.v_post_published LIMIT %s OFFSET %s", (limit, offset))
+            return [r["data"]["identifier"] for r in rows.fetchall()]
+
+    assert page(10, 0) == ["third", "second", "first"]
+    assert page(2, 0) + page(2, 2) == ["third", "second", "first"]
 
 
 # -- clearing, maintained columns, attribution -----------------------------------------------

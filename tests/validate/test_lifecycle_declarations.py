@@ -84,6 +84,25 @@ def _load(tmp_path, body: str):
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = 0\n"
      '\n@fq.mutation(operation="UPDATE", requires_permission="nope")\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',
      "FSC233"),
+    # native enums and their value renames
+    ('\nfrom enum import Enum\n@fq.enum(native="yes")\nclass Tier(Enum):\n    FREE = "free"\n', "FSC234"),
+    ('\nfrom enum import Enum\n@fq.enum(native=True)\nclass MutationResponse(Enum):\n    A = "a"\n', "FSC234"),
+    ('\nfrom enum import Enum\n@fq.enum(native=True)\nclass VDoc(Enum):\n    A = "a"\n', "FSC234"),
+    ('\nfrom enum import Enum\n@fq.enum(renamed_from={"paid": "payed"})\nclass S(Enum):\n    PAID = "paid"\n',
+     "FSC235"),  # a text enum: its values are a CHECK
+    ('\nfrom enum import Enum\n@fq.enum(native=True, renamed_from={"paid": "payed"})\nclass S(Enum):\n'
+     '    PAID = "paid"\n    PAYED = "payed"\n', "FSC235"),  # the old value is still a member
+    ('\nfrom enum import Enum\n@fq.enum(native=True, renamed_from={"gone": "payed"})\nclass S(Enum):\n'
+     '    PAID = "paid"\n', "FSC235"),  # the new value is not a member
+    ('\nfrom enum import Enum\n@fq.enum(nativ=True)\nclass S(Enum):\n    PAID = "paid"\n', "FSC104"),
+    # typed lengths and precisions
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = fq.field(max_length=3)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(max_length=0)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(precision=5)\n", "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    x: float = fq.field(precision=5, scale=6)\n",
+     "FSC237"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(max_length=5, sql_type=\"text\")\n",
+     "FSC237"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

@@ -50,7 +50,7 @@ QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",
     "requires_actor", "cache_ttl_seconds", "cache_ttl", "additional_views", "deprecated",
     "auto_params", "relay", "description", "requires_role", "jsonb_column", "pagination_order",
-    "function", "count", "read_routing",
+    "function", "count", "read_routing", "order_by",
 })
 MUTATION_OPTIONS = frozenset({
     "sql_source", "operation", "inject", "rest_path", "rest_method", "requires_actor",
@@ -118,19 +118,30 @@ interface = _class_decorator("interface", frozenset({"description"}))
 error_type = _class_decorator("error", frozenset({"shareable", "description"}))
 
 
-def enum(cls: Any) -> Any:
-    """Register a Python ``Enum`` (values must be str or int, as in the SDK)."""
+ENUM_OPTIONS = frozenset({"native", "renamed_from"})
+
+
+def enum(cls: Any = None, /, **options: Any) -> Any:
+    """Register a Python ``Enum`` (values must be str or int, as in the SDK).
+
+    ``@enum(native=True)`` stores it as a PostgreSQL enum type instead of text with a CHECK;
+    ``renamed_from={"new value": "old value"}`` makes migrations ``RENAME VALUE`` (native only)."""
     location = _location(2)
-    if not (inspect.isclass(cls) and hasattr(cls, "__members__")):
-        current_registry().report(error(
-            "FSC106", "@enum decorates Enum subclasses", location,
-            hint="Write `class Role(Enum): ...` under @enum.",
-        ))
-        return cls
-    lines = definition_lines(location.file, location.line or 0)
-    current_registry().raw.enums.append(EnumDef(cls, _at_definition(location, lines)))
-    cls.__fraisec_kind__ = "enum"
-    return cls
+
+    def register(target: Any) -> Any:
+        if not (inspect.isclass(target) and hasattr(target, "__members__")):
+            current_registry().report(error(
+                "FSC106", "@enum decorates Enum subclasses", location,
+                hint="Write `class Role(Enum): ...` under @enum.",
+            ))
+            return target
+        checked = _check_options("enum", options, ENUM_OPTIONS, location)
+        lines = definition_lines(location.file, location.line or 0)
+        current_registry().raw.enums.append(EnumDef(target, _at_definition(location, lines), checked))
+        target.__fraisec_kind__ = "enum"
+        return target
+
+    return register(cls) if cls is not None else register
 
 
 def union(name: str | None = None, members: list[Any] | None = None,

@@ -42,6 +42,7 @@ class ClassDef:
 class EnumDef:
     cls: type
     location: Location
+    options: dict = field(default_factory=dict)  # native=, renamed_from=
 
     @property
     def name(self) -> str:

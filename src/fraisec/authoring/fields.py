@@ -82,7 +82,7 @@ SDK_FIELD_OPTIONS = frozenset({
 })
 FRAISEC_FIELD_OPTIONS = frozenset({
     "unique", "index", "default", "renamed_from", "on_delete", "sql_type", "expression", "aggregate",
-    "transitions",
+    "transitions", "max_length", "precision", "scale",
 })
 FIELD_OPTIONS = SDK_FIELD_OPTIONS | FRAISEC_FIELD_OPTIONS
 
@@ -106,6 +106,8 @@ def field(**options: Any) -> Any:
         default: a literal or ``now()``/``sql("…")`` column default.
         renamed_from: the field's previous name; migrations RENAME instead of drop and add.
         on_delete: for a relation, the foreign key's ON DELETE action.
+        max_length: a str field's column is ``varchar(max_length)``.
+        precision, scale: a Decimal (or float) field's column is ``numeric(precision, scale)``.
         description, requires_scope, deprecated, …: as in the FraiseQL SDK.
     """
     location = _caller_location()

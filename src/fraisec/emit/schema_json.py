@@ -121,7 +121,10 @@ def _subscription(s: Subscription) -> dict[str, Any]:
 
 
 def _query(q: Query) -> dict[str, Any]:
-    return _operation(q)
+    data = _operation(q)
+    if q.order_by:  # the view sorts (order_by=): the runtime must not cut pages in another order
+        data["pagination_order"] = "none"
+    return data
 
 
 def _mutation(m: Mutation) -> dict[str, Any]:

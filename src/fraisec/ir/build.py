@@ -25,6 +25,7 @@ from fraisec.ir.model import (
 from fraisec.authoring import scalars as scalar_names
 from fraisec.ir.scalars import BUILTIN_SCALARS, sql_type_for
 from fraisec.load import display_path
+from fraisec.render.quoting import qualified
 
 __all__ = ["build_schema"]
 
@@ -32,7 +33,8 @@ _CLASS_KINDS = {"type": Kind.OBJECT, "entity": Kind.OBJECT, "error": Kind.OBJECT
                 "input": Kind.INPUT, "interface": Kind.INTERFACE}
 _SDK_FIELD_KEYS = ("requires_scope", "on_deny", "deprecated")
 _QUERY_SDK_KEYS = ("cache_ttl_seconds", "requires_role", "deprecated", "relay", "auto_params",
-                   "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream")
+                   "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream",
+                   "pagination_order")
 _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "invalidates_fact_tables",
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
@@ -63,6 +65,9 @@ def _loc(location: Location | None) -> Location | None:
     return dataclasses.replace(location, file=display_path(location.file))
 
 
+_RESERVED_TYPES = frozenset({"mutation_error_class", "mutation_response"})  # templates/objects/types.sql.j2
+
+
 class _Builder:
     def __init__(self, raw: RawSchema) -> None:
         self.raw = raw
@@ -80,6 +85,9 @@ class _Builder:
         self._index_names()
         settings, tenancy = self._tenancy()
         self.tenancy = tenancy
+        # @enum(native=True) name -> its qualified type, for the columns that use it.
+        self.native_enums = {e.name: qualified(settings.schema_name, naming.enum_type_name(e.name))
+                             for e in self.raw.enums if e.options.get("native") is True}
         types, inputs, interfaces = [], [], []
         for cdef in self.raw.classes:
             if cdef.kind in ("type", "entity", "error"):
@@ -105,6 +113,7 @@ class _Builder:
             settings=settings,
         )
         queries = [self._query(op) for op in self.raw.operations if op.kind == "query"]
+        queries = self._orderings(queries, schema)
         mutations = [self._mutation(op, schema) for op in self.raw.operations if op.kind == "mutation"]
         observers = [o for o in (self._observer(d) for d in self.raw.observers) if o is not None]
         subscriptions = [self._subscription(op, schema, observers)
@@ -599,6 +608,9 @@ class _Builder:
                 data["transitions"] = self._transitions(name, options["transitions"], location)
             if options.get("sql_type") is not None:
                 data["sql_type"] = self._declared_sql_type(name, options["sql_type"], location)
+            typed = self._typed_sql_type(name, ref, options, location)
+            if typed is not None:
+                data["sql_type"] = typed
             data.update(unique=bool(options.get("unique")), index=bool(options.get("index")),
                         expression=options.get("expression"), renamed_from=options.get("renamed_from"),
                         on_delete=options.get("on_delete"))
@@ -619,6 +631,38 @@ class _Builder:
                         "move to", location, hint='e.g. transitions={"pending": ["accepted", "revoked"]}')
             return ()
         return tuple(sorted((value(k), tuple(sorted(value(v) for v in targets))) for k, targets in raw.items()))
+
+    def _typed_sql_type(self, name: str, ref: TypeRef, options: dict[str, Any], location: Location) -> str | None:
+        """``fq.field(max_length=120)`` → varchar(120) on a str field; ``precision=10, scale=2``
+        → numeric(10,2) on a Decimal or float field. Checked against the annotation, unlike a
+        free ``sql_type=``; schema.json keeps the scalar (String, Decimal)."""
+        length, precision, scale = (options.get(k) for k in ("max_length", "precision", "scale"))
+        if length is None and precision is None and scale is None:
+            return None
+        base = sql_type_for(ref.name) if ref.kind is Kind.SCALAR and not ref.is_list else None
+        problem = None
+        if options.get("sql_type") is not None:
+            problem = "is declared with sql_type= too"
+        elif length is not None and (precision is not None or scale is not None):
+            problem = "has both max_length= and precision=/scale="
+        elif length is not None and base != "text":
+            problem = f"has max_length= but is typed {ref.graphql}, not str"
+        elif length is not None and not (_is_int(length) and 1 <= length <= 10485760):
+            problem = f"has max_length={length!r}, not a length from 1 to 10485760"
+        elif length is None and base not in ("numeric", "double precision"):
+            problem = f"has precision=/scale= but is typed {ref.graphql}, not Decimal or float"
+        elif length is None and not (_is_int(precision) and 1 <= precision <= 1000
+                                     and (scale is None or (_is_int(scale) and 0 <= scale <= precision))):
+            problem = (f"has precision={precision!r}, scale={scale!r}: need 1 <= precision <= 1000 "
+                       "and 0 <= scale <= precision")
+        if problem is not None:
+            self.report("FSC237", f"field '{name}' {problem}", location,
+                        hint='e.g. `title: str = fq.field(max_length=120)` or '
+                             '`price: Decimal = fq.field(precision=10, scale=2)`.')
+            return None
+        if length is not None:
+            return f"varchar({length})"
+        return f"numeric({precision},{scale or 0})"
 
     def _declared_sql_type(self, name: str, sql_type: Any, location: Location) -> str | None:
         """``fq.field(sql_type="numeric(10, 2)")`` / ``"varchar(80)"``: a type name, not SQL."""
@@ -681,7 +725,8 @@ class _Builder:
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.now(on_update=True) but is typed "
                         f"{ref.graphql}", location, hint="Type it DateTime.")
         if ref.kind in (Kind.SCALAR, Kind.ENUM) and not ref.is_list:
-            sql_type = field.sql_type or ("text" if ref.kind is Kind.ENUM else sql_type_for(ref.name))
+            enum_type = self.native_enums.get(ref.name, "text") if ref.kind is Kind.ENUM else None
+            sql_type = field.sql_type or enum_type or sql_type_for(ref.name)
             return field.model_copy(update={"column": field.name, "sql_type": sql_type})
         if ref.kind is Kind.SCALAR and ref.is_list:
             return field.model_copy(update={"column": field.name, "sql_type": sql_type_for(ref.name) + "[]"})
@@ -714,8 +759,38 @@ class _Builder:
                 values.append((member.name, member.value))
             result.append(EnumType(name=edef.name, values=tuple(values),
                                    description=inspect.getdoc(edef.cls) if edef.cls.__doc__ else None,
-                                   location=_loc(edef.location)))
+                                   location=_loc(edef.location), **self._native_enum(edef, values)))
         return result
+
+    def _native_enum(self, edef: Any, values: list[tuple[str, str | int]]) -> dict[str, Any]:
+        """``@enum(native=True, renamed_from={"new": "old"})``: the type and its value renames."""
+        native, renamed = edef.options.get("native", False), edef.options.get("renamed_from") or {}
+        if not isinstance(native, bool):
+            self.report("FSC234", f"@enum(native={native!r}) on '{edef.name}' is not True or False",
+                        edef.location, hint="Write @fq.enum(native=True).")
+            return {}
+        type_name = naming.enum_type_name(edef.name)
+        if native and (type_name in _RESERVED_TYPES or type_name.startswith(("tb_", "v_"))):
+            self.report("FSC234", f"enum '{edef.name}' would be the type '{type_name}', a name fraisec "
+                        "generates itself", edef.location,
+                        hint="Rename the enum class (the GraphQL name changes with it), or leave it "
+                             "text with a CHECK (native=False).")
+            return {}
+        labels = [str(v) for _, v in values]
+        pairs = []
+        if not isinstance(renamed, dict):
+            renamed = {None: renamed}
+        for new, old in sorted(renamed.items(), key=lambda kv: str(kv[0])):
+            new, old = _plain(new), _plain(old)
+            if not native or str(new) not in labels or not isinstance(old, (str, int)) or str(old) in labels:
+                self.report("FSC235", f"renamed_from={{{new!r}: {old!r}}} on enum '{edef.name}' is not a "
+                            "rename of a native enum's value", edef.location,
+                            hint="Map a current value to the old one it replaces, "
+                                 "e.g. @fq.enum(native=True, renamed_from={\"canceled\": \"cancelled\"}); "
+                                 "the old value must no longer be a member.")
+                continue
+            pairs.append((str(new), str(old)))
+        return {"sql_type": self.native_enums.get(edef.name), "renamed_from": tuple(pairs)}
 
     def _unions(self) -> list[Union]:
         result = []
@@ -817,7 +892,65 @@ class _Builder:
         if source is not None:
             self._check_identifier(source, "sql_source", op.location)
         sdk = {k: options[k] for k in _QUERY_SDK_KEYS if options.get(k) is not None}
-        return Query(**common, sql_source=source, sdk=sdk)
+        return Query(**common, sql_source=source, sdk=sdk, order_by=self._order_by(op, options.get("order_by")))
+
+    def _order_by(self, op: OperationDef, order_by: Any) -> tuple[tuple[str, bool], ...]:
+        """``order_by=["-created_at", "identifier"]``: field names, ``-`` for descending."""
+        if order_by is None:
+            return ()
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        if (not isinstance(order_by, (list, tuple)) or not order_by
+                or not all(isinstance(x, str) and x.lstrip("-") for x in order_by)):
+            self.report("FSC236", f"order_by={order_by!r} of query '{op.name}' is not a list of field names",
+                        op.location, hint='e.g. order_by=["-created_at", "identifier"] ("-": descending).')
+            return ()
+        return tuple((x.lstrip("-"), x.startswith("-")) for x in order_by)
+
+    def _orderings(self, queries: list[Query | None], schema: Schema) -> list[Query | None]:
+        """Check each declared order against its entity and view; map fields to columns. One
+        view has one order: two queries ordering it differently would race for it."""
+        out: list[Query | None] = []
+        orders: dict[str, tuple[str, tuple]] = {}
+        for q in queries:
+            if q is None or not q.order_by:
+                out.append(q)
+                continue
+            problem, columns = self._ordering(q, schema)
+            if problem is None and orders.get(q.sql_source, (q.name, columns))[1] != columns:
+                problem = (f"orders {q.sql_source} differently from query '{orders[q.sql_source][0]}'",
+                           "Give one of them a filtered view of its own (views={…}), or the same order_by.")
+            if problem is not None:
+                self.report("FSC236", f"order_by of query '{q.name}' {problem[0]}", q.location, hint=problem[1])
+                out.append(q.model_copy(update={"order_by": ()}))
+                continue
+            orders.setdefault(q.sql_source, (q.name, columns))
+            out.append(q.model_copy(update={"order_by": columns}))
+        return out
+
+    def _ordering(self, q: Query, schema: Schema) -> tuple[tuple[str, str] | None, tuple]:
+        entity = schema.type(q.return_type.name)
+        if entity is None or entity.entity is None or not q.return_type.is_list:
+            return ("needs a list of an @entity", "Order a list query over an entity's generated view."), ()
+        info = entity.entity
+        views = [info.view, *([f"{info.view}_trash"] if info.soft_delete else []),
+                 *(f"{info.view}_{suffix}" for suffix, _ in info.views)]
+        source = (q.sql_source or "").split(".")[-1]
+        if source not in views:
+            return (f"needs one of {entity.name}'s generated views as sql_source, not {q.sql_source}",
+                    f"Use {', '.join(views)}; a hand-written view sorts itself (pagination_order=\"none\")."), ()
+        if q.sdk.get("relay") or q.sdk.get("pagination_order"):
+            return ("cannot be combined with relay=True or pagination_order=",
+                    "A relay connection pages by its pk cursor; drop one of the two."), ()
+        columns = []
+        for name, desc in q.order_by:
+            f = entity.field(name)
+            if f is None or not f.column:
+                stored = {g.name for g in entity.fields if g.column}
+                return (f"names '{name}', which is not a stored field of {entity.name}",
+                        _suggest(name, stored, "Order by fields stored in columns (not computed ones).")), ()
+            columns.append((f.column, desc))
+        return None, tuple(columns)
 
     def _mutation(self, op: OperationDef, schema: Schema) -> Mutation | None:
         common = self._common(op)
@@ -1072,6 +1205,10 @@ def _doc(cls: type, options: dict[str, Any]) -> str | None:
     if options.get("description"):
         return options["description"]
     return inspect.getdoc(cls) if cls.__doc__ else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _plain(value: Any) -> Any:

@@ -200,6 +200,10 @@ class EnumType(_Frozen):
     values: tuple[tuple[str, str | int], ...]
     description: str | None = None
     location: Location | None = None
+    # @enum(native=True): a PostgreSQL enum type (``sql_type``, qualified) instead of text with
+    # a CHECK. Not in schema.json: the runtime sees the same GraphQL enum either way.
+    sql_type: str | None = None
+    renamed_from: tuple[tuple[str, str], ...] = ()  # (new value, old value): RENAME VALUE
 
 
 class InputType(_Frozen):
@@ -256,6 +260,9 @@ class Query(_Frozen):
     rest_method: str | None = None
     sdk: dict[str, Any] = {}  # cache_ttl_seconds, requires_role, deprecated, …
     location: Location | None = None
+    # order_by=["-created_at", "identifier"]: (column, descending) in order; the view sorts so
+    # (the entity's pk last, so pages never overlap) and schema.json says pagination_order "none".
+    order_by: tuple[tuple[str, bool], ...] = ()
 
 
 class Mutation(_Frozen):

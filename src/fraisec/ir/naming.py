@@ -32,6 +32,11 @@ def table_name(entity: str) -> str:
     return f"tb_{snake(entity)}"
 
 
+def enum_type_name(enum: str) -> str:
+    """``@enum(native=True) class OrderStatus`` → the type ``order_status``."""
+    return snake(enum)
+
+
 def view_name(entity: str) -> str:
     return f"v_{snake(entity)}"
 

@@ -472,6 +472,22 @@ def _membership_hint(diag, user: str | None) -> str | None:
             f"objects. As a superuser, run: GRANT {quote_ident(role)} TO {quote_ident(user)};")
 
 
+_RETYPE = re.compile(r"^ALTER TABLE .* ALTER COLUMN .* TYPE .* USING .*::TEXT::", re.DOTALL)
+
+
+def _enum_hint(diag, stmt) -> str | None:
+    """The two ways an enum change fails on a database holding rows, said in its terms."""
+    if diag.sqlstate == "55P04":  # unsafe use of new value: ADD VALUE and its use in one transaction
+        return ("A value added with ALTER TYPE … ADD VALUE cannot be used before the transaction "
+                "that added it commits: put the ADD VALUE before BEGIN (or after COMMIT, before "
+                "the statements using it), as `fraisec migrate diff` writes it.")
+    if diag.sqlstate == "22P02" and _RETYPE.match(stmt.keywords):  # a removed enum value still in use
+        return ("Rows still hold an enum value this migration removes: change them first (an "
+                "UPDATE in an earlier migration), keep the value, or declare a rename with "
+                "@fq.enum(native=True, renamed_from={\"new\": \"old\"}).")
+    return None
+
+
 def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: int,
              planned: PlannedFile, user: str | None = None) -> Diagnostic:
     diag = exc.diag
@@ -493,7 +509,7 @@ def _failure(f: MigrationFile, stmt, exc: psycopg.Error, seg: Segment, index: in
     else:
         outcome = ("This statement runs outside a transaction; what ran before it stays applied "
                    "and the next run resumes at this statement.")
-    hint = " ".join(x for x in (_membership_hint(diag, user), diag.message_hint,
+    hint = " ".join(x for x in (_membership_hint(diag, user), _enum_hint(diag, stmt), diag.message_hint,
                                 diag.message_detail, outcome,
                                 "Nothing after this file was run.") if x)
     related = []

@@ -44,6 +44,10 @@ _NON_TX = re.compile(
     r"DETACH PARTITION .* CONCURRENTLY|ALTER TABLE .* DETACH PARTITION .* CONCURRENTLY|"
     r"CREATE SUBSCRIPTION|DROP SUBSCRIPTION)"
 )
+# Allowed in a transaction, but the value it adds cannot be used before that transaction
+# commits (55P04 "unsafe use of new value"): a file without BEGIN runs it on its own, so the
+# statements after it may use the value.
+_ADD_VALUE = re.compile(r"^ALTER TYPE .* ADD VALUE\b")
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ def _implicit(statements: list[Statement], file: MigrationFile
         kw = stmt.keywords
         if _COMMIT.match(kw) or _TX_CONTROL.match(kw):
             diagnostics.append(_tx_control(file, stmt))
-        elif _NON_TX.match(kw):
+        elif _NON_TX.match(kw) or _ADD_VALUE.match(kw):
             if run:
                 out.append(Segment(True, tuple(run)))
                 run = []

@@ -4,7 +4,8 @@ current = the replayed history (default) or a live database; desired = the compi
 ``db/*.sql``. Steps:
 
 1. renames: the schema's ``renamed_from`` hints (``fq.field(renamed_from="old")``, an entity's
-   ``renamed_from``) that still apply to the current state become ``ALTER TABLE … RENAME``;
+   ``renamed_from``) that still apply to the current state become ``ALTER TABLE … RENAME``, and
+   a native enum's ``renamed_from={"new": "old"}`` ``ALTER TYPE … RENAME VALUE``;
    they are applied to the current state before diffing, so the differ never sees a drop and
    an add for a renamed column or table. A hint that no longer applies (its rename is already
    in the history) is ignored, so hints can stay in the schema.
@@ -56,9 +57,13 @@ class Rename:
             "trigger": f"ALTER TRIGGER {old} ON {self.target} RENAME TO {new}",
             "index": f"ALTER INDEX {self.target} RENAME TO {new}",
             "sequence": f"ALTER SEQUENCE {self.target} RENAME TO {new}",
+            "value": (f"ALTER TYPE {self.target} RENAME VALUE {quote_literal(self.old)} "
+                      f"TO {quote_literal(self.new)}"),
         }[self.kind]
 
     def describe(self) -> str:
+        if self.kind == "value":
+            return f"enum value {self.target}.{quote_literal(self.old)} -> {quote_literal(self.new)}"
         if self.kind in ("table", "index", "sequence"):
             return f"{self.kind} {self.target} -> {self.new}"
         return f"{self.kind} {self.target}.{self.old} -> {self.new}"
@@ -72,6 +77,22 @@ def find_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Ren
         target = _desired_table(desired, info.table) if info is not None else None
         if target is not None:
             out += _entity_renames(obj, info, current, desired, target)
+    return out + _enum_value_renames(schema, current, desired)
+
+
+def _enum_value_renames(schema: Schema, current: Catalog, desired: Catalog) -> list[Rename]:
+    """A native enum's ``renamed_from={"new": "old"}``: RENAME VALUE keeps the rows' values
+    (a rebuild would drop the old value and fail on every row holding it)."""
+    out: list[Rename] = []
+    for e in sorted(schema.enums, key=lambda e: e.name):
+        old_type, new_type = current.enum.get(e.sql_type or ""), desired.enum.get(e.sql_type or "")
+        if old_type is None or new_type is None:
+            continue
+        for new, old in e.renamed_from:
+            if (old in old_type.labels and new not in old_type.labels
+                    and new in new_type.labels and old not in new_type.labels):
+                out.append(Rename("value", e.sql_type, old, new,
+                                  f"{e.name} renamed_from={{{new!r}: {old!r}}}"))
     return out
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fraisec.ir import naming
 from fraisec.ir.model import ObjectType
+from fraisec.render.enums import native_enum
 from fraisec.render.functions import Param, _params, _updated_fields, _writes
 from fraisec.render.model import Model, object_name
 from fraisec.render.quoting import qualified
@@ -38,6 +39,7 @@ class AcceptFn:
     pk: str  # the invitation's pk column
     tenant: str  # the invitation's tenant column
     role: str | None  # the invitation's role column
+    role_type: str | None  # the membership role column's native enum type (the role is read as text)
     membership_tenant: str
     membership_user: str
     membership_role: str | None
@@ -49,6 +51,11 @@ class AcceptFn:
     @property
     def signatures(self) -> tuple[str, str]:
         return f"{self.name}(text)", f"{self.private}(text)"
+
+
+def _native_role(model: Model, membership: ObjectType) -> str | None:
+    role = membership.field(model.schema.tenancy.role_field) if model.role_column else None
+    return role.sql_type if native_enum(model, role) is not None else None
 
 
 def accept_functions(model: Model) -> list[AcceptFn]:
@@ -65,7 +72,8 @@ def accept_functions(model: Model) -> list[AcceptFn]:
             graphql_name=m.graphql_name, entity=entity.name, invitation=model.table(entity),
             membership=model.table(membership), user=model.table(user), root=model.table(root),
             pk=entity.entity.pk_column, tenant=model.tenant_column(entity),
-            role=next(iter(model.role_columns(entity)), None), membership_tenant=tenant_col,
+            role=next(iter(model.role_columns(entity)), None), role_type=_native_role(model, membership),
+            membership_tenant=tenant_col,
             membership_user=user_col, membership_role=model.role_column,
             user_pk=user.entity.pk_column, user_email=user.field("email").column, root_pk=root.entity.pk_column,
             unique_membership=tuple(sorted((root_field(membership, root.name), root_field(membership, user.name))))

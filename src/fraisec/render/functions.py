@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fraisec.ir import naming
 from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, ObjectType, Observer
 from fraisec.ir.scalars import sql_type_for
+from fraisec.render.enums import native_enum
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
     SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, soft_delete_column, trash_view_name,
@@ -129,10 +130,12 @@ class MutationFn:
     clearable: tuple[str, ...] = ()  # field names it may clear
     conflict: tuple[str, ...] = ()  # UPSERT: the unique key's columns (tenant first)
     on_conflict: tuple[tuple[str, str], ...] = ()  # UPSERT: (column, value) set on conflict
+    casts_enum: bool = False  # writes a native enum from text: an unknown value is 22P02
 
     @property
     def signature(self) -> str:
         return f"{self.name}({', '.join(p.sql_type for p in self.params)})"
+
 
 
 def mutation_functions(model: Model) -> list[MutationFn]:
@@ -158,9 +161,11 @@ def _inject_target(model: Model, entity: ObjectType, param: InjectParam) -> str 
     return None
 
 
-def _param_type(field: Field | None, arg_type: object) -> str:
+def _param_type(field: Field | None, arg_type: object, model: Model | None = None) -> str:
     if field is not None and field.relation:
         return "uuid"
+    if model is not None and native_enum(model, field) is not None:
+        return "text"  # the runtime passes the GraphQL enum's value; cast where it is written
     if field is not None and field.sql_type:
         return field.sql_type
     if arg_type is None:
@@ -181,14 +186,14 @@ def _params(model: Model, mutation: Mutation, entity: ObjectType) -> tuple[list[
         field = entity.field(target) if target else None
         default = _arg_default(arg) if arg.has_default else None
         defaulted = defaulted or default is not None
-        params.append(Param(_param_name(arg.name), _param_type(field, arg.type), default))
+        params.append(Param(_param_name(arg.name), _param_type(field, arg.type, model), default))
         if target:
             writes[_param_name(arg.name)] = target
     for inject in mutation.inject:
         target = _inject_target(model, entity, inject)
         field = entity.field(target) if target else None
         # PostgreSQL needs a default on every parameter after one that has a default.
-        params.append(Param(_param_name(inject.name), _param_type(field, None), "NULL" if defaulted else None))
+        params.append(Param(_param_name(inject.name), _param_type(field, None, model), "NULL" if defaulted else None))
         if target and target not in writes.values():
             writes[_param_name(inject.name)] = target
     return params, writes
@@ -244,6 +249,7 @@ def _mutation(model: Model, mutation: Mutation) -> MutationFn:
         caller=model.service_role if mutation.service else model.api_role,
         **_quota(model, entity, operation, mutation),
         clear_param=clear, clearable=mutation.clearable, **_upsert(model, entity, mutation, assignments),
+        casts_enum=any(native_enum(model, entity.field(f)) is not None for f, p in written if p),
     )
 
 
@@ -296,6 +302,8 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
             assignments.append((field.column, _keep_on_update(operation, value, field, clear, clearable)))
         else:
             value = ident(param)
+            if native_enum(model, field) is not None:  # an unknown value: failed:validation
+                value = f"{value}::{field.sql_type}"
             default = default_sql(field.column_default)
             if operation == "CREATE" and default is not None:
                 value = f"COALESCE({value}, {default})"  # NULL means "the column's default"

@@ -275,7 +275,9 @@ class Model:
         if field.type.kind is not Kind.ENUM or field.type.is_list:
             return None
         enum = next((e for e in self.schema.enums if e.name == field.type.name), None)
-        return [str(value) for _, value in enum.values] if enum else None
+        if enum is None or (enum.sql_type and field.sql_type == enum.sql_type):
+            return None  # a native enum column: the type is the check
+        return [str(value) for _, value in enum.values]
 
 
 def ident(name: str) -> str:

@@ -134,6 +134,7 @@ class View:
     joins: tuple[str, ...]
     comment: str | None
     where: str | None = None  # soft delete: which rows the view shows
+    order_by: str | None = None  # a query's declared order (order_by=), the pk last
 
     @property
     def from_clause(self) -> str:
@@ -333,6 +334,7 @@ def indexes(model: Model) -> list[Index]:
             covered.append(group)
             result.append(Index(object_name("ix", table, *group), model.table(entity), group))
         result += [_declared_index(model, entity, tc, d) for d in entity.entity.index_decls]
+        result += _order_indexes(model, entity, tc, result)
         if entity.entity.search:
             result.append(Index(object_name("ix", table, SEARCH_COLUMN), model.table(entity), (SEARCH_COLUMN,),
                                 using="gin"))
@@ -620,8 +622,42 @@ def _view(model: Model, entity: ObjectType, name: str, trash: bool,
     comment = (f"Deleted rows of {entity.name} (soft delete)." if trash
                else f"{entity.name} rows where {filtered[1].replace('{row}.', '')}." if filtered
                else entity.description)
+    order = view_order(model, entity, name)
+    order_by = ", ".join(f"r0.{ident(c)}" + (" DESC" if desc else "") for c, desc in order) or None
     return View(qualified(model.app, name), "r0.id", _build_object(pairs, "    "),
-                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), comment, where)
+                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), comment, where, order_by)
+
+
+def view_order(model: Model, entity: ObjectType, view: str) -> tuple[tuple[str, bool], ...]:
+    """The order a query declared for this view (``order_by=``), ending with the pk so that
+    rows never tie: LIMIT/OFFSET pages then neither overlap nor skip. Empty: unordered."""
+    order = next((q.order_by for q in model.schema.queries
+                  if q.order_by and q.sql_source in (view, f"{model.app}.{view}")), ())
+    pk = entity.entity.pk_column
+    if order and order[-1][0] not in ("id", pk):
+        order = (*order, (pk, False))
+    return order
+
+
+def _order_indexes(model: Model, entity: ObjectType, tc: str | None, done: list[Index]) -> list[Index]:
+    """A btree matching each ordered view's sort (tenant column first), unless an index
+    already leads with the same keys: the page is then read in order, not sorted."""
+    result: list[Index] = []
+    for name in view_names(entity):
+        order = view_order(model, entity, name)
+        if not order:
+            continue
+        columns = tuple(c for c, _ in order)
+        desc = tuple(c for c, d in order if d)
+        if tc and tc not in columns:
+            columns = (tc, *columns)
+        keys = [(c, c in desc) for c in columns]
+        if any(i.using == "btree" and not i.where and [(c, c in i.desc) for c in i.columns][:len(keys) - 1]
+               == keys[:-1] for i in [*done, *result]):
+            continue  # the same sort but the pk tiebreak: close enough, one more index is not
+        index_name = object_name("ix", entity.entity.table, *columns, *(["desc"] if desc else []), "order")
+        result.append(Index(index_name, model.table(entity), columns, desc=desc))
+    return result
 
 
 def _object_pairs(model: Model, entity: ObjectType, alias: str, depth: int,

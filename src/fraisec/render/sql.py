@@ -11,7 +11,7 @@ import tomli_w
 
 from fraisec.ir import naming
 from fraisec.ir.model import Schema
-from fraisec.render import flows, functions, objects, search
+from fraisec.render import enums, flows, functions, objects, search
 from fraisec.render.grants import grants as render_grants
 from fraisec.render.env import render_template
 from fraisec.render.model import Model
@@ -51,7 +51,8 @@ def render_schema_sql(schema: Schema) -> str:
                         user_setting=user_setting,
                         extensions=schema.extensions, **names),
         _section("Schemas", [render_template("objects/schemas.sql.j2", **names)]),
-        _section("Types", [render_template("objects/types.sql.j2", **names)]),
+        _section("Types", [render_template("objects/types.sql.j2", **names)]
+                 + _objects(enums.enum_types(model), "e", names)),
         _section("Request context helpers", [render_template(
             "objects/helpers.sql.j2", h=functions.helpers_context(model), **names)]),
         _section("Tables", _objects(objects.tables(model), "t", names)),
