@@ -127,6 +127,14 @@ class Project:
     created_at: DateTime = fq.now()
 
 
+@fq.input
+class NewProject:
+    """One project of a batch."""
+
+    identifier: str
+    name: str
+
+
 # --- Queries -------------------------------------------------------------------------------
 
 @fq.query
@@ -190,6 +198,11 @@ def change_member_role(id: ID, role: TenantRole | None = None) -> TenantUser:
 @fq.mutation(operation="CREATE", requires_role="member")
 def create_project(identifier: str, name: str) -> Project:
     """Members create projects (guests cannot); the owner is the caller."""
+
+
+@fq.mutation(operation="CREATE", requires_role="member")
+def create_projects(items: list[NewProject]) -> list[Project]:
+    """A batch (an import): every project or none, each under the same checks and the quota."""
 
 
 @fq.mutation(operation="UPSERT", conflict=("metric", "period"), increment=("quantity",), requires_role="member")

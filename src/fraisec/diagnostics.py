@@ -180,6 +180,7 @@ CODES: dict[str, str] = {
     "FSC231": "invalid invitation declaration",
     "FSC232": "invalid service declaration",
     "FSC233": "invalid permission declaration",
+    "FSC250": "invalid batch mutation",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

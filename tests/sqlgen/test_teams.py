@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from fraisec.api import schema_sql
 from tests.sqlgen.conftest import template_database
@@ -196,3 +197,42 @@ def test_the_last_owner_stays(teams):
     assert teams.call("ada", "acme", "fn_change_member_role", abe, "owner")["succeeded"]
     assert teams.call("ada", "acme", "fn_change_member_role", own, "admin")["succeeded"]  # another owner now
     assert dict(teams.seats("ada"))["acme"] == "admin"
+
+
+def _projects(teams: Teams, tenant: str) -> list[str]:
+    with psycopg.connect(teams.url) as conn:
+        return [r[0] for r in conn.execute("SELECT p.identifier FROM app.tb_project p JOIN app.tb_tenant t "
+                                           "ON t.pk_tenant = p.fk_tenant WHERE t.identifier = %s ORDER BY 1",
+                                           (tenant,)).fetchall()]
+
+
+def test_a_batch_creates_every_row_in_the_callers_tenant(teams):
+    items = Jsonb([{"identifier": "a", "name": "A"}, {"identifier": "b", "name": "B"}])
+    created = teams.call("max", "acme", "fn_create_projects", items)
+    assert (created["succeeded"], created["status_detail"], created["http_status"]) == (True, "created", 201)
+    assert [p["identifier"] for p in created["entity"]] == ["a", "b"]
+    assert {p["owner"]["id"] for p in created["entity"]} == {teams.ids["max"]}
+    assert _projects(teams, "acme") == ["a", "b"]
+    # A guest may not, and a batch cannot name another tenant's column: the key is refused.
+    assert teams.call("gia", "acme", "fn_create_projects", items)["error_class"] == "forbidden"
+    smuggled = teams.call("max", "acme", "fn_create_projects",
+                          Jsonb([{"identifier": "c", "name": "C", "tenant_id": teams.ids["globex"]}]))
+    assert (smuggled["succeeded"], smuggled["status_detail"]) == (False, "failed:validation")
+    # Claiming globex without being a member writes nothing there.
+    assert teams.call("max", "globex", "fn_create_projects", items)["status_detail"] == "failed:unauthenticated"
+    assert _projects(teams, "globex") == [] and _projects(teams, "acme") == ["a", "b"]
+
+
+@pytest.mark.parametrize("items, status", [
+    ([{"identifier": "a", "name": "A"}, {"identifier": "a", "name": "again"}], "conflict:duplicate"),
+    ([{"identifier": f"p{n}", "name": "P"} for n in range(4)], "failed:quota_exceeded"),  # the free plan: 3
+    ([{"identifier": "a", "name": "A"}, {"identifier": "b"}], "failed:validation"),  # name is required
+    ([{"identifier": "a", "name": "A"}, "b"], "failed:validation"),
+    ([], "failed:validation"),
+])
+def test_a_batch_that_fails_anywhere_writes_nothing(teams, items, status):
+    result = teams.call("max", "acme", "fn_create_projects", Jsonb(items))
+    assert (result["succeeded"], result["status_detail"]) == (False, status), result["message"]
+    assert _projects(teams, "acme") == []
+    with psycopg.connect(teams.url) as conn:  # nor any event or maintained side effect
+        assert conn.execute("SELECT count(*) FROM app_private.tb_outbox_event").fetchone()[0] == 0

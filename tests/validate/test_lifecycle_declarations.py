@@ -84,6 +84,14 @@ def _load(tmp_path, body: str):
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    n: int = 0\n"
      '\n@fq.mutation(operation="UPDATE", requires_permission="nope")\ndef set_doc(id: ID, n: int | None = None) -> Doc: ...\n',
      "FSC233"),
+    # batch create: one list-of-input argument, nothing else
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_docs(t: list[str]) -> list[Doc]: ...\n', "FSC250"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n\n@fq.input\nclass NewDoc:\n    t: str\n"
+     '\n@fq.mutation(operation="CREATE", inject={"org_id": "jwt:org_id"})\n'
+     "def create_docs(items: list[NewDoc]) -> list[Doc]: ...\n", "FSC250"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n\n@fq.input\nclass NewDoc:\n    t: str\n    x: str\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_docs(items: list[NewDoc]) -> list[Doc]: ...\n', "FSC205"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

@@ -835,10 +835,11 @@ class _Builder:
                             f"one of {', '.join(_OPERATIONS)}", op.location,
                             hint=_suggest(operation, set(_OPERATIONS), ""))
         target = schema.type(common["return_type"].name)
+        batch = self._batch_input(op, common, schema, target, operation)
         generated = (target is not None and target.entity is not None
                      and operation in _GENERATED_OPERATIONS
                      and options.get("generate", True) is not False and source == default_fn
-                     and not common["return_type"].is_list)
+                     and (not common["return_type"].is_list or batch is not None))
         sdk = {k: options[k] for k in _MUTATION_SDK_KEYS if options.get(k) is not None}
         permission = options.get("requires_permission")
         if permission is not None and (self.tenancy is None or permission not in dict(self.tenancy.permissions)
@@ -861,6 +862,12 @@ class _Builder:
                             hint="Add `email: Email = fq.field(unique=True)` to the user entity.")
                 generated = False
                 mutation = mutation.model_copy(update={"generated": False, "entity": None})
+        if generated and batch is not None:  # the input's fields are the arguments of each row
+            rows = mutation.model_copy(update={"arguments": tuple(
+                Argument(name=f.name, graphql_name=f.graphql_name, type=f.type, has_default=f.has_default,
+                         default_value=f.default_value, location=f.location) for f in batch.fields)})
+            return mutation.model_copy(update={"batch": batch.name,
+                                               "argument_fields": self._argument_fields(rows, target)})
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
             mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target),
@@ -868,6 +875,27 @@ class _Builder:
                                                    "service": self._service_mutation(mutation, target, options,
                                                                                      schema)})
         return mutation
+
+    def _batch_input(self, op: OperationDef, common: dict[str, Any], schema: Schema, target: ObjectType | None,
+                     operation: str | None) -> InputType | None:
+        """A CREATE returning a list of an entity is a batch: its one argument is a list of an
+        @input whose fields are named like the single create's arguments (FSC250 otherwise)."""
+        if operation not in ("CREATE", "INSERT") or not common["return_type"].is_list or target is None \
+                or target.entity is None:
+            return None
+        args = common["arguments"]
+        item = schema_input = None
+        if len(args) == 1 and args[0].type.is_list and args[0].type.kind is Kind.INPUT:
+            item = args[0]
+            schema_input = next((i for i in schema.inputs if i.name == item.type.name), None)
+        options = {**op.options, **op.config}
+        if schema_input is None or common["inject"] or options.get("service") or options.get("sql_source"):
+            self.report("FSC250", f"CREATE mutation '{op.name}' returns a list, so it is a batch: it takes exactly "
+                        "one argument, a list of an @fq.input, and no inject, service or sql_source",
+                        op.location, hint=f"e.g. `def {op.name}(items: list[New{target.name}]) -> "
+                                          f"list[{target.name}]` with `@fq.input class New{target.name}`.")
+            return None
+        return schema_input
 
     def _upsert(self, mutation: Mutation, entity: ObjectType, options: dict[str, Any]) -> dict[str, Any]:
         """UPSERT's ``conflict=("metric", "period_start")`` (a declared unique key, the tenant

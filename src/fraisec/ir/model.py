@@ -284,6 +284,9 @@ class Mutation(_Frozen):
     # Run by the service role, without a tenant context (a billing webhook): EXECUTE for it alone.
     service: bool = False
     requires_permission: str | None = None  # a name of tenancy(permissions=…)
+    # A batch CREATE: the @input type of its one ``items`` argument (a list); argument_fields
+    # then maps the input's fields. All rows or none, in one call.
+    batch: str | None = None
     sdk: dict[str, Any] = {}
     location: Location | None = None
 
