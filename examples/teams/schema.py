@@ -6,8 +6,9 @@ an operator's dashboard across tenants.
 The flows that must cross the tenant boundary are declared, and generated as narrow privileged
 paths: sign-up (the new tenant and its owner), accepting an invitation (the invitee is no member
 yet), the billing webhook and the operator's reads (no user, no tenant: the service role).
-Run ``fraisec compile`` and read build/schema.sql; db/v_operator_metrics.sql is the one
-hand-written object (the dashboard's figures, read by the service role only).
+Run ``fraisec compile`` and read build/schema.sql; db/ holds the hand-written objects: the
+dashboard's figures (read by the service role only) and leaving a tenant (a declared privileged
+function, given to the privileged role by build/privileged.sql).
 """
 
 from enum import Enum
@@ -55,7 +56,9 @@ class User:
     display_name: str | None = None
 
 
-@fq.entity(tenant=True, service=("SELECT",))  # an operator counts members across tenants
+# An operator counts members across tenants; leave_tenant (db/fn_leave_tenant.sql) deletes the
+# caller's own membership as the privileged role.
+@fq.entity(tenant=True, service=("SELECT",), privileged=("SELECT", "DELETE"))
 class TenantUser:
     """A user's membership of a tenant, with a role."""
 
@@ -193,6 +196,11 @@ def revoke_invitation(id: ID) -> Invitation:
 @fq.mutation(operation="UPDATE", requires_role="admin")
 def change_member_role(id: ID, role: TenantRole | None = None) -> TenantUser:
     """Admins change roles, never above their own (nor of someone above them)."""
+
+
+@fq.mutation(sql_source="fn_leave_tenant", privileged=True)
+def leave_tenant() -> TenantUser:
+    """The caller leaves the current tenant (hand-written, privileged; the last owner cannot)."""
 
 
 @fq.mutation(operation="CREATE", requires_role="member")

@@ -112,9 +112,14 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
     from fraisec.sqlfiles import order_sql_files
     from fraisec.validate import sql_sources
 
+    from fraisec.render import render_privileged_sql
+    from fraisec.render.sql import PRIVILEGED_NAME
+
     generated, *hand_written = sources
+    privileged = render_privileged_sql(schema)
+    trailer = [(PRIVILEGED_NAME, privileged)] if privileged else []
     try:
-        catalog = catalog_from_sql([generated, *order_sql_files(hand_written)])
+        catalog = catalog_from_sql([generated, *order_sql_files(hand_written), *trailer])
     except CatalogError as exc:
         return list(exc.diagnostics)
     return sql_sources.check_sql_sources(
@@ -123,9 +128,14 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
     """schema.sql and the fraiseql.toml fragment."""
-    from fraisec.render import render_runtime_toml, render_schema_sql
+    from fraisec.render import render_privileged_sql, render_runtime_toml, render_schema_sql
+    from fraisec.render.sql import PRIVILEGED_NAME
 
-    return {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+    artifacts = {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+    privileged = render_privileged_sql(schema)
+    if privileged:  # applied after db/: it re-owns functions db/ creates
+        artifacts[PRIVILEGED_NAME] = privileged
+    return artifacts
 
 
 def schema_sql(ref: str) -> tuple[str | None, list[Diagnostic]]:

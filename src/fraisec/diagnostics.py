@@ -181,6 +181,9 @@ CODES: dict[str, str] = {
     "FSC232": "invalid service declaration",
     "FSC233": "invalid permission declaration",
     "FSC250": "invalid batch mutation",
+    "FSC251": "invalid privileged declaration",
+    "FSC252": "privileged function does not take its tenant from the request context",
+    "FSC253": "undeclared privileged function",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

@@ -11,7 +11,8 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from fraisec.api import schema_sql
+from fraisec.api import load_ir, schema_sql
+from fraisec.render import render_privileged_sql
 from tests.sqlgen.conftest import template_database
 
 TEAMS = Path(__file__).resolve().parents[2] / "examples" / "teams"
@@ -38,7 +39,9 @@ def teams_template(pg_server) -> str:
     text, diagnostics = schema_sql(str(TEAMS / "schema.py"))
     assert text is not None, [str(d) for d in diagnostics]
     db_files = [p.read_text() for p in sorted((TEAMS / "db").glob("*.sql"))]
-    return template_database(pg_server, "teams", text, *db_files, SEED)
+    schema, _ = load_ir(str(TEAMS / "schema.py"))
+    # As the migrations do: the generated SQL, db/, then the owners of the privileged functions.
+    return template_database(pg_server, "teams", text, *db_files, render_privileged_sql(schema), SEED)
 
 
 class Teams:
@@ -236,3 +239,26 @@ def test_a_batch_that_fails_anywhere_writes_nothing(teams, items, status):
     assert _projects(teams, "acme") == []
     with psycopg.connect(teams.url) as conn:  # nor any event or maintained side effect
         assert conn.execute("SELECT count(*) FROM app_private.tb_outbox_event").fetchone()[0] == 0
+
+
+def test_a_member_leaves_through_the_declared_privileged_function_and_the_last_owner_stays(teams):
+    left = teams.call("max", "acme", "fn_leave_tenant")
+    assert (left["succeeded"], left["status_detail"]) == (True, "deleted"), left["message"]
+    assert teams.seats("max") == []
+    assert teams.call("max", "acme", "fn_leave_tenant")["status_detail"] == "failed:unauthenticated"  # no member now
+    refused = teams.call("ada", "acme", "fn_leave_tenant")
+    assert (refused["succeeded"], refused["status_detail"]) == (False, "failed:validation")
+    # Claiming another tenant leaves nothing: the tenant comes from the membership-checked helper.
+    assert teams.call("abe", "globex", "fn_leave_tenant")["status_detail"] == "failed:unauthenticated"
+    assert teams.seats("gus") == [("globex", "owner")] and teams.seats("abe") == [("acme", "admin")]
+    with psycopg.connect(teams.url) as conn:
+        owner, definer, acl = conn.execute(
+            "SELECT pg_get_userbyid(proowner)::text, prosecdef, proacl::text FROM pg_proc "
+            "WHERE oid = 'app_private.fn_leave_tenant'::regproc").fetchone()
+    assert (owner, definer) == ("app_privileged", True)
+    assert acl == "{app_privileged=X/app_privileged,app_user=X/app_privileged}"  # not PUBLIC, not the service
+    assert teams.read("max", "acme", "SELECT prosecdef FROM pg_proc WHERE oid = 'app.fn_leave_tenant'::regproc") \
+        == [{"prosecdef": False}]  # the entry point the runtime calls runs as the caller
+    # The API role itself still cannot delete memberships.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        teams.read("ada", "acme", "DELETE FROM app.tb_tenant_user RETURNING 1")

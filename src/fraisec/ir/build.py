@@ -376,6 +376,7 @@ class _Builder:
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
             invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
             service=self._service(cdef), quota=self._quota(cdef),
+            privileged=self._commands(cdef, "privileged", "FSC251"),
         )
 
     def _quota(self, cdef: ClassDef) -> str | None:
@@ -393,12 +394,16 @@ class _Builder:
         return raw.strip()
 
     def _service(self, cdef: ClassDef) -> tuple[str, ...]:
-        raw = cdef.options.get("service") or ()
+        return self._commands(cdef, "service", "FSC232")
+
+    def _commands(self, cdef: ClassDef, option: str, code: str) -> tuple[str, ...]:
+        """``service=`` / ``privileged=``: the SQL commands a narrow role may run on the table."""
+        raw = cdef.options.get(option) or ()
         commands = tuple(sorted({str(c).upper() for c in (raw if isinstance(raw, (list, tuple, set)) else [raw])}))
         bad = [c for c in commands if c not in ("SELECT", "INSERT", "UPDATE", "DELETE")]
         if bad:
-            self.report("FSC232", f"service= of '{cdef.name}' names {bad[0]!r}, not SELECT, INSERT, UPDATE or DELETE",
-                        cdef.location, hint='e.g. service=("SELECT", "UPDATE")')
+            self.report(code, f"{option}= of '{cdef.name}' names {bad[0]!r}, not SELECT, INSERT, UPDATE or DELETE",
+                        cdef.location, hint=f'e.g. {option}=("SELECT", "UPDATE")')
             return ()
         return commands
 
@@ -862,6 +867,8 @@ class _Builder:
                             hint="Add `email: Email = fq.field(unique=True)` to the user entity.")
                 generated = False
                 mutation = mutation.model_copy(update={"generated": False, "entity": None})
+        if options.get("privileged"):
+            mutation = mutation.model_copy(update={"privileged": self._privileged(mutation, options, generated)})
         if generated and batch is not None:  # the input's fields are the arguments of each row
             rows = mutation.model_copy(update={"arguments": tuple(
                 Argument(name=f.name, graphql_name=f.graphql_name, type=f.type, has_default=f.has_default,
@@ -875,6 +882,26 @@ class _Builder:
                                                    "service": self._service_mutation(mutation, target, options,
                                                                                      schema)})
         return mutation
+
+    def _privileged(self, mutation: Mutation, options: dict[str, Any], generated: bool) -> bool:
+        """``privileged=True``: a hand-written function that runs as the privileged role. It must
+        find its tenant (and user) through the context helpers: an argument naming the tenant
+        would let any caller act in any tenant."""
+        if options.get("privileged") is not True or generated or options.get("service") or self.tenancy is None \
+                or "sql_source" not in options:
+            self.report("FSC251", f"privileged=True on mutation '{mutation.name}' marks a hand-written db/ function "
+                        "(sql_source=…) of a schema with fq.tenancy, not a generated or service mutation",
+                        mutation.location, hint='e.g. @fq.mutation(sql_source="fn_leave_tenant", privileged=True)')
+            return False
+        tenant_names = {self.tenancy.claim, naming.snake(self.tenancy.tenant_entity) + "_id", "tenant_id"}
+        named = [a.name for a in mutation.arguments if a.name in tenant_names]
+        named += [p.name for p in mutation.inject if p.claim == self.tenancy.claim or p.name in tenant_names]
+        if named:
+            self.report("FSC252", f"privileged mutation '{mutation.name}' takes the tenant as '{named[0]}'",
+                        mutation.location, hint="Remove it: the function reads the tenant with "
+                                                "fn_current_tenant_pk(), which checks the caller's membership.")
+            return False
+        return True
 
     def _batch_input(self, op: OperationDef, common: dict[str, Any], schema: Schema, target: ObjectType | None,
                      operation: str | None) -> InputType | None:

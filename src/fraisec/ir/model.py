@@ -178,6 +178,9 @@ class EntityInfo(_Frozen):
     # At most this many rows per tenant (the author's SQL, with {tenant} and {schema}), checked
     # by the generated CREATE mutations: failed:quota_exceeded beyond it.
     quota: str | None = None
+    # What hand-written privileged mutations (``@fq.mutation(sql_source=…, privileged=True)``)
+    # may do on this table as the privileged role, across tenants: e.g. ("SELECT", "DELETE").
+    privileged: tuple[str, ...] = ()
 
 
 class ObjectType(_Frozen):
@@ -287,6 +290,10 @@ class Mutation(_Frozen):
     # A batch CREATE: the @input type of its one ``items`` argument (a list); argument_fields
     # then maps the input's fields. All rows or none, in one call.
     batch: str | None = None
+    # A hand-written db/ function that runs as the privileged role (SECURITY DEFINER, owned by
+    # it, set by fraisec); the contract check requires a pinned search_path and the tenant
+    # derived from the context helpers.
+    privileged: bool = False
     sdk: dict[str, Any] = {}
     location: Location | None = None
 

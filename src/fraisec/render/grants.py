@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraisec.render.flows import accept_functions, last_owner_functions, signup_functions
+from fraisec.render.flows import accept_functions, last_owner_functions, privileged_entries, signup_functions
 from fraisec.render.functions import (
     MutationFn, ObserverFn, context_helper_signatures, maintain_functions, outbox, result_signatures,
     tenant_uuid_signature,
@@ -63,12 +63,13 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     relations += [("SELECT", qualified(model.app, name), service) for e in entity_order(model)
                   if "SELECT" in e.entity.service for name in view_names(e)]
     privileged = model.privileged_role
-    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
-                   t.table, privileged) for t in rls if t.privileged]
+    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" if columns else command
+                             for command, columns in t.privileged), t.table, privileged) for t in rls if t.privileged]
     readers = model.reader_roles
     callable_ = [(s, readers) for s in context_helper_signatures(model) + result_signatures(model)]
     callable_ += [(f.signature, (f.caller,)) for f in functions]
     callable_ += [(f.signature, (api,)) for f in search_functions(model)]
+    callable_ += [(e.signature, (api,)) for e in privileged_entries(model)]
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
@@ -76,6 +77,8 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     signups = signup_functions(model)
     if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
         needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
+        if model.privileged_mutations:  # hand-written ones find the tenant and role the same way
+            needed += context_helper_signatures(model)
         callable_ = [(s, roles + (privileged,)) if s in needed else (s, roles) for s, roles in callable_]
     if model.has_service:  # service mutations answer with the result helpers
         callable_ = [(s, roles + (service,)) if s in result_signatures(model) else (s, roles)

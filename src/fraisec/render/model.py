@@ -115,7 +115,13 @@ class Model:
 
     @property
     def has_privileged_flows(self) -> bool:
-        return self.signs_up or self.invitation is not None
+        return self.signs_up or self.invitation is not None or bool(self.privileged_mutations)
+
+    @property
+    def privileged_mutations(self) -> tuple[Mutation, ...]:
+        """Hand-written db/ functions declared ``privileged=True``: fraisec owns them to the
+        privileged role after db/ is applied."""
+        return tuple(m for m in self.schema.mutations if m.privileged and not m.generated)
 
     @property
     def invitation(self) -> ObjectType | None:

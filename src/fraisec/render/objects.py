@@ -433,9 +433,17 @@ def signup_functions_columns(model: Model) -> list[tuple[str, ...]]:
 
 
 def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Exactly what the generated definer flows read and write, table by table: accepting an
-    invitation, and signing up (a new tenant and its owner's membership)."""
-    if not model.has_privileged_flows or model.membership is None:
+    """Exactly what the definer flows read and write, table by table: the generated ones'
+    columns, and the commands ``@fq.entity(privileged=…)`` declares for hand-written ones (an
+    empty column list: the whole table)."""
+    generated = _generated_privileged_rights(model, entity)
+    declared = entity.entity.privileged if model.privileged_mutations else ()
+    return tuple(sorted([*((c, cols) for c, cols in generated if c not in declared), *((c, ()) for c in declared)]))
+
+
+def _generated_privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Accepting an invitation, and signing up (a new tenant and its owner's membership)."""
+    if not (model.signs_up or model.invitation is not None) or model.membership is None:
         return ()
     invitation, root, user, membership = model.invitation, model.root, model.user, model.membership
     if entity.name == root.name and model.signs_up:

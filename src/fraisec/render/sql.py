@@ -15,8 +15,12 @@ from fraisec.render import flows, functions, objects, search
 from fraisec.render.grants import grants as render_grants
 from fraisec.render.env import render_template
 from fraisec.render.model import Model
+from fraisec.render.quoting import qualified
 
-__all__ = ["render_runtime_toml", "render_schema_sql"]
+__all__ = ["PRIVILEGED_NAME", "render_privileged_sql", "render_runtime_toml", "render_schema_sql"]
+
+# Applied after the hand-written db/ files: it re-owns functions they create.
+PRIVILEGED_NAME = "privileged.sql"
 
 
 def _section(title: str, parts: list[str]) -> str:
@@ -65,6 +69,8 @@ def render_schema_sql(schema: Schema) -> str:
         _section("Search", _objects(search.search_functions(model), "s", names)),
         _section("Invitations", _objects(flows.accept_functions(model), "a", names)),
         _section("Sign-up", _objects(flows.signup_functions(model), "s", names)),
+        _section("Privileged mutations (their definers are in db/)",
+                 _objects(flows.privileged_entries(model), "e", names)),
         _section("Observers", ([render_template(box.template, o=box, **names)] if box else [])
                  + _objects(observers, "o", names)),
         _section("Grants", _objects([grants], "g", names)),
@@ -73,6 +79,18 @@ def render_schema_sql(schema: Schema) -> str:
             "objects/owners.sql.j2", g=grants, **names)] if grants.owners else []),
     ]
     return "\n".join(s for s in sections if s)
+
+
+def render_privileged_sql(schema: Schema) -> str | None:
+    """``privileged.sql``: the hand-written ``privileged=True`` functions given to the privileged
+    role, and callable by the API role alone. Applied after ``db/`` (which creates them), as a
+    member of that role; None when the schema declares none."""
+    model = Model(schema)
+    names = [qualified(model.private, m.sql_source.rsplit(".", 1)[-1]) for m in model.privileged_mutations]
+    if not names:
+        return None
+    return render_template("objects/privileged.sql.j2", functions=sorted(set(names)),
+                           role=model.privileged_role, api=model.api_role, owner=model.owner_role)
 
 
 def render_runtime_toml(schema: Schema) -> str:
