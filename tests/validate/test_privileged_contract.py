@@ -93,3 +93,14 @@ def test_applied_it_is_owned_by_the_privileged_role_and_checked_in_the_shadow(tm
     catalog = catalog_from_sql([("schema.sql", render_schema_sql(schema)), ("db/fn_drop_docs.sql", GOOD)])
     found = sql_sources.check_sql_sources(schema, sql_sources.from_catalog(catalog, {"fn_drop_docs"}))
     assert codes(found) == ["FSC251"] and "not app_privileged" in found[0].message
+
+
+def test_the_teams_example_passes_the_static_contract_check():
+    """Its privileged leave_tenant, and its filtered view v_invitation_pending (generated, not
+    looked for in db/)."""
+    from fraisec.sqlfiles import read_sql_dir
+    from tests.conftest import REPO
+
+    schema, diagnostics = load_ir(str(REPO / "examples" / "teams" / "schema.py"))
+    assert codes(diagnostics) == []
+    assert check_sql_sources(schema, read_sql_dir(REPO / "examples" / "teams" / "db")) == []

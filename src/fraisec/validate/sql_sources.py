@@ -237,7 +237,10 @@ def checked_names(schema: Schema) -> set[str]:
 
 
 def _hand_written_queries(schema: Schema) -> list[Query]:
-    generated_views = {t.entity.view for t in schema.entities if t.entity}
+    # Every view fraisec writes: the entity's, its trash, its filtered views (views={…}).
+    generated_views = {name for t in schema.entities if t.entity
+                       for name in (t.entity.view, f"{t.entity.view}_trash",
+                                    *(f"{t.entity.view}_{suffix}" for suffix, _ in t.entity.views))}
     return [q for q in schema.queries if q.sql_source and _bare(q.sql_source) not in generated_views]
 
 
