@@ -80,7 +80,11 @@ class Invitation:
     created_at: DateTime = fq.now()
 
 
-@fq.entity(service=("SELECT",))
+# Seeded: the migrations write these rows (and later changes to them).
+@fq.entity(service=("SELECT",), seed=[
+    {"identifier": "free", "name": "Free", "price": 0, "max_projects": 3},
+    {"identifier": "pro", "name": "Pro", "price": 49, "max_projects": 10},
+])
 class Plan:
     """A subscription plan (reference data)."""
 

@@ -24,7 +24,6 @@ MEMBERS = {  # user: (tenant, role)
 
 SEED = """
 INSERT INTO app.tb_tenant (identifier, name) VALUES ('acme', 'Acme'), ('globex', 'Globex');
-INSERT INTO app.tb_plan (identifier, name, price) VALUES ('free', 'Free', 0), ('pro', 'Pro', 49);
 """ + "".join(
     f"INSERT INTO app.tb_user (identifier, email) VALUES ('{u}', '{u}@example.test');\n" for u in MEMBERS
 ) + "".join(
@@ -182,8 +181,9 @@ def test_the_plan_quota_refuses_the_project_beyond_it(teams):
     assert (refused["succeeded"], refused["status_detail"], refused["http_status"]) == \
         (False, "failed:quota_exceeded", 403)
     assert teams.call("gus", "globex", "fn_create_project", "g0", "G")["succeeded"]  # per tenant
-    with psycopg.connect(teams.url) as conn:
-        conn.execute("UPDATE app.tb_plan SET max_projects = 10 WHERE identifier = 'pro'")
+    # The seeded plans (schema.py's seed=, written by schema.sql): pro allows 10.
+    assert sorted((r["data"]["identifier"], r["data"]["max_projects"])
+                  for r in teams.read("max", "acme", "SELECT data FROM app.v_plan")) == [("free", 3), ("pro", 10)]
     teams.call(None, None, "fn_billing_webhook", teams.ids["acme"], teams.ids["pro"], "sub_acme", "active",
                role="app_service")
     assert teams.call("max", "acme", "fn_create_project", "p3", "P")["succeeded"]  # the pro plan's room

@@ -307,6 +307,8 @@ class _Builder:
         if source is not None:
             self._check_identifier(source, "sql_source", cdef.location)
         info = self._entity_info(cdef, fields) if cdef.kind == "entity" else None
+        if info is not None and cdef.options.get("seed") is not None:
+            info = info.model_copy(update={"seed": self._seed(cdef, fields, info)})
         return ObjectType(
             name=cdef.name, fields=fields,
             sql_source=info.view if info else (source or naming.view_name(cdef.name)),
@@ -314,6 +316,44 @@ class _Builder:
             description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
             entity=info, sdk=sdk, location=_loc(cdef.location),
         )
+
+    def _seed(self, cdef: ClassDef, fields: tuple[Field, ...], info: EntityInfo) -> tuple:
+        """``seed=[{"identifier": "free", "name": "Free", "price": 0}, …]``: reference rows of a
+        global entity, keyed by ``identifier``, with literal values for its plain columns."""
+        rows = cdef.options.get("seed")
+        tenancy = self.tenancy
+        identity = {tenancy.tenant_entity, tenancy.user_entity, tenancy.membership_entity} if tenancy else set()
+        writable = {f.name: f for f in fields if f.column and not f.relation and f.maintain is None
+                    and f.name not in ("id",) and f.expression is None}
+        problem = None
+        if not isinstance(rows, (list, tuple)) or not rows:
+            problem = "seed= must be a non-empty list of dicts"
+        elif cdef.options.get("tenant") or cdef.name in identity or not info.has_identifier:
+            problem = "seeded rows belong to a global entity with an `identifier` (not a tenant, user or membership entity)"
+        else:
+            seen: set[Any] = set()
+            required = [f.name for f in writable.values() if not f.type.nullable and f.column_default is None]
+            for row in rows:
+                if not isinstance(row, dict) or not isinstance(row.get("identifier"), str):
+                    problem = "each seed row is a dict with a str `identifier`"
+                elif row["identifier"] in seen:
+                    problem = f"identifier {row['identifier']!r} is seeded twice"
+                elif unknown := sorted(str(k) for k in row if k not in writable):
+                    problem = f"'{unknown[0]}' is not a plain column field of '{cdef.name}'"
+                elif missing := [n for n in required if n not in row]:
+                    problem = f"row {row['identifier']!r} lacks the required field '{missing[0]}'"
+                elif bad := [k for k, v in row.items() if not _seed_literal(_plain(v))]:
+                    problem = f"row {row['identifier']!r}: '{bad[0]}' is not a str, int, float, bool, Decimal or None"
+                if problem:
+                    break
+                seen.add(row["identifier"])
+        if problem:
+            self.report("FSC254", f"seed of '{cdef.name}': {problem}", cdef.location,
+                        hint='e.g. @fq.entity(seed=[{"identifier": "free", "name": "Free", "price": 0}])')
+            return ()
+        order = list(writable)
+        return tuple(tuple(sorted(((k, _plain(v)) for k, v in row.items()), key=lambda kv: order.index(kv[0])))
+                     for row in sorted(rows, key=lambda r: r["identifier"]))
 
     def _invitation_fields(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[Field, ...]:
         """``invitation=True``: an ``email`` field is required; ``expires_at``, ``accepted_at``,
@@ -1127,6 +1167,12 @@ def _doc(cls: type, options: dict[str, Any]) -> str | None:
     if options.get("description"):
         return options["description"]
     return inspect.getdoc(cls) if cls.__doc__ else None
+
+
+def _seed_literal(value: Any) -> bool:
+    import decimal
+
+    return value is None or isinstance(value, (str, int, float, bool, decimal.Decimal))
 
 
 def _plain(value: Any) -> Any:

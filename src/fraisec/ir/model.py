@@ -181,6 +181,9 @@ class EntityInfo(_Frozen):
     # What hand-written privileged mutations (``@fq.mutation(sql_source=…, privileged=True)``)
     # may do on this table as the privileged role, across tenants: e.g. ("SELECT", "DELETE").
     privileged: tuple[str, ...] = ()
+    # Reference rows the migrations write (plans): each row's (field, value) pairs, keyed by
+    # its identifier; sorted by identifier. Values are str, int, float, bool, Decimal or None.
+    seed: tuple[tuple[tuple[str, Any], ...], ...] = ()
 
 
 class ObjectType(_Frozen):

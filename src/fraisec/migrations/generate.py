@@ -291,10 +291,15 @@ class DiffOutcome:
     path: Path | None = None
     refused: Diagnostic | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    seeds: object = None  # fraisec.migrations.seeds.SeedChanges: the seeded rows' step
 
     @property
     def changed(self) -> bool:
-        return bool(self.plan) or bool(self.renames)
+        return bool(self.plan) or bool(self.renames) or bool(self.seeds)
+
+    @property
+    def seed_statements(self) -> int:
+        return len(self.seeds.statements) if self.seeds else 0
 
 
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
@@ -314,6 +319,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     from fraisec.migrations.checksum import write_sum
     from fraisec.migrations.files import file_name, next_version, slugify
     from fraisec.migrations.replay import current_alongside, current_catalog, desired_catalog
+    from fraisec.migrations.seeds import seed_changes, seed_refusal
     from fraisec.plan import plan as make_plan
 
     files, _parsed, problems = load_directory(migrations_dir)
@@ -335,11 +341,13 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
     found = [*diagnostics, *result.diagnostics]
-    if not (result or renames):
+    # Seeded rows: a data step the catalog diff cannot see (fraisec.migrations.seeds).
+    seeds = seed_changes(schema, [f.text for f in files], {t.key for t in desired.table.values()})
+    if not (result or renames or seeds):
         return DiffOutcome(result, renames, diagnostics=found)
-    if result.destructive and not unsafe:
-        return DiffOutcome(result, renames, refused=destructive_refusal(result, renames),
-                           diagnostics=found)
+    if (result.destructive or seeds.destructive) and not unsafe:
+        refusal = destructive_refusal(result, renames) if result.destructive else seed_refusal(seeds)
+        return DiffOutcome(result, renames, refused=refusal, diagnostics=found, seeds=seeds)
     version = next_version(files)
     fname = file_name(version, slugify(name))
     # No connection details: the header is committed (a URL may carry a password) and must be
@@ -347,6 +355,8 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     source = ("a database (--database)" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
     text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    if seeds:
+        text = seeds.append_to(text)
     path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
@@ -355,7 +365,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
     if verify and database is None:
         found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
-    return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
+    return DiffOutcome(result, renames, text=text, path=path, diagnostics=found, seeds=seeds)
 
 
 def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_url: str | None,

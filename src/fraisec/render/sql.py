@@ -11,7 +11,7 @@ import tomli_w
 
 from fraisec.ir import naming
 from fraisec.ir.model import Schema
-from fraisec.render import flows, functions, objects, search
+from fraisec.render import flows, functions, objects, search, seeds
 from fraisec.render.grants import grants as render_grants
 from fraisec.render.env import render_template
 from fraisec.render.model import Model
@@ -75,6 +75,9 @@ def render_schema_sql(schema: Schema) -> str:
                  + _objects(observers, "o", names)),
         _section("Grants", _objects([grants], "g", names)),
         "RESET ROLE;\n",
+        # As the role applying the file (a superuser: it created the roles), because every
+        # table is FORCEd and no policy admits the owner's writes.
+        _section("Reference data (seed=)", [s + ";\n" for s in seeds.seed_statements(schema)]),
         _section("Owners of the privileged functions", [render_template(
             "objects/owners.sql.j2", g=grants, **names)] if grants.owners else []),
     ]
