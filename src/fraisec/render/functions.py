@@ -135,6 +135,10 @@ class MutationFn:
         return f"{self.name}({', '.join(p.sql_type for p in self.params)})"
 
 
+BATCH_PARAM = "p_items"
+BATCH_MAX_ITEMS = 1000  # rows per call: one call is one transaction holding its locks
+
+
 @dataclass(frozen=True)
 class BatchFn(MutationFn):
     """A batch CREATE: ``fn_<name>(p_items jsonb)``, a JSON array of objects keyed like the
@@ -144,11 +148,7 @@ class BatchFn(MutationFn):
 
     template = "objects/batch.sql.j2"
     items: tuple[tuple[str, str, str, str], ...] = ()  # (local variable, JSON key, its type, value read)
-    max_items: int = 1000
-
-
-BATCH_PARAM = "p_items"
-BATCH_MAX_ITEMS = 1000
+    max_items: int = BATCH_MAX_ITEMS
 
 
 def mutation_functions(model: Model) -> list[MutationFn]:
@@ -167,7 +167,7 @@ def _batch(model: Model, mutation: Mutation) -> BatchFn:
                   for p, f in zip(single.params, item.fields))
     fields = {k: getattr(single, k) for k in MutationFn.__dataclass_fields__}
     fields.update(params=(Param(BATCH_PARAM, "jsonb", None),), status="created", http_status=201)
-    return BatchFn(**fields, items=items, max_items=BATCH_MAX_ITEMS)
+    return BatchFn(**fields, items=items)
 
 
 def _json_value(key: str, sql_type: str, default: str | None) -> str:
