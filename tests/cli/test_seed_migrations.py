@@ -58,7 +58,9 @@ def test_seeded_rows_are_written_updated_and_deleted_by_the_migrations(tmp_path,
     assert _plans(url) == [("free", "Free", "0.00", None), ("pro", "Pro", "49.00", None)]
     query(url, "INSERT INTO app.tb_plan (identifier, name) VALUES ('legacy', 'Operator''s own')")
 
+    assert "check: ok" in _cli("check").output
     (root / "schema.py").write_text(SCHEMA.replace('"price": 49}', '"price": 59}'))
+    assert "seeded rows of app.tb_plan differ" in _cli("check", code=3).output  # no migration yet
     _cli("migrate", "diff", "reprice")
     [second] = sorted((root / "migrations").glob("0002_*.sql"))
     text = second.read_text()
@@ -86,3 +88,4 @@ def test_seeded_rows_are_written_updated_and_deleted_by_the_migrations(tmp_path,
     _cli("migrate", "apply", "--database", url)
     assert [r[0] for r in _plans(url)] == ["legacy", "pro", "team"]  # the operator's row stays
     assert "no changes" in _cli("migrate", "diff", "nothing").output
+    assert "check: ok" in _cli("check").output

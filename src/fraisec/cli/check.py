@@ -66,6 +66,15 @@ def check_command(
                                     shadow_url=shadow_url)
                 diagnostics += list(drift.diagnostics)
                 drift_found = not drift.clean
+                # Seeded rows are data, which the catalogs do not show: compared with the
+                # seeds the migrations record.
+                from fraisec.migrations.seeds import seed_changes
+
+                pending = seed_changes(ir, [f.text for f in files]).tables
+                drift_found = drift_found or bool(pending)
+                if out.format.value == "rich":
+                    for table in pending:
+                        out.data(f"~ seeded rows of {table} differ from the migrations'\n")
                 if drift.current is not None:
                     diagnostics += _audit(drift.current, sql_paths, config, linted,
                                           str(project.migrations_dir))

@@ -12,6 +12,7 @@ literals); the history's state is the last line per table. Against the schema's 
   and marked like every destructive step.
 
 Rows nobody seeded are never touched. The block is its own transaction at the end of the file.
+``fraisec check`` reports seeds the history has not written yet as drift.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class SeedChanges:
     statements: tuple[tuple[str, str | None], ...] = ()
     manifest: tuple[str, ...] = ()
     deletes: tuple[str, ...] = field(default_factory=tuple)  # "app.tb_plan 'pro'"
+    tables: tuple[str, ...] = ()  # whose seeded rows change
 
     def __bool__(self) -> bool:
         return bool(self.manifest)
@@ -98,7 +100,8 @@ def seed_changes(schema: Schema, history: Iterable[str], tables: set[str] | None
             statements.append((delete_sql(table, quote_literal(key)),
                                f"delete seeded row {table} {quote_literal(key)}: removed from seed="))
             deletes.append(f"{table} {quote_literal(key)}")
-    return SeedChanges(tuple(statements), tuple(manifest), tuple(deletes))
+    changed = tuple(line.split(" ")[3] for line in manifest)
+    return SeedChanges(tuple(statements), tuple(manifest), tuple(deletes), changed)
 
 
 def seed_refusal(changes: SeedChanges) -> Diagnostic:
