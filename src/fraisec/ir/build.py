@@ -69,6 +69,9 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.known: dict[str, Kind] = {}
         self.entity_names: set[str] = {c.name for c in raw.classes if c.kind == "entity"}
+        # Entities living in an existing table (@entity(external=…)): references are uuid keys.
+        self.external_names: set[str] = {c.name for c in raw.classes
+                                         if c.kind == "entity" and c.options.get("external")}
         self._first_seen: dict[str, Location] = {}
 
     def report(self, code: str, message: str, location: Location | None, hint: str | None = None,
@@ -80,6 +83,7 @@ class _Builder:
         self._index_names()
         settings, tenancy = self._tenancy()
         self.tenancy = tenancy
+        self.settings = settings
         types, inputs, interfaces = [], [], []
         for cdef in self.raw.classes:
             if cdef.kind in ("type", "entity", "error"):
@@ -307,6 +311,8 @@ class _Builder:
         if source is not None:
             self._check_identifier(source, "sql_source", cdef.location)
         info = self._entity_info(cdef, fields) if cdef.kind == "entity" else None
+        if info is not None and cdef.options.get("external"):
+            info = self._external(cdef, fields, info)
         if info is not None and cdef.options.get("seed") is not None:
             info = info.model_copy(update={"seed": self._seed(cdef, fields, info)})
         return ObjectType(
@@ -316,6 +322,38 @@ class _Builder:
             description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
             entity=info, sdk=sdk, location=_loc(cdef.location),
         )
+
+    def _external(self, cdef: ClassDef, fields: tuple[Field, ...], info: EntityInfo) -> EntityInfo:
+        """``@entity(external="auth.users", key="id")``: the tenancy's user entity read from an
+        existing table. Its fields are plain columns of that table (no relations, defaults or
+        generated behaviour): fraisec only reads them."""
+        raw, key = cdef.options.get("external"), cdef.options.get("key", "id")
+        parts = raw.split(".") if isinstance(raw, str) else []
+        settings_schemas = {self.settings.schema_name, self.settings.private_schema}
+        problem = None
+        if len(parts) != 2 or not all(_SQL_IDENTIFIER.match(p) for p in parts) or parts[0] in settings_schemas:
+            problem = f"external={raw!r} must name an existing table as schema.table, outside fraisec's schemas"
+        elif self.tenancy is None or self.tenancy.user_entity != cdef.name:
+            problem = "only the tenancy's user entity can be external (fq.tenancy(user=…))"
+        elif key != "id":
+            problem = f"key={key!r}: the external table's key must be its uuid column `id`"
+        else:
+            bad = next((f for f in fields if f.name != "id" and (
+                not f.column or f.relation or f.maintain or f.column_default is not None or f.unique or f.index
+                or f.expression or f.aggregate)), None)
+            if bad is not None:
+                problem = f"'{cdef.name}.{bad.name}' must be a plain column of the external table (no relation, " \
+                          "default, unique, index, computed or maintained field)"
+            elif any(cdef.options.get(o) for o in ("tenant", "seed", "soft_delete", "search", "writes", "service",
+                                                   "privileged", "quota", "owned_by", "views", "renamed_from")):
+                problem = "an external entity takes no table options: fraisec does not own the table"
+        if problem:
+            self.report("FSC255", f"@entity '{cdef.name}': {problem}", cdef.location,
+                        hint='e.g. @fq.entity(external="auth.users", key="id") on the tenancy\'s user entity, '
+                             "its fields the columns the API may read")
+            return info
+        return info.model_copy(update={"external": (parts[0], parts[1]), "table": parts[1], "pk_column": "id",
+                                       "has_identifier": False, "uniques": (), "indexes": (), "index_decls": ()})
 
     def _seed(self, cdef: ClassDef, fields: tuple[Field, ...], info: EntityInfo) -> tuple:
         """``seed=[{"identifier": "free", "name": "Free", "price": 0}, …]``: reference rows of a
@@ -710,7 +748,8 @@ class _Builder:
                             "to the tenancy's user entity", location,
                             hint="Annotate it with the user entity (`author: User = fq.current_user()`), "
                                  "and declare fq.tenancy(user=\"User\").")
-            return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": "bigint",
+            key_type = "uuid" if ref.name in self.external_names else "bigint"
+            return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": key_type,
                                             "relation": ref.name})
         if field.maintain == "user":
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.current_user() but is not a relation "

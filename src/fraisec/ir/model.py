@@ -184,6 +184,10 @@ class EntityInfo(_Frozen):
     # Reference rows the migrations write (plans): each row's (field, value) pairs, keyed by
     # its identifier; sorted by identifier. Values are str, int, float, bool, Decimal or None.
     seed: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    # An existing table fraisec reads but never creates, alters or drops (an auth service's
+    # users): (schema, table). Its key (``pk_column``) is its uuid ``id``; references to it are
+    # uuid foreign keys; its declared fields are the columns the views may read.
+    external: tuple[str, str] | None = None
 
 
 class ObjectType(_Frozen):

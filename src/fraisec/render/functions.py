@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from fraisec.ir import naming
@@ -9,7 +10,8 @@ from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, Objec
 from fraisec.ir.scalars import sql_type_for
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
-    SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, soft_delete_column, trash_view_name,
+    SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, external_user_rule, soft_delete_column,
+    trash_view_name,
 )
 from fraisec.render.quoting import qualified, quote_literal
 
@@ -37,6 +39,7 @@ def helpers_context(model: Model) -> dict[str, object]:
     membership = model.membership
     return {
         "claimed_user": claimed_user,
+        "user_type": model.user_key_type,  # uuid for an external user table
         "tenant_uuid": model.root is not None and model.has_observers,
         "claimed_tenant": f"{_setting(tenancy.setting)}::uuid" if tenancy else "NULL",
         "root": ref(model.root),
@@ -94,6 +97,7 @@ class Lookup:
     pk: str
     label: str
     live_only: str = ""  # soft delete: a deleted row is "not found"
+    sql_type: str = "bigint"  # the key's type: uuid for an external table
 
 
 @dataclass(frozen=True)
@@ -358,8 +362,11 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
 def _lookup(model: Model, field: Field, param: str) -> Lookup:
     target = model.entity(field.relation)
     deleted = soft_delete_column(target)
-    return Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
-                  f" AND r.{ident(deleted)} IS NULL" if deleted else "")
+    lookup = Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
+                    f" AND r.{ident(deleted)} IS NULL" if deleted else "", field.sql_type or "bigint")
+    if target.entity.external:  # no policy there: only the users the caller may see resolve
+        return dataclasses.replace(lookup, live_only=f" AND {external_user_rule(model, 'r.id')}")
+    return lookup
 
 
 def _keep_on_update(operation: str, value: str, field: Field, clear: str | None = None,

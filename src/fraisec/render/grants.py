@@ -19,7 +19,7 @@ from fraisec.render.objects import RlsTable, entity_order, granted_commands, vie
 from fraisec.render.quoting import qualified
 from fraisec.render.search import search_functions
 
-__all__ = ["Grants", "grants"]
+__all__ = ["Grants", "external_grants", "grants"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,42 @@ def grants(model: Model, rls: list[RlsTable], functions: list[MutationFn],
     signatures += [(f"{k.name}()", ()) for k in keepers]
     owners += [(f"{k.name}()", context) for k in keepers]
     return Grants(tuple(relations), tuple(signatures), tuple(owners))
+
+
+def external_grants(model: Model) -> list[str]:
+    """The statements granting what :func:`_external_grants` lists, with USAGE on the external
+    schema. Run as the role applying schema.sql: the owner role has no grant option there."""
+    grants_ = _external_grants(model)
+    if not grants_:
+        return []
+    schema = ident(model.external_user.entity.external[0])
+    roles = sorted({role for _p, _t, role in grants_})
+    return ([f"GRANT USAGE ON SCHEMA {schema} TO {', '.join(ident(r) for r in roles)}"]
+            + [f"GRANT {privileges} ON {table} TO {ident(role)}" for privileges, table, role in grants_])
+
+
+def _external_grants(model: Model) -> list[tuple[str, str, str]]:
+    """An external user table (not fraisec's, no policy of fraisec's): SELECT on exactly the
+    columns the schema declares, for the roles that read users: the API (and observer) role
+    through the views, the context role for the key, the privileged role for the key and
+    e-mail (accepting an invitation)."""
+    user = model.external_user
+    if user is None:
+        return []
+    columns = ", ".join(ident(f.column) for f in user.fields if f.column)
+    table = model.table(user)
+    out = [(f"SELECT ({columns})", table, role) for role in model.reader_roles]
+    if functions_context_needed(model):
+        out.append(("SELECT (id)", table, model.context_role))
+    if model.has_privileged_flows:
+        email = user.field("email")
+        out.append((f"SELECT (id{', ' + ident(email.column) if email is not None and email.column else ''})",
+                    table, model.privileged_role))
+    return out
+
+
+def functions_context_needed(model: Model) -> bool:
+    return bool(context_helper_signatures(model))
 
 
 def _privilege(command: str, columns: set[str] | None) -> str:

@@ -171,7 +171,7 @@ def default_sql(default: Default | None) -> str | None:
 
 
 def tables(model: Model) -> list[Table]:
-    return [_table(model, e) for e in entity_order(model)]
+    return [_table(model, e) for e in entity_order(model) if not e.entity.external]
 
 
 def _table(model: Model, entity: ObjectType) -> Table:
@@ -294,6 +294,8 @@ def indexes(model: Model) -> list[Index]:
     columns already lead a unique constraint or an earlier index is skipped."""
     result = []
     for entity in entity_order(model):
+        if entity.entity.external:
+            continue  # not fraisec's table
         table = entity.entity.table
         tc = entity.entity.tenant_field and model.tenant_column(entity)
         deleted = soft_delete_column(entity)
@@ -351,7 +353,9 @@ def _membership_order(model: Model, entity: ObjectType, group: tuple[str, ...]) 
 # -- row-level security ---------------------------------------------------------------------
 
 def rls_tables(model: Model) -> list[RlsTable]:
-    return [_rls(model, e) for e in entity_order(model)]
+    # An external table is not fraisec's: no RLS, policies or FORCE there (its grants are
+    # column SELECTs, and the user view filters its rows).
+    return [_rls(model, e) for e in entity_order(model) if not e.entity.external]
 
 
 def _policy(table: str, purpose: str, command: str, roles: tuple[str, ...], *, using: str | None = None,
@@ -535,6 +539,16 @@ def _guard(model: Model, entity: ObjectType, kind: str, roles: tuple[str, ...]) 
     return []
 
 
+def external_user_rule(model: Model, key: str) -> str:
+    """The rows of an external user table a request may see, as the user guard admits them on a
+    generated one: the caller and the members of the current tenant. The table has no policy
+    of fraisec's, so the views apply it."""
+    me = f"{key} = {model.helper('fn_current_user_pk')}"
+    if model.membership is None:
+        return f"({me})"
+    return f"({me} OR {key} = ANY ({model.helper_set('fn_current_tenant_user_pks')}))"
+
+
 def _read_rule(model: Model, entity: ObjectType) -> str:
     """``@fq.entity(requires_role="admin")``: only that role (or a stronger one) reads the rows."""
     required = entity.sdk.get("requires_role")
@@ -605,6 +619,8 @@ def _view(model: Model, entity: ObjectType, trash: bool = False,
     conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
     if filtered:
         conditions.append(f"({filtered[1].replace('{row}', 'r0')})")
+    if entity.entity.external:
+        conditions.append(external_user_rule(model, "r0.id"))
     where = " AND ".join(conditions) or None
     comment = (f"Deleted rows of {entity.name} (soft delete)." if trash
                else f"{entity.name} rows where {filtered[1].replace('{row}.', '')}." if filtered

@@ -12,10 +12,10 @@ import tomli_w
 from fraisec.ir import naming
 from fraisec.ir.model import Schema
 from fraisec.render import flows, functions, objects, search, seeds
-from fraisec.render.grants import grants as render_grants
+from fraisec.render.grants import external_grants, grants as render_grants
 from fraisec.render.env import render_template
-from fraisec.render.model import Model
-from fraisec.render.quoting import qualified
+from fraisec.render.model import Model, ident
+from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = ["PRIVILEGED_NAME", "render_privileged_sql", "render_runtime_toml", "render_schema_sql"]
 
@@ -41,7 +41,8 @@ def render_schema_sql(schema: Schema) -> str:
              "context": model.context_role if functions.context_helper_signatures(model) else None,
              "observer": model.observer_role if model.has_observers else None,
              "privileged": model.privileged_role if model.has_privileged_flows else None,
-             "service": model.service_role if model.has_service else None}
+             "service": model.service_role if model.has_service else None,
+             "user_type": model.user_key_type}
     tenant_setting = schema.tenancy.setting if schema.tenancy else "app.tenant_id"
     user_setting = schema.tenancy.user_setting if schema.tenancy else "app.user_id"
     source = PurePath(schema.module_file).name if schema.module_file else None
@@ -53,7 +54,7 @@ def render_schema_sql(schema: Schema) -> str:
     sections = [
         render_template("objects/preamble.sql.j2", source=source, tenant_setting=tenant_setting,
                         user_setting=user_setting,
-                        extensions=schema.extensions, **names),
+                        extensions=schema.extensions, external="".join(_external_check(model)), **names),
         _section("Schemas", [render_template("objects/schemas.sql.j2", **names)]),
         _section("Types", [render_template("objects/types.sql.j2", **names)]),
         _section("Request context helpers", [render_template(
@@ -77,11 +78,38 @@ def render_schema_sql(schema: Schema) -> str:
         "RESET ROLE;\n",
         # As the role applying the file (a superuser: it created the roles), because every
         # table is FORCEd and no policy admits the owner's writes.
+        _section("The external user table (read, never written)",
+                 [s + ";\n" for s in external_grants(model)]),
         _section("Reference data (seed=)", [s + ";\n" for s in seeds.seed_statements(schema)]),
         _section("Owners of the privileged functions", [render_template(
             "objects/owners.sql.j2", g=grants, **names)] if grants.owners else []),
     ]
     return "\n".join(s for s in sections if s)
+
+
+def _external_check(model: Model) -> list[str]:
+    """An external user table must exist before this file runs: fraisec never creates it."""
+    user = model.external_user
+    if user is None:
+        return []
+    table = model.table(user)
+    columns = [f.column for f in user.fields if f.column]
+    missing = " OR ".join(
+        f"NOT EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass({quote_literal(table)}) "
+        f"AND attname = {quote_literal(c)} AND NOT attisdropped)" for c in columns)
+    return [f"""-- {user.name} lives in {table}, which fraisec reads but never creates, alters or drops.
+DO $external$
+BEGIN
+    IF to_regclass({quote_literal(table)}) IS NULL OR {missing} THEN
+        RAISE EXCEPTION 'the external table % with the columns % must exist before this file is applied',
+            {quote_literal(table)}, {quote_literal(', '.join(columns))};
+    END IF;
+END
+$external$;
+-- The owner role references its key (foreign keys) and names it in views; nothing more.
+GRANT USAGE ON SCHEMA {ident(user.entity.external[0])} TO {ident(model.owner_role)};
+GRANT REFERENCES (id) ON {table} TO {ident(model.owner_role)};
+"""]
 
 
 def render_privileged_sql(schema: Schema) -> str | None:
