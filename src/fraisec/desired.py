@@ -39,6 +39,11 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
     if db_dir is None:
         start = Path(ref).parent if ref.endswith(".py") else Path(".")
         db_dir = find_project(start).db_dir
+    from fraisec.migrations.external import STUB_NAME, schema_stub
+
     privileged = render_privileged_sql(schema)
     trailer = [(PRIVILEGED_NAME, privileged)] if privileged else []
-    return [(GENERATED_NAME, render_schema_sql(schema)), *order_sql_files(read_sql_dir(db_dir)), *trailer], diagnostics
+    stub = schema_stub(schema)  # an external table's stand-in: these sources go to a shadow only
+    prelude = [(STUB_NAME, stub)] if stub else []
+    return [*prelude, (GENERATED_NAME, render_schema_sql(schema)), *order_sql_files(read_sql_dir(db_dir)),
+            *trailer], diagnostics

@@ -17,7 +17,8 @@ from fraisec.render.env import render_template
 from fraisec.render.model import Model, ident
 from fraisec.render.quoting import qualified, quote_literal
 
-__all__ = ["PRIVILEGED_NAME", "render_privileged_sql", "render_runtime_toml", "render_schema_sql"]
+__all__ = ["PRIVILEGED_NAME", "external_columns", "external_setup", "render_privileged_sql", "render_runtime_toml",
+           "render_schema_sql"]
 
 # Applied after the hand-written db/ files: it re-owns functions they create.
 PRIVILEGED_NAME = "privileged.sql"
@@ -85,6 +86,24 @@ def render_schema_sql(schema: Schema) -> str:
             "objects/owners.sql.j2", g=grants, **names)] if grants.owners else []),
     ]
     return "\n".join(s for s in sections if s)
+
+
+def external_columns(schema: Schema) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The external user table and the (column, type) pairs the schema reads from it."""
+    user = Model(schema).external_user
+    if user is None:
+        return None
+    return (qualified(*user.entity.external),
+            tuple((f.column, f.sql_type or "uuid") for f in user.fields if f.column))
+
+
+def external_setup(schema: Schema) -> list[str]:
+    """What a database needs for the external user table, as the role applying the file: the
+    check that it exists, the owner's USAGE and REFERENCES, the readers' column grants."""
+    model = Model(schema)
+    if model.external_user is None:
+        return []
+    return ["".join(_external_check(model)).rstrip("\n"), *(s + ";" for s in external_grants(model))]
 
 
 def _external_check(model: Model) -> list[str]:
