@@ -115,11 +115,15 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
     from fraisec.render import render_privileged_sql
     from fraisec.render.sql import PRIVILEGED_NAME
 
+    from fraisec.migrations.external import STUB_NAME, schema_stub
+
     generated, *hand_written = sources
     privileged = render_privileged_sql(schema)
     trailer = [(PRIVILEGED_NAME, privileged)] if privileged else []
+    stub = schema_stub(schema)  # an external user table's stand-in (a shadow database)
     try:
-        catalog = catalog_from_sql([generated, *order_sql_files(hand_written), *trailer])
+        catalog = catalog_from_sql([*([(STUB_NAME, stub)] if stub else []), generated,
+                                    *order_sql_files(hand_written), *trailer])
     except CatalogError as exc:
         return list(exc.diagnostics)
     return sql_sources.check_sql_sources(
