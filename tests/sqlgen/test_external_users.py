@@ -121,6 +121,7 @@ def test_schema_sql_refuses_a_missing_external_table(make_db):
     ('external="auth.users", key="id"', 'external="users"'),
     ('external="auth.users", key="id"', 'external="app.users"'),
     ("    display_name: str | None\n", "    display_name: str | None = fq.field(unique=True)\n"),
+    ('@fq.entity(tenant=True)\nclass Note:', '@fq.entity(tenant=True, key="id")\nclass Note:'),
 ])
 def test_external_misdeclarations(tmp_path, old, new):
     text = SCHEMA.read_text()

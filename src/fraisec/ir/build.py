@@ -313,6 +313,10 @@ class _Builder:
         info = self._entity_info(cdef, fields) if cdef.kind == "entity" else None
         if info is not None and cdef.options.get("external"):
             info = self._external(cdef, fields, info)
+        elif info is not None and "key" in cdef.options:
+            self.report("FSC255", f"@entity '{cdef.name}': key= names the key of an external table, and "
+                        "there is no external=", cdef.location,
+                        hint='e.g. @fq.entity(external="auth.users", key="id"), or drop key=')
         if info is not None and cdef.options.get("seed") is not None:
             info = info.model_copy(update={"seed": self._seed(cdef, fields, info)})
         return ObjectType(
