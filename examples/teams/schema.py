@@ -6,8 +6,9 @@ an operator's dashboard across tenants.
 The flows that must cross the tenant boundary are declared, and generated as narrow privileged
 paths: sign-up (the new tenant and its owner), accepting an invitation (the invitee is no member
 yet), the billing webhook and the operator's reads (no user, no tenant: the service role).
-Run ``fraisec compile`` and read build/schema.sql; db/v_operator_metrics.sql is the one
-hand-written object (the dashboard's figures, read by the service role only).
+Run ``fraisec compile`` and read build/schema.sql; db/ holds the hand-written objects: the
+dashboard's figures (read by the service role only) and leaving a tenant (a declared privileged
+function, given to the privileged role by build/privileged.sql).
 """
 
 from enum import Enum
@@ -55,7 +56,9 @@ class User:
     display_name: str | None = None
 
 
-@fq.entity(tenant=True, service=("SELECT",))  # an operator counts members across tenants
+# An operator counts members across tenants; leave_tenant (db/fn_leave_tenant.sql) deletes the
+# caller's own membership as the privileged role.
+@fq.entity(tenant=True, service=("SELECT",), privileged=("SELECT", "DELETE"))
 class TenantUser:
     """A user's membership of a tenant, with a role."""
 
@@ -77,7 +80,11 @@ class Invitation:
     created_at: DateTime = fq.now()
 
 
-@fq.entity(service=("SELECT",))
+# Seeded: the migrations write these rows (and later changes to them).
+@fq.entity(service=("SELECT",), seed=[
+    {"identifier": "free", "name": "Free", "price": 0, "max_projects": 3},
+    {"identifier": "pro", "name": "Pro", "price": 49, "max_projects": 10},
+])
 class Plan:
     """A subscription plan (reference data)."""
 
@@ -125,6 +132,14 @@ class Project:
     name: str
     owner: User = fq.current_user()
     created_at: DateTime = fq.now()
+
+
+@fq.input
+class NewProject:
+    """One project of a batch."""
+
+    identifier: str
+    name: str
 
 
 # --- Queries -------------------------------------------------------------------------------
@@ -187,9 +202,19 @@ def change_member_role(id: ID, role: TenantRole | None = None) -> TenantUser:
     """Admins change roles, never above their own (nor of someone above them)."""
 
 
+@fq.mutation(sql_source="fn_leave_tenant", privileged=True)
+def leave_tenant() -> TenantUser:
+    """The caller leaves the current tenant (hand-written, privileged; the last owner cannot)."""
+
+
 @fq.mutation(operation="CREATE", requires_role="member")
 def create_project(identifier: str, name: str) -> Project:
     """Members create projects (guests cannot); the owner is the caller."""
+
+
+@fq.mutation(operation="CREATE", requires_role="member")
+def create_projects(items: list[NewProject]) -> list[Project]:
+    """A batch (an import): every project or none, each under the same checks and the quota."""
 
 
 @fq.mutation(operation="UPSERT", conflict=("metric", "period"), increment=("quantity",), requires_role="member")

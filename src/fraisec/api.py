@@ -134,9 +134,18 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
     from fraisec.sqlfiles import order_sql_files
     from fraisec.validate import sql_sources
 
+    from fraisec.render import render_privileged_sql
+    from fraisec.render.sql import PRIVILEGED_NAME
+
+    from fraisec.migrations.external import STUB_NAME, schema_stub
+
     generated, *hand_written = sources
+    privileged = render_privileged_sql(schema)
+    trailer = [(PRIVILEGED_NAME, privileged)] if privileged else []
+    stub = schema_stub(schema)  # an external user table's stand-in (a shadow database)
     try:
-        catalog = catalog_from_sql([generated, *order_sql_files(hand_written)])
+        catalog = catalog_from_sql([*([(STUB_NAME, stub)] if stub else []), generated,
+                                    *order_sql_files(hand_written), *trailer])
     except CatalogError as exc:
         return list(exc.diagnostics)
     return sql_sources.check_sql_sources(
@@ -144,10 +153,15 @@ def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diag
 
 
 def _generated_sql_artifacts(schema: Schema) -> dict[str, str]:
-    """schema.sql, the fraiseql.toml fragment and, with ``[distribution]``, distribution.sql."""
-    from fraisec.render import render_runtime_toml, render_schema_sql
+    """schema.sql, the fraiseql.toml fragment, privileged.sql when mutations are declared
+    privileged and, with ``[distribution]``, distribution.sql."""
+    from fraisec.render import render_privileged_sql, render_runtime_toml, render_schema_sql
+    from fraisec.render.sql import PRIVILEGED_NAME
 
     artifacts = {"schema.sql": render_schema_sql(schema), "fraiseql.toml": render_runtime_toml(schema)}
+    privileged = render_privileged_sql(schema)
+    if privileged:  # applied after db/: it re-owns functions db/ creates
+        artifacts[PRIVILEGED_NAME] = privileged
     if schema.settings.distribution:
         from fraisec.render.distribution import render_distribution_sql
 

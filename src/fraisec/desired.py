@@ -1,5 +1,6 @@
 """The desired state: the compiled schema's SQL, then the project's hand-written ``db/*.sql``
-in dependency order (``fraisec.sqlfiles``)."""
+in dependency order (``fraisec.sqlfiles``), then the owners of the hand-written privileged
+functions (``privileged.sql``, when the schema declares any)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
     from fraisec.api import load_ir
     from fraisec.sqlfiles import read_sql_dir
     from fraisec.project import find_project
-    from fraisec.render import render_schema_sql
+    from fraisec.render import render_privileged_sql, render_schema_sql
+    from fraisec.render.sql import PRIVILEGED_NAME
 
     diagnostics: list[Diagnostic] = []
     if schema is None:
@@ -37,4 +39,11 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
     if db_dir is None:
         start = Path(ref).parent if ref.endswith(".py") else Path(".")
         db_dir = find_project(start).db_dir
-    return [(GENERATED_NAME, render_schema_sql(schema)), *order_sql_files(read_sql_dir(db_dir))], diagnostics
+    from fraisec.migrations.external import STUB_NAME, schema_stub
+
+    privileged = render_privileged_sql(schema)
+    trailer = [(PRIVILEGED_NAME, privileged)] if privileged else []
+    stub = schema_stub(schema)  # an external table's stand-in: these sources go to a shadow only
+    prelude = [(STUB_NAME, stub)] if stub else []
+    return [*prelude, (GENERATED_NAME, render_schema_sql(schema)), *order_sql_files(read_sql_dir(db_dir)),
+            *trailer], diagnostics

@@ -184,6 +184,12 @@ CODES: dict[str, str] = {
     "FSC235": "invalid enum value rename",
     "FSC236": "invalid ordering declaration",
     "FSC237": "invalid length or precision declaration",
+    "FSC250": "invalid batch mutation",
+    "FSC251": "invalid privileged declaration",
+    "FSC252": "privileged function does not take its tenant from the request context",
+    "FSC253": "undeclared privileged function",
+    "FSC254": "invalid seed declaration",
+    "FSC255": "invalid external entity",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",

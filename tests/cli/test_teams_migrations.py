@@ -107,3 +107,7 @@ def test_the_team_app_grows_its_cross_tenant_flows_on_a_populated_database(tmp_p
     assert query(url, "SELECT rolbypassrls FROM pg_roles WHERE rolname IN ('app_privileged', 'app_service')") \
         == [(False,), (False,)]
     assert query(url, "SELECT identifier, name FROM app.tb_project") == [("p1", "P1")]
+    # The seeded plans came with the migration (as privileged.sql's owner for fn_leave_tenant).
+    assert query(url, "SELECT identifier, price::text, max_projects FROM app.tb_plan ORDER BY 1") \
+        == [("free", "0.00", 3), ("pro", "49.00", 10)]
+    assert owners["fn_leave_tenant"] == "app_privileged"

@@ -9,8 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
-from fraisec.api import schema_sql
+from fraisec.api import load_ir, schema_sql
+from fraisec.render import render_privileged_sql
 from tests.sqlgen.conftest import template_database
 
 TEAMS = Path(__file__).resolve().parents[2] / "examples" / "teams"
@@ -22,7 +24,6 @@ MEMBERS = {  # user: (tenant, role)
 
 SEED = """
 INSERT INTO app.tb_tenant (identifier, name) VALUES ('acme', 'Acme'), ('globex', 'Globex');
-INSERT INTO app.tb_plan (identifier, name, price) VALUES ('free', 'Free', 0), ('pro', 'Pro', 49);
 """ + "".join(
     f"INSERT INTO app.tb_user (identifier, email) VALUES ('{u}', '{u}@example.test');\n" for u in MEMBERS
 ) + "".join(
@@ -37,7 +38,9 @@ def teams_template(pg_server) -> str:
     text, diagnostics = schema_sql(str(TEAMS / "schema.py"))
     assert text is not None, [str(d) for d in diagnostics]
     db_files = [p.read_text() for p in sorted((TEAMS / "db").glob("*.sql"))]
-    return template_database(pg_server, "teams", text, *db_files, SEED)
+    schema, _ = load_ir(str(TEAMS / "schema.py"))
+    # As the migrations do: the generated SQL, db/, then the owners of the privileged functions.
+    return template_database(pg_server, "teams", text, *db_files, render_privileged_sql(schema), SEED)
 
 
 class Teams:
@@ -178,8 +181,9 @@ def test_the_plan_quota_refuses_the_project_beyond_it(teams):
     assert (refused["succeeded"], refused["status_detail"], refused["http_status"]) == \
         (False, "failed:quota_exceeded", 403)
     assert teams.call("gus", "globex", "fn_create_project", "g0", "G")["succeeded"]  # per tenant
-    with psycopg.connect(teams.url) as conn:
-        conn.execute("UPDATE app.tb_plan SET max_projects = 10 WHERE identifier = 'pro'")
+    # The seeded plans (schema.py's seed=, written by schema.sql): pro allows 10.
+    assert sorted((r["data"]["identifier"], r["data"]["max_projects"])
+                  for r in teams.read("max", "acme", "SELECT data FROM app.v_plan")) == [("free", 3), ("pro", 10)]
     teams.call(None, None, "fn_billing_webhook", teams.ids["acme"], teams.ids["pro"], "sub_acme", "active",
                role="app_service")
     assert teams.call("max", "acme", "fn_create_project", "p3", "P")["succeeded"]  # the pro plan's room
@@ -196,3 +200,65 @@ def test_the_last_owner_stays(teams):
     assert teams.call("ada", "acme", "fn_change_member_role", abe, "owner")["succeeded"]
     assert teams.call("ada", "acme", "fn_change_member_role", own, "admin")["succeeded"]  # another owner now
     assert dict(teams.seats("ada"))["acme"] == "admin"
+
+
+def _projects(teams: Teams, tenant: str) -> list[str]:
+    with psycopg.connect(teams.url) as conn:
+        return [r[0] for r in conn.execute("SELECT p.identifier FROM app.tb_project p JOIN app.tb_tenant t "
+                                           "ON t.pk_tenant = p.fk_tenant WHERE t.identifier = %s ORDER BY 1",
+                                           (tenant,)).fetchall()]
+
+
+def test_a_batch_creates_every_row_in_the_callers_tenant(teams):
+    items = Jsonb([{"identifier": "a", "name": "A"}, {"identifier": "b", "name": "B"}])
+    created = teams.call("max", "acme", "fn_create_projects", items)
+    assert (created["succeeded"], created["status_detail"], created["http_status"]) == (True, "created", 201)
+    assert [p["identifier"] for p in created["entity"]] == ["a", "b"]
+    assert {p["owner"]["id"] for p in created["entity"]} == {teams.ids["max"]}
+    assert _projects(teams, "acme") == ["a", "b"]
+    # A guest may not, and a batch cannot name another tenant's column: the key is refused.
+    assert teams.call("gia", "acme", "fn_create_projects", items)["error_class"] == "forbidden"
+    smuggled = teams.call("max", "acme", "fn_create_projects",
+                          Jsonb([{"identifier": "c", "name": "C", "tenant_id": teams.ids["globex"]}]))
+    assert (smuggled["succeeded"], smuggled["status_detail"]) == (False, "failed:validation")
+    # Claiming globex without being a member writes nothing there.
+    assert teams.call("max", "globex", "fn_create_projects", items)["status_detail"] == "failed:unauthenticated"
+    assert _projects(teams, "globex") == [] and _projects(teams, "acme") == ["a", "b"]
+
+
+@pytest.mark.parametrize("items, status", [
+    ([{"identifier": "a", "name": "A"}, {"identifier": "a", "name": "again"}], "conflict:duplicate"),
+    ([{"identifier": f"p{n}", "name": "P"} for n in range(4)], "failed:quota_exceeded"),  # the free plan: 3
+    ([{"identifier": "a", "name": "A"}, {"identifier": "b"}], "failed:validation"),  # name is required
+    ([{"identifier": "a", "name": "A"}, "b"], "failed:validation"),
+    ([], "failed:validation"),
+])
+def test_a_batch_that_fails_anywhere_writes_nothing(teams, items, status):
+    result = teams.call("max", "acme", "fn_create_projects", Jsonb(items))
+    assert (result["succeeded"], result["status_detail"]) == (False, status), result["message"]
+    assert _projects(teams, "acme") == []
+    with psycopg.connect(teams.url) as conn:  # nor any event or maintained side effect
+        assert conn.execute("SELECT count(*) FROM app_private.tb_outbox_event").fetchone()[0] == 0
+
+
+def test_a_member_leaves_through_the_declared_privileged_function_and_the_last_owner_stays(teams):
+    left = teams.call("max", "acme", "fn_leave_tenant")
+    assert (left["succeeded"], left["status_detail"]) == (True, "deleted"), left["message"]
+    assert teams.seats("max") == []
+    assert teams.call("max", "acme", "fn_leave_tenant")["status_detail"] == "failed:unauthenticated"  # no member now
+    refused = teams.call("ada", "acme", "fn_leave_tenant")
+    assert (refused["succeeded"], refused["status_detail"]) == (False, "failed:validation")
+    # Claiming another tenant leaves nothing: the tenant comes from the membership-checked helper.
+    assert teams.call("abe", "globex", "fn_leave_tenant")["status_detail"] == "failed:unauthenticated"
+    assert teams.seats("gus") == [("globex", "owner")] and teams.seats("abe") == [("acme", "admin")]
+    with psycopg.connect(teams.url) as conn:
+        owner, definer, acl = conn.execute(
+            "SELECT pg_get_userbyid(proowner)::text, prosecdef, proacl::text FROM pg_proc "
+            "WHERE oid = 'app_private.fn_leave_tenant'::regproc").fetchone()
+    assert (owner, definer) == ("app_privileged", True)
+    assert acl == "{app_privileged=X/app_privileged,app_user=X/app_privileged}"  # not PUBLIC, not the service
+    assert teams.read("max", "acme", "SELECT prosecdef FROM pg_proc WHERE oid = 'app.fn_leave_tenant'::regproc") \
+        == [{"prosecdef": False}]  # the entry point the runtime calls runs as the caller
+    # The API role itself still cannot delete memberships.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        teams.read("ada", "acme", "DELETE FROM app.tb_tenant_user RETURNING 1")

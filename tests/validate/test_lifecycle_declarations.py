@@ -103,6 +103,24 @@ def _load(tmp_path, body: str):
      "FSC237"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str = fq.field(max_length=5, sql_type=\"text\")\n",
      "FSC237"),
+    # batch create: one list-of-input argument, nothing else
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_docs(t: list[str]) -> list[Doc]: ...\n', "FSC250"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n\n@fq.input\nclass NewDoc:\n    t: str\n"
+     '\n@fq.mutation(operation="CREATE", inject={"org_id": "jwt:org_id"})\n'
+     "def create_docs(items: list[NewDoc]) -> list[Doc]: ...\n", "FSC250"),
+    ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n    t: str\n\n@fq.input\nclass NewDoc:\n    t: str\n    x: str\n"
+     '\n@fq.mutation(operation="CREATE")\ndef create_docs(items: list[NewDoc]) -> list[Doc]: ...\n', "FSC205"),
+    # seeded rows: a global entity with an identifier, plain columns, literal values
+    ('\n@fq.entity(tenant=True, seed=[{"identifier": "a"}])\nclass Doc:\n    org: Org\n    identifier: str\n',
+     "FSC254"),
+    ('\n@fq.entity(seed=[{"identifier": "a", "nme": "A"}])\nclass Kind:\n    identifier: str\n    name: str = ""\n',
+     "FSC254"),
+    ('\n@fq.entity(seed=[{"identifier": "a"}, {"identifier": "a"}])\nclass Kind:\n    identifier: str\n', "FSC254"),
+    ('\n@fq.entity(seed=[{"identifier": "a"}])\nclass Kind:\n    identifier: str\n    name: str\n', "FSC254"),
+    ('\n@fq.entity(seed=[{"identifier": "a", "n": [1]}])\nclass Kind:\n    identifier: str\n    n: int = 0\n',
+     "FSC254"),
+    ('\n@fq.entity(seed=[{"name": "A"}])\nclass Kind:\n    name: str\n', "FSC254"),
     # nothing accepted and dropped
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"

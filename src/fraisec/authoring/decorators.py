@@ -44,7 +44,8 @@ TYPE_OPTIONS = frozenset({
 })
 ENTITY_OPTIONS = (TYPE_OPTIONS - {"sql_source"}) | frozenset({
     "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete", "search",
-    "search_language", "views", "owned_by", "invitation", "service", "quota",
+    "search_language", "views", "owned_by", "invitation", "service", "quota", "privileged", "seed",
+    "external", "key",
 })
 QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",
@@ -57,7 +58,7 @@ MUTATION_OPTIONS = frozenset({
     "invalidates_views", "invalidates_fact_tables", "changelog", "changelog_pre_image",
     "input_style", "cascade", "cascade_source", "success_fields", "deprecated", "description",
     "requires_role", "cache_ttl_seconds", "generate", "entity", "conflict", "increment", "service",
-    "requires_permission",
+    "requires_permission", "privileged",
 })
 OBSERVER_OPTIONS = frozenset({"name", "activity", "condition"})
 TENANCY_OPTIONS = frozenset({

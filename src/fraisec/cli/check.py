@@ -66,6 +66,19 @@ def check_command(
                                     shadow_url=shadow_url, schema=ir)
                 diagnostics += list(drift.diagnostics)
                 drift_found = not drift.clean
+                # Seeded rows are data, which the catalogs do not show: compared with the
+                # seeds the migrations record.
+                from fraisec.migrations.external import external_block
+                from fraisec.migrations.seeds import seed_changes
+
+                pending = seed_changes(ir, [f.text for f in files]).tables
+                if external_block(ir, [f.text for f in files]):  # its check and grants
+                    pending += ("the external user table's grants",)
+                drift_found = drift_found or bool(pending)
+                if out.format.value == "rich":
+                    for what in pending:
+                        out.data(f"~ {what if what.startswith('the ') else 'seeded rows of ' + what} "
+                                 "differ from the migrations'\n")
                 if drift.current is not None:
                     diagnostics += _audit(drift.current, sql_paths, config, linted,
                                           str(project.migrations_dir))

@@ -176,7 +176,7 @@ def diff_command(
         out.status(f"rename {r.describe()}")
     from fraisec.migrations.files import read_header
 
-    count = sum(len(op.statements) for op in outcome.plan.ops) + len(outcome.renames)
+    count = sum(len(op.statements) for op in outcome.plan.ops) + len(outcome.renames) + outcome.seed_statements
     safety = read_header(outcome.text or "").get("safety", "unknown")
     out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}) "
                "and updated fraisec.sum")

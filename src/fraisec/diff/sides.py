@@ -124,13 +124,15 @@ def _is_module(spec: str) -> bool:
 
 def _from_module(spec: str, options: SideOptions) -> Catalog:
     """The desired state of a schema module: its compiled SQL, then its project's db/*.sql."""
-    from fraisec.desired import desired_sources
+    from fraisec.desired import GENERATED_NAME, desired_sources
+    from fraisec.migrations.external import stub_schemas
 
     sources, diagnostics = desired_sources(spec)
     if sources is None:
         raise CatalogError(list(diagnostics) or [error("FSC405", f"schema module {spec} did not compile")])
-    named = [(f"{spec} (compiled schema.sql)" if i == 0 else name, text) for i, (name, text) in enumerate(sources)]
-    return catalog_from_sql(named, options.shadow_url)
+    named = [(f"{spec} (compiled schema.sql)" if name == GENERATED_NAME else name, text) for name, text in sources]
+    # An external user table's stand-in is not part of the schema's state.
+    return catalog_from_sql(named, options.shadow_url).without_schemas(stub_schemas(sources))
 
 
 # Registered in reverse priority (register_side puts the latest first).

@@ -74,6 +74,9 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.known: dict[str, Kind] = {}
         self.entity_names: set[str] = {c.name for c in raw.classes if c.kind == "entity"}
+        # Entities living in an existing table (@entity(external=…)): references are uuid keys.
+        self.external_names: set[str] = {c.name for c in raw.classes
+                                         if c.kind == "entity" and c.options.get("external")}
         self._first_seen: dict[str, Location] = {}
 
     def report(self, code: str, message: str, location: Location | None, hint: str | None = None,
@@ -88,6 +91,7 @@ class _Builder:
         # @enum(native=True) name -> its qualified type, for the columns that use it.
         self.native_enums = {e.name: qualified(settings.schema_name, naming.enum_type_name(e.name))
                              for e in self.raw.enums if e.options.get("native") is True}
+        self.settings = settings
         types, inputs, interfaces = [], [], []
         for cdef in self.raw.classes:
             if cdef.kind in ("type", "entity", "error"):
@@ -316,6 +320,14 @@ class _Builder:
         if source is not None:
             self._check_identifier(source, "sql_source", cdef.location)
         info = self._entity_info(cdef, fields) if cdef.kind == "entity" else None
+        if info is not None and cdef.options.get("external"):
+            info = self._external(cdef, fields, info)
+        elif info is not None and "key" in cdef.options:
+            self.report("FSC255", f"@entity '{cdef.name}': key= names the key of an external table, and "
+                        "there is no external=", cdef.location,
+                        hint='e.g. @fq.entity(external="auth.users", key="id"), or drop key=')
+        if info is not None and cdef.options.get("seed") is not None:
+            info = info.model_copy(update={"seed": self._seed(cdef, fields, info)})
         return ObjectType(
             name=cdef.name, fields=fields,
             sql_source=info.view if info else (source or naming.view_name(cdef.name)),
@@ -323,6 +335,76 @@ class _Builder:
             description=_doc(cdef.cls, cdef.options), is_error=cdef.kind == "error",
             entity=info, sdk=sdk, location=_loc(cdef.location),
         )
+
+    def _external(self, cdef: ClassDef, fields: tuple[Field, ...], info: EntityInfo) -> EntityInfo:
+        """``@entity(external="auth.users", key="id")``: the tenancy's user entity read from an
+        existing table. Its fields are plain columns of that table (no relations, defaults or
+        generated behaviour): fraisec only reads them."""
+        raw, key = cdef.options.get("external"), cdef.options.get("key", "id")
+        parts = raw.split(".") if isinstance(raw, str) else []
+        settings_schemas = {self.settings.schema_name, self.settings.private_schema}
+        problem = None
+        if len(parts) != 2 or not all(_SQL_IDENTIFIER.match(p) for p in parts) or parts[0] in settings_schemas:
+            problem = f"external={raw!r} must name an existing table as schema.table, outside fraisec's schemas"
+        elif self.tenancy is None or self.tenancy.user_entity != cdef.name:
+            problem = "only the tenancy's user entity can be external (fq.tenancy(user=…))"
+        elif key != "id":
+            problem = f"key={key!r}: the external table's key must be its uuid column `id`"
+        else:
+            bad = next((f for f in fields if f.name != "id" and (
+                not f.column or f.relation or f.maintain or f.column_default is not None or f.unique or f.index
+                or f.expression or f.aggregate)), None)
+            if bad is not None:
+                problem = f"'{cdef.name}.{bad.name}' must be a plain column of the external table (no relation, " \
+                          "default, unique, index, computed or maintained field)"
+            elif any(cdef.options.get(o) for o in ("tenant", "seed", "soft_delete", "search", "writes", "service",
+                                                   "privileged", "quota", "owned_by", "views", "renamed_from")):
+                problem = "an external entity takes no table options: fraisec does not own the table"
+        if problem:
+            self.report("FSC255", f"@entity '{cdef.name}': {problem}", cdef.location,
+                        hint='e.g. @fq.entity(external="auth.users", key="id") on the tenancy\'s user entity, '
+                             "its fields the columns the API may read")
+            return info
+        return info.model_copy(update={"external": (parts[0], parts[1]), "table": parts[1], "pk_column": "id",
+                                       "has_identifier": False, "uniques": (), "indexes": (), "index_decls": ()})
+
+    def _seed(self, cdef: ClassDef, fields: tuple[Field, ...], info: EntityInfo) -> tuple:
+        """``seed=[{"identifier": "free", "name": "Free", "price": 0}, …]``: reference rows of a
+        global entity, keyed by ``identifier``, with literal values for its plain columns."""
+        rows = cdef.options.get("seed")
+        tenancy = self.tenancy
+        identity = {tenancy.tenant_entity, tenancy.user_entity, tenancy.membership_entity} if tenancy else set()
+        writable = {f.name: f for f in fields if f.column and not f.relation and f.maintain is None
+                    and f.name not in ("id",) and f.expression is None}
+        problem = None
+        if not isinstance(rows, (list, tuple)) or not rows:
+            problem = "seed= must be a non-empty list of dicts"
+        elif cdef.options.get("tenant") or cdef.name in identity or not info.has_identifier:
+            problem = "seeded rows belong to a global entity with an `identifier` (not a tenant, user or membership entity)"
+        else:
+            seen: set[Any] = set()
+            required = [f.name for f in writable.values() if not f.type.nullable and f.column_default is None]
+            for row in rows:
+                if not isinstance(row, dict) or not isinstance(row.get("identifier"), str):
+                    problem = "each seed row is a dict with a str `identifier`"
+                elif row["identifier"] in seen:
+                    problem = f"identifier {row['identifier']!r} is seeded twice"
+                elif unknown := sorted(str(k) for k in row if k not in writable):
+                    problem = f"'{unknown[0]}' is not a plain column field of '{cdef.name}'"
+                elif missing := [n for n in required if n not in row]:
+                    problem = f"row {row['identifier']!r} lacks the required field '{missing[0]}'"
+                elif bad := [k for k, v in row.items() if not _seed_literal(_plain(v))]:
+                    problem = f"row {row['identifier']!r}: '{bad[0]}' is not a str, int, float, bool, Decimal or None"
+                if problem:
+                    break
+                seen.add(row["identifier"])
+        if problem:
+            self.report("FSC254", f"seed of '{cdef.name}': {problem}", cdef.location,
+                        hint='e.g. @fq.entity(seed=[{"identifier": "free", "name": "Free", "price": 0}])')
+            return ()
+        order = list(writable)
+        return tuple(tuple(sorted(((k, _plain(v)) for k, v in row.items()), key=lambda kv: order.index(kv[0])))
+                     for row in sorted(rows, key=lambda r: r["identifier"]))
 
     def _invitation_fields(self, cdef: ClassDef, fields: tuple[Field, ...]) -> tuple[Field, ...]:
         """``invitation=True``: an ``email`` field is required; ``expires_at``, ``accepted_at``,
@@ -385,6 +467,7 @@ class _Builder:
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
             invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
             service=self._service(cdef), quota=self._quota(cdef),
+            privileged=self._commands(cdef, "privileged", "FSC251"),
         )
 
     def _quota(self, cdef: ClassDef) -> str | None:
@@ -402,12 +485,16 @@ class _Builder:
         return raw.strip()
 
     def _service(self, cdef: ClassDef) -> tuple[str, ...]:
-        raw = cdef.options.get("service") or ()
+        return self._commands(cdef, "service", "FSC232")
+
+    def _commands(self, cdef: ClassDef, option: str, code: str) -> tuple[str, ...]:
+        """``service=`` / ``privileged=``: the SQL commands a narrow role may run on the table."""
+        raw = cdef.options.get(option) or ()
         commands = tuple(sorted({str(c).upper() for c in (raw if isinstance(raw, (list, tuple, set)) else [raw])}))
         bad = [c for c in commands if c not in ("SELECT", "INSERT", "UPDATE", "DELETE")]
         if bad:
-            self.report("FSC232", f"service= of '{cdef.name}' names {bad[0]!r}, not SELECT, INSERT, UPDATE or DELETE",
-                        cdef.location, hint='e.g. service=("SELECT", "UPDATE")')
+            self.report(code, f"{option}= of '{cdef.name}' names {bad[0]!r}, not SELECT, INSERT, UPDATE or DELETE",
+                        cdef.location, hint=f'e.g. {option}=("SELECT", "UPDATE")')
             return ()
         return commands
 
@@ -709,7 +796,8 @@ class _Builder:
                             "to the tenancy's user entity", location,
                             hint="Annotate it with the user entity (`author: User = fq.current_user()`), "
                                  "and declare fq.tenancy(user=\"User\").")
-            return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": "bigint",
+            key_type = "uuid" if ref.name in self.external_names else "bigint"
+            return field.model_copy(update={"column": naming.fk_column(field.name), "sql_type": key_type,
                                             "relation": ref.name})
         if field.maintain == "user":
             self.report("FSC222", f"'{cdef.name}.{field.name}' is fq.current_user() but is not a relation "
@@ -968,10 +1056,11 @@ class _Builder:
                             f"one of {', '.join(_OPERATIONS)}", op.location,
                             hint=_suggest(operation, set(_OPERATIONS), ""))
         target = schema.type(common["return_type"].name)
+        batch = self._batch_input(op, common, schema, target, operation)
         generated = (target is not None and target.entity is not None
                      and operation in _GENERATED_OPERATIONS
                      and options.get("generate", True) is not False and source == default_fn
-                     and not common["return_type"].is_list)
+                     and (not common["return_type"].is_list or batch is not None))
         sdk = {k: options[k] for k in _MUTATION_SDK_KEYS if options.get(k) is not None}
         permission = options.get("requires_permission")
         if permission is not None and (self.tenancy is None or permission not in dict(self.tenancy.permissions)
@@ -994,6 +1083,14 @@ class _Builder:
                             hint="Add `email: Email = fq.field(unique=True)` to the user entity.")
                 generated = False
                 mutation = mutation.model_copy(update={"generated": False, "entity": None})
+        if options.get("privileged"):
+            mutation = mutation.model_copy(update={"privileged": self._privileged(mutation, options, generated)})
+        if generated and batch is not None:  # the input's fields are the arguments of each row
+            rows = mutation.model_copy(update={"arguments": tuple(
+                Argument(name=f.name, graphql_name=f.graphql_name, type=f.type, has_default=f.has_default,
+                         default_value=f.default_value, location=f.location) for f in batch.fields)})
+            return mutation.model_copy(update={"batch": batch.name,
+                                               "argument_fields": self._argument_fields(rows, target)})
         if generated:
             mutation = mutation.model_copy(update={"argument_fields": self._argument_fields(mutation, target)})
             mutation = mutation.model_copy(update={"clearable": self._clearable(mutation, target),
@@ -1001,6 +1098,47 @@ class _Builder:
                                                    "service": self._service_mutation(mutation, target, options,
                                                                                      schema)})
         return mutation
+
+    def _privileged(self, mutation: Mutation, options: dict[str, Any], generated: bool) -> bool:
+        """``privileged=True``: a hand-written function that runs as the privileged role. It must
+        find its tenant (and user) through the context helpers: an argument naming the tenant
+        would let any caller act in any tenant."""
+        if options.get("privileged") is not True or generated or options.get("service") or self.tenancy is None \
+                or "sql_source" not in options:
+            self.report("FSC251", f"privileged=True on mutation '{mutation.name}' marks a hand-written db/ function "
+                        "(sql_source=…) of a schema with fq.tenancy, not a generated or service mutation",
+                        mutation.location, hint='e.g. @fq.mutation(sql_source="fn_leave_tenant", privileged=True)')
+            return False
+        tenant_names = {self.tenancy.claim, naming.snake(self.tenancy.tenant_entity) + "_id", "tenant_id"}
+        named = [a.name for a in mutation.arguments if a.name in tenant_names]
+        named += [p.name for p in mutation.inject if p.claim == self.tenancy.claim or p.name in tenant_names]
+        if named:
+            self.report("FSC252", f"privileged mutation '{mutation.name}' takes the tenant as '{named[0]}'",
+                        mutation.location, hint="Remove it: the function reads the tenant with "
+                                                "fn_current_tenant_pk(), which checks the caller's membership.")
+            return False
+        return True
+
+    def _batch_input(self, op: OperationDef, common: dict[str, Any], schema: Schema, target: ObjectType | None,
+                     operation: str | None) -> InputType | None:
+        """A CREATE returning a list of an entity is a batch: its one argument is a list of an
+        @input whose fields are named like the single create's arguments (FSC250 otherwise)."""
+        if operation not in ("CREATE", "INSERT") or not common["return_type"].is_list or target is None \
+                or target.entity is None:
+            return None
+        args = common["arguments"]
+        item = schema_input = None
+        if len(args) == 1 and args[0].type.is_list and args[0].type.kind is Kind.INPUT:
+            item = args[0]
+            schema_input = next((i for i in schema.inputs if i.name == item.type.name), None)
+        options = {**op.options, **op.config}
+        if schema_input is None or common["inject"] or options.get("service") or options.get("sql_source"):
+            self.report("FSC250", f"CREATE mutation '{op.name}' returns a list, so it is a batch: it takes exactly "
+                        "one argument, a list of an @fq.input, and no inject, service or sql_source",
+                        op.location, hint=f"e.g. `def {op.name}(items: list[New{target.name}]) -> "
+                                          f"list[{target.name}]` with `@fq.input class New{target.name}`.")
+            return None
+        return schema_input
 
     def _upsert(self, mutation: Mutation, entity: ObjectType, options: dict[str, Any]) -> dict[str, Any]:
         """UPSERT's ``conflict=("metric", "period_start")`` (a declared unique key, the tenant
@@ -1209,6 +1347,12 @@ def _doc(cls: type, options: dict[str, Any]) -> str | None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _seed_literal(value: Any) -> bool:
+    import decimal
+
+    return value is None or isinstance(value, (str, int, float, bool, decimal.Decimal))
 
 
 def _plain(value: Any) -> Any:

@@ -178,6 +178,16 @@ class EntityInfo(_Frozen):
     # At most this many rows per tenant (the author's SQL, with {tenant} and {schema}), checked
     # by the generated CREATE mutations: failed:quota_exceeded beyond it.
     quota: str | None = None
+    # What hand-written privileged mutations (``@fq.mutation(sql_source=…, privileged=True)``)
+    # may do on this table as the privileged role, across tenants: e.g. ("SELECT", "DELETE").
+    privileged: tuple[str, ...] = ()
+    # Reference rows the migrations write (plans): each row's (field, value) pairs, keyed by
+    # its identifier; sorted by identifier. Values are str, int, float, bool, Decimal or None.
+    seed: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    # An existing table fraisec reads but never creates, alters or drops (an auth service's
+    # users): (schema, table). Its key (``pk_column``) is its uuid ``id``; references to it are
+    # uuid foreign keys; its declared fields are the columns the views may read.
+    external: tuple[str, str] | None = None
 
 
 class ObjectType(_Frozen):
@@ -291,6 +301,13 @@ class Mutation(_Frozen):
     # Run by the service role, without a tenant context (a billing webhook): EXECUTE for it alone.
     service: bool = False
     requires_permission: str | None = None  # a name of tenancy(permissions=…)
+    # A batch CREATE: the @input type of its one ``items`` argument (a list); argument_fields
+    # then maps the input's fields. All rows or none, in one call.
+    batch: str | None = None
+    # A hand-written db/ function that runs as the privileged role (SECURITY DEFINER, owned by
+    # it, set by fraisec); the contract check requires a pinned search_path and the tenant
+    # derived from the context helpers.
+    privileged: bool = False
     sdk: dict[str, Any] = {}
     location: Location | None = None
 

@@ -49,7 +49,13 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
         desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url, schema)
         if desired is None:
             raise MigrationError(diagnostics)
-    current = current_side()
+    from fraisec.migrations.external import external_schemas, stub_schemas
+    from fraisec.migrations.replay import history_sources
+
+    # External tables (auth.users) are not the schema's to compare, in a live database either.
+    history, _problems = history_sources(migrations_dir)
+    current = current_side().without_schemas(external_schemas(None, (t for _n, t in history))
+                                              | stub_schemas(history))
     result = make_plan(diff(current, desired), current, desired)
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))

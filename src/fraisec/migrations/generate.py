@@ -321,10 +321,16 @@ class DiffOutcome:
     path: Path | None = None
     refused: Diagnostic | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    seeds: object = None  # fraisec.migrations.seeds.SeedChanges: the seeded rows' step
+    external: str | None = None  # the external table's block
 
     @property
     def changed(self) -> bool:
-        return bool(self.plan) or bool(self.renames)
+        return bool(self.plan) or bool(self.renames) or bool(self.seeds) or bool(self.external)
+
+    @property
+    def seed_statements(self) -> int:
+        return len(self.seeds.statements) if self.seeds else 0
 
 
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
@@ -344,6 +350,8 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     from fraisec.migrations.checksum import write_sum
     from fraisec.migrations.files import file_name, next_version, slugify
     from fraisec.migrations.replay import current_alongside, current_catalog, desired_catalog
+    from fraisec.migrations.external import external_block, external_schemas
+    from fraisec.migrations.seeds import seed_changes, seed_refusal
     from fraisec.plan import plan as make_plan
 
     files, _parsed, problems = load_directory(migrations_dir)
@@ -356,7 +364,9 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         desired, more = desired_catalog(schema_ref, db_dir, shadow_url, schema)
         if desired is None:
             raise MigrationError(more)
-    current = current_side()
+    history = [f.text for f in files]
+    # An external table (auth.users) is never the migrations': out of a live database too.
+    current = current_side().without_schemas(external_schemas(schema, history))
     renames = find_renames(schema, current, desired)
     if renames:
         current = current_catalog(migrations_dir, database, shadow_url, history_schema,
@@ -365,11 +375,14 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
     found = [*diagnostics, *result.diagnostics]
-    if not (result or renames):
+    # Seeded rows: a data step the catalog diff cannot see (fraisec.migrations.seeds).
+    seeds = seed_changes(schema, history, {t.key for t in desired.table.values()})
+    external = external_block(schema, history)
+    if not (result or renames or seeds or external):
         return DiffOutcome(result, renames, diagnostics=found)
-    if result.destructive and not unsafe:
-        return DiffOutcome(result, renames, refused=destructive_refusal(result, renames),
-                           diagnostics=found)
+    if (result.destructive or seeds.destructive) and not unsafe:
+        refusal = destructive_refusal(result, renames) if result.destructive else seed_refusal(seeds)
+        return DiffOutcome(result, renames, refused=refusal, diagnostics=found, seeds=seeds)
     version = next_version(files)
     fname = file_name(version, slugify(name))
     # No connection details: the header is committed (a URL may carry a password) and must be
@@ -378,6 +391,10 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
     text = render_migration(FileParts(fname[:-4], source, tuple(renames),
                                       placement=_placement(schema, result, current)), result, desired)
+    if external:  # the external table's check and grants, as the role applying the file
+        text = text.rstrip("\n") + "\n\n-- The external user table (read, never written)\n" + external
+    if seeds:
+        text = seeds.append_to(text)
     path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
@@ -386,7 +403,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
     if verify and database is None:
         found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
-    return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
+    return DiffOutcome(result, renames, text=text, path=path, diagnostics=found, seeds=seeds, external=external)
 
 
 def _placement(schema: Schema, plan, current: Catalog) -> tuple[str, ...]:

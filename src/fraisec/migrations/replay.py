@@ -33,10 +33,14 @@ def history_sources(directory: Path, upto: int | None = None
                     ) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
     """The migration files (up to version ``upto``) as (path, text), refusing a directory that
     is not intact."""
+    from fraisec.migrations.external import STUB_NAME, recorded_externals, stub_sql
+
     files, _parsed, diagnostics = load_directory(directory)
     if has_errors(diagnostics):
         return [], diagnostics
-    return [(str(f.path), f.text) for f in files if upto is None or f.version <= upto], diagnostics
+    sources = [(str(f.path), f.text) for f in files if upto is None or f.version <= upto]
+    stub = stub_sql(recorded_externals(text for _name, text in sources))
+    return ([(STUB_NAME, stub)] if stub else []) + sources, diagnostics
 
 
 def history_catalog(directory: Path, shadow_url: str | None = None,
@@ -49,8 +53,15 @@ def history_catalog(directory: Path, shadow_url: str | None = None,
     sources, diagnostics = history_sources(directory, upto)
     if has_errors(diagnostics):
         raise CatalogError(diagnostics)
+    from fraisec.migrations.external import STUB_NAME, external_schemas, recorded_externals, stub_sql, stub_schemas
+
+    recorded = recorded_externals(t for _n, t in [*sources, *extra])
+    if set(recorded) - set(recorded_externals(t for _n, t in sources)):  # a new file declares one
+        sources = [(STUB_NAME, stub_sql(recorded)), *(s for s in sources if s[0] != STUB_NAME)]
     try:
-        return catalog_from_sql([*sources, *extra], shadow_url, replay=len(sources))
+        catalog = catalog_from_sql([*sources, *extra], shadow_url, replay=len(sources))
+        # External tables are not the migrations' (their stand-ins least of all).
+        return catalog.without_schemas(stub_schemas(sources) | external_schemas(None, (t for _n, t in extra)))
     except CatalogError as exc:
         raise CatalogError([_replay_failure(d) for d in exc.diagnostics]) from None
 
@@ -70,10 +81,12 @@ def desired_catalog(schema_ref: str, db_dir: Path | None, shadow_url: str | None
     ``schema``: the module already loaded without errors (it is not loaded a second time)."""
     from fraisec.desired import desired_sources
 
+    from fraisec.migrations.external import stub_schemas
+
     sources, diagnostics = desired_sources(schema_ref, db_dir, schema)
     if sources is None or has_errors(diagnostics):
         return None, diagnostics
-    return catalog_from_sql(sources, shadow_url), diagnostics
+    return catalog_from_sql(sources, shadow_url).without_schemas(stub_schemas(sources)), diagnostics
 
 
 def database_catalog(url: str, history_schema: str = DEFAULT_SCHEMA) -> Catalog:

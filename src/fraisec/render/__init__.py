@@ -2,6 +2,7 @@
 
     render_schema_sql(schema)   every generated object, dependency-ordered, one file
     render_runtime_toml(schema) session variables and [[observers]] for the runtime
+    render_privileged_sql(schema) owners of the hand-written privileged functions (after db/)
 
 Both are deterministic: the same IR gives byte-identical text.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_runtime_toml", "render_schema_sql"]
+__all__ = ["render_privileged_sql", "render_runtime_toml", "render_schema_sql"]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from fraisec.ir import naming
 from fraisec.ir.model import ObjectType
 from fraisec.render.enums import native_enum
-from fraisec.render.functions import Param, _params, _updated_fields, _writes
+from fraisec.render.functions import Param, _arg_default, _param_type, _params, _updated_fields, _writes
 from fraisec.render.model import Model, object_name
 from fraisec.render.quoting import qualified
 
-__all__ = ["AcceptFn", "LastOwnerFn", "SignupFn", "accept_functions", "last_owner_functions", "signup_functions"]
+__all__ = ["AcceptFn", "LastOwnerFn", "PrivilegedEntry", "SignupFn", "accept_functions", "last_owner_functions",
+           "privileged_entries", "signup_functions"]
 
 
 # -- accepting an invitation --------------------------------------------------------------------
@@ -129,6 +130,48 @@ def signup_functions(model: Model) -> list[SignupFn]:
             membership_user=model.membership_column(membership, model.user.name),
             membership_role=model.role_column, owner_role=roles[0] if roles and model.role_column else None,
             updated_fields=_updated_fields("CREATE", written),
+        ))
+    return result
+
+
+# -- hand-written privileged mutations ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrivilegedEntry:
+    """``app.fn_<name>(…)``, SECURITY INVOKER, the runtime's entry point to a hand-written
+    ``@fq.mutation(sql_source=…, privileged=True)``: it calls the author's SECURITY DEFINER
+    ``app_private.fn_<name>(…)`` (in db/, given to the privileged role by privileged.sql) and
+    reads a returned entity back through its view as the caller, so the response shows what
+    the caller may see."""
+
+    template = "objects/privileged_entry.sql.j2"
+    name: str
+    private: str
+    graphql_name: str
+    params: tuple[Param, ...]
+    view: str | None  # the returned entity's view
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(p.sql_type for p in self.params)})"
+
+
+def privileged_entries(model: Model) -> list[PrivilegedEntry]:
+    result = []
+    for m in model.privileged_mutations:
+        bare = m.sql_source.rsplit(".", 1)[-1]
+        defaulted = False
+        params = []
+        for arg in m.arguments:
+            default = _arg_default(arg) if arg.has_default else None
+            defaulted = defaulted or default is not None
+            params.append(Param(f"p_{arg.name}", _param_type(None, arg.type), default))
+        params += [Param(f"p_{i.name}", "text", "NULL" if defaulted else None) for i in m.inject]
+        entity = model.entity(m.return_type.name)
+        result.append(PrivilegedEntry(
+            name=qualified(model.app, bare), private=qualified(model.private, bare), graphql_name=m.graphql_name,
+            params=tuple(params),
+            view=qualified(model.app, entity.entity.view) if entity is not None and not m.return_type.is_list else None,
         ))
     return result
 

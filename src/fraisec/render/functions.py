@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from fraisec.ir import naming
@@ -10,12 +11,13 @@ from fraisec.ir.scalars import sql_type_for
 from fraisec.render.enums import native_enum
 from fraisec.render.model import Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
-    SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, soft_delete_column, trash_view_name,
+    SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, external_user_rule, soft_delete_column,
+    trash_view_name,
 )
 from fraisec.render.quoting import qualified, quote_literal
 
 __all__ = [
-    "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "Param", "context_helper_signatures",
+    "BatchFn", "MaintainFn", "MutationFn", "ObserverFn", "Outbox", "Param", "context_helper_signatures",
     "helpers_context", "internal_columns", "maintain_functions", "mutation_functions", "observer_functions",
     "outbox", "result_signatures", "tenant_uuid_signature",
 ]
@@ -38,6 +40,7 @@ def helpers_context(model: Model) -> dict[str, object]:
     membership = model.membership
     return {
         "claimed_user": claimed_user,
+        "user_type": model.user_key_type,  # uuid for an external user table
         "tenant_uuid": model.root is not None and model.has_observers,
         "claimed_tenant": f"{_setting(tenancy.setting)}::uuid" if tenancy else "NULL",
         "root": ref(model.root),
@@ -95,6 +98,7 @@ class Lookup:
     pk: str
     label: str
     live_only: str = ""  # soft delete: a deleted row is "not found"
+    sql_type: str = "bigint"  # the key's type: uuid for an external table
 
 
 @dataclass(frozen=True)
@@ -137,10 +141,55 @@ class MutationFn:
         return f"{self.name}({', '.join(p.sql_type for p in self.params)})"
 
 
+BATCH_PARAM = "p_items"
+BATCH_MAX_ITEMS = 1000  # rows per call: one call is one transaction holding its locks
+
+
+@dataclass(frozen=True)
+class BatchFn(MutationFn):
+    """A batch CREATE: ``fn_<name>(p_items jsonb)``, a JSON array of objects keyed like the
+    input's fields. Each row goes through the single create's checks (tenant, role, quota,
+    relation lookups, RLS); the rows are inserted in one subtransaction, so any failure undoes
+    them all, and the response's ``entity`` is the array of created rows as the view shows them."""
+
+    template = "objects/batch.sql.j2"
+    items: tuple[tuple[str, str, str, str], ...] = ()  # (local variable, JSON key, its type, value read)
+    max_items: int = BATCH_MAX_ITEMS
+
 
 def mutation_functions(model: Model) -> list[MutationFn]:
-    return [_mutation(model, m) for m in model.schema.mutations
+    return [_batch(model, m) if m.batch else _mutation(model, m) for m in model.schema.mutations
             if m.generated and model.entity(m.entity) and m.operation not in ("ACCEPT", "SIGNUP")]
+
+
+def _batch(model: Model, mutation: Mutation) -> BatchFn:
+    """The single create's function for one row, its parameters turned into per-row locals."""
+    item = next(i for i in model.schema.inputs if i.name == mutation.batch)
+    rows = mutation.model_copy(update={"arguments": tuple(
+        Argument(name=f.name, graphql_name=f.graphql_name, type=f.type, has_default=f.has_default,
+                 default_value=f.default_value) for f in item.fields)})
+    single = _mutation(model, rows)
+    items = tuple((p.name, f.name, p.sql_type, _json_value(f.name, p.sql_type, p.default))
+                  for p, f in zip(single.params, item.fields))
+    fields = {k: getattr(single, k) for k in MutationFn.__dataclass_fields__}
+    fields.update(params=(Param(BATCH_PARAM, "jsonb", None),), status="created", http_status=201)
+    return BatchFn(**fields, items=items)
+
+
+def _json_value(key: str, sql_type: str, default: str | None) -> str:
+    """The SQL reading one key of the row's object as the parameter's type; an absent key takes
+    the input field's default (NULL: the column's default)."""
+    member = f"v_item -> {quote_literal(key)}"
+    if sql_type == "jsonb":
+        value = member
+    elif sql_type.endswith("[]"):
+        value = (f"CASE WHEN jsonb_typeof({member}) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text("
+                 f"{member}))::{sql_type} END")
+    else:
+        value = f"(v_item ->> {quote_literal(key)})::{sql_type}"
+    if default is not None and default != "NULL":
+        value = f"CASE WHEN v_item ? {quote_literal(key)} THEN {value} ELSE {default} END"
+    return value
 
 
 def _param_name(name: str) -> str:
@@ -320,8 +369,11 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
 def _lookup(model: Model, field: Field, param: str) -> Lookup:
     target = model.entity(field.relation)
     deleted = soft_delete_column(target)
-    return Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
-                  f" AND r.{ident(deleted)} IS NULL" if deleted else "")
+    lookup = Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
+                    f" AND r.{ident(deleted)} IS NULL" if deleted else "", field.sql_type or "bigint")
+    if target.entity.external:  # no policy there: only the users the caller may see resolve
+        return dataclasses.replace(lookup, live_only=f" AND {external_user_rule(model, 'r.id')}")
+    return lookup
 
 
 def _keep_on_update(operation: str, value: str, field: Field, clear: str | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraisec.render.flows import accept_functions, last_owner_functions, signup_functions
+from fraisec.render.flows import accept_functions, last_owner_functions, privileged_entries, signup_functions
 from fraisec.render.functions import (
     MutationFn, ObserverFn, context_helper_signatures, maintain_functions, outbox, result_signatures,
     tenant_uuid_signature,
@@ -19,7 +19,7 @@ from fraisec.render.objects import RlsTable, entity_order, granted_commands, vie
 from fraisec.render.quoting import qualified
 from fraisec.render.search import search_functions
 
-__all__ = ["Grants", "grants"]
+__all__ = ["Grants", "external_grants", "grants"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,9 @@ def _relation_grants(model: Model, rls: list[RlsTable],
     relations += [(", ".join(t.service), t.table, service) for t in rls if t.service]
     relations += [("SELECT", qualified(model.app, name), service) for e in entity_order(model)
                   if "SELECT" in e.entity.service for name in view_names(e)]
-    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" for command, columns in t.privileged),
-                   t.table, model.privileged_role) for t in rls if t.privileged]
+    relations += [(", ".join(f"{command} ({', '.join(ident(c) for c in columns)})" if columns else command
+                             for command, columns in t.privileged), t.table, model.privileged_role)
+                  for t in rls if t.privileged]
     return relations
 
 
@@ -82,11 +83,14 @@ def _function_grants(model: Model, functions: list[MutationFn], observers: list[
     callable_ = [(s, model.reader_roles) for s in context_helper_signatures(model) + result_signatures(model)]
     callable_ += [(f.signature, (f.caller,)) for f in functions]
     callable_ += [(f.signature, (api,)) for f in search_functions(model)]
+    callable_ += [(e.signature, (api,)) for e in privileged_entries(model)]
     tenant_uuid = tenant_uuid_signature(model)
     if tenant_uuid:
         callable_.append((tenant_uuid, (observer,)))
     if model.has_privileged_flows:  # the definer flows ask who the user is, answer with the helpers
         needed = [f"{qualified(model.private, 'fn_current_user_pk')}()", *result_signatures(model)]
+        if model.privileged_mutations:  # hand-written ones find the tenant and role the same way
+            needed += context_helper_signatures(model)
         callable_ = _also_granted(callable_, needed, privileged)
     if model.has_service:  # service mutations answer with the result helpers
         callable_ = _also_granted(callable_, result_signatures(model), model.service_role)
@@ -107,6 +111,42 @@ def _function_grants(model: Model, functions: list[MutationFn], observers: list[
 def _also_granted(callable_: list[tuple[str, tuple[str, ...]]], signatures: list[str],
                   role: str) -> list[tuple[str, tuple[str, ...]]]:
     return [(s, roles + (role,)) if s in signatures else (s, roles) for s, roles in callable_]
+
+
+def external_grants(model: Model) -> list[str]:
+    """The statements granting what :func:`_external_grants` lists, with USAGE on the external
+    schema. Run as the role applying schema.sql: the owner role has no grant option there."""
+    grants_ = _external_grants(model)
+    if not grants_:
+        return []
+    schema = ident(model.external_user.entity.external[0])
+    roles = sorted({role for _p, _t, role in grants_})
+    return ([f"GRANT USAGE ON SCHEMA {schema} TO {', '.join(ident(r) for r in roles)}"]
+            + [f"GRANT {privileges} ON {table} TO {ident(role)}" for privileges, table, role in grants_])
+
+
+def _external_grants(model: Model) -> list[tuple[str, str, str]]:
+    """An external user table (not fraisec's, no policy of fraisec's): SELECT on exactly the
+    columns the schema declares, for the roles that read users: the API (and observer) role
+    through the views, the context role for the key, the privileged role for the key and
+    e-mail (accepting an invitation)."""
+    user = model.external_user
+    if user is None:
+        return []
+    columns = ", ".join(ident(f.column) for f in user.fields if f.column)
+    table = model.table(user)
+    out = [(f"SELECT ({columns})", table, role) for role in model.reader_roles]
+    if functions_context_needed(model):
+        out.append(("SELECT (id)", table, model.context_role))
+    if model.has_privileged_flows:
+        email = user.field("email")
+        out.append((f"SELECT (id{', ' + ident(email.column) if email is not None and email.column else ''})",
+                    table, model.privileged_role))
+    return out
+
+
+def functions_context_needed(model: Model) -> bool:
+    return bool(context_helper_signatures(model))
 
 
 def _privilege(command: str, columns: set[str] | None) -> str:

@@ -115,7 +115,13 @@ class Model:
 
     @property
     def has_privileged_flows(self) -> bool:
-        return self.signs_up or self.invitation is not None
+        return self.signs_up or self.invitation is not None or bool(self.privileged_mutations)
+
+    @property
+    def privileged_mutations(self) -> tuple[Mutation, ...]:
+        """Hand-written db/ functions declared ``privileged=True``: fraisec owns them to the
+        privileged role after db/ is applied."""
+        return tuple(m for m in self.schema.mutations if m.privileged and not m.generated)
 
     @property
     def invitation(self) -> ObjectType | None:
@@ -133,8 +139,22 @@ class Model:
         return (self.api_role, self.observer_role) if self.has_observers else (self.api_role,)
 
     def table(self, entity: ObjectType) -> str:
-        """The schema-qualified, quoted table name."""
+        """The schema-qualified, quoted table name (an external entity's own table)."""
+        if entity.entity.external:
+            return qualified(*entity.entity.external)
         return qualified(self.app, entity.entity.table)
+
+    @property
+    def external_user(self) -> ObjectType | None:
+        """The user entity when it lives in an existing table (``@entity(external=…)``)."""
+        user = self.user
+        return user if user is not None and user.entity.external else None
+
+    @property
+    def user_key_type(self) -> str:
+        """The type of a user's key, of references to users and of the user helpers: the
+        external table's uuid, or the generated table's bigint pk."""
+        return "uuid" if self.external_user is not None else "bigint"
 
     def helper(self, name: str) -> str:
         """A call to a context helper, wrapped so it runs once per statement (an InitPlan)."""

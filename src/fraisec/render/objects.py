@@ -173,7 +173,7 @@ def default_sql(default: Default | None) -> str | None:
 
 
 def tables(model: Model) -> list[Table]:
-    return [_table(model, e) for e in entity_order(model)]
+    return [_table(model, e) for e in entity_order(model) if not e.entity.external]
 
 
 def _table(model: Model, entity: ObjectType) -> Table:
@@ -310,6 +310,8 @@ def indexes(model: Model) -> list[Index]:
     columns already lead a unique constraint or an earlier index is skipped."""
     result = []
     for entity in entity_order(model):
+        if entity.entity.external:
+            continue  # not fraisec's table
         table = entity.entity.table
         tc = entity.entity.tenant_field and model.tenant_column(entity)
         deleted = soft_delete_column(entity)
@@ -368,7 +370,9 @@ def _membership_order(model: Model, entity: ObjectType, group: tuple[str, ...]) 
 # -- row-level security ---------------------------------------------------------------------
 
 def rls_tables(model: Model) -> list[RlsTable]:
-    return [_rls(model, e) for e in entity_order(model)]
+    # An external table is not fraisec's: no RLS, policies or FORCE there (its grants are
+    # column SELECTs, and the user view filters its rows).
+    return [_rls(model, e) for e in entity_order(model) if not e.entity.external]
 
 
 def _policy(table: str, purpose: str, command: str, roles: tuple[str, ...], *, using: str | None = None,
@@ -451,9 +455,17 @@ def _signup_root_columns(model: Model) -> list[tuple[str, ...]]:
 
 
 def privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Exactly what the generated definer flows read and write, table by table: accepting an
-    invitation, and signing up (a new tenant and its owner's membership)."""
-    if not model.has_privileged_flows or model.membership is None:
+    """Exactly what the definer flows read and write, table by table: the generated ones'
+    columns, and the commands ``@fq.entity(privileged=…)`` declares for hand-written ones (an
+    empty column list: the whole table)."""
+    generated = _generated_privileged_rights(model, entity)
+    declared = entity.entity.privileged if model.privileged_mutations else ()
+    return tuple(sorted([*((c, cols) for c, cols in generated if c not in declared), *((c, ()) for c in declared)]))
+
+
+def _generated_privileged_rights(model: Model, entity: ObjectType) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Accepting an invitation, and signing up (a new tenant and its owner's membership)."""
+    if not (model.signs_up or model.invitation is not None) or model.membership is None:
         return ()
     invitation, root, user, membership = model.invitation, model.root, model.user, model.membership
     if entity.name == root.name and model.signs_up:
@@ -545,6 +557,16 @@ def _guard(model: Model, entity: ObjectType, kind: str, roles: tuple[str, ...]) 
     return []
 
 
+def external_user_rule(model: Model, key: str) -> str:
+    """The rows of an external user table a request may see, as the user guard admits them on a
+    generated one: the caller and the members of the current tenant. The table has no policy
+    of fraisec's, so the views apply it."""
+    me = f"{key} = {model.helper('fn_current_user_pk')}"
+    if model.membership is None:
+        return f"({me})"
+    return f"({me} OR {key} = ANY ({model.helper_set('fn_current_tenant_user_pks')}))"
+
+
 def _read_rule(model: Model, entity: ObjectType) -> str:
     """``@fq.entity(requires_role="admin")``: only that role (or a stronger one) reads the rows."""
     required = entity.sdk.get("requires_role")
@@ -618,6 +640,8 @@ def _view(model: Model, entity: ObjectType, name: str, trash: bool,
     conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
     if filtered:
         conditions.append(f"({filtered[1].replace('{row}', 'r0')})")
+    if entity.entity.external:
+        conditions.append(external_user_rule(model, "r0.id"))
     where = " AND ".join(conditions) or None
     comment = (f"Deleted rows of {entity.name} (soft delete)." if trash
                else f"{entity.name} rows where {filtered[1].replace('{row}.', '')}." if filtered

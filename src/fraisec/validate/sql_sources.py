@@ -38,6 +38,11 @@ class SqlFunction:
     params: tuple[tuple[str, str], ...]  # (name, type) in order
     returns: str | None
     location: Location | None = None
+    # For the privileged contract: the CREATE FUNCTION's text (attributes and body), and the
+    # owner when read from a database (None from files: privileged.sql sets it after db/).
+    definition: str | None = None
+    owner: str | None = None
+    schema: str | None = None  # None: unqualified in the file
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,8 @@ def _read_create(statement: exp.Create, filename: str, text: str, objects: SqlOb
         returns = statement.find(exp.ReturnsProperty)
         objects.add_function(SqlFunction(
             name, params, _bare(returns.this.sql(dialect="postgres")).lower() if returns and returns.this else None,
-            _locate(filename, text, "FUNCTION", name)))
+            _locate(filename, text, "FUNCTION", name), _statement_text(text, "FUNCTION", name),
+            schema=_schema_of(target.this.sql(dialect="postgres"))))
     elif kind == "VIEW" and isinstance(statement.expression, exp.Select):
         name = _bare(target.sql(dialect="postgres"))
         select = statement.expression
@@ -115,7 +121,8 @@ def from_catalog(catalog: Catalog, only: Iterable[str] | None = None) -> SqlObje
         if wanted is not None and fn.name not in wanted:
             continue
         objects.add_function(SqlFunction(fn.name, _identity_params(fn.identity_args),
-                                         _bare(fn.result or "").lower() or None))
+                                         _bare(fn.result or "").lower() or None,
+                                         definition=fn.definition, owner=fn.owner, schema=fn.schema))
     for view in catalog.view.values():
         if wanted is not None and view.name not in wanted:
             continue
@@ -173,6 +180,26 @@ def _locate(filename: str, text: str, kind: str, name: str) -> Location:
     return Location(file=filename, line=line)
 
 
+def _schema_of(name: str) -> str | None:
+    parts = name.replace('"', "").rsplit(".", 1)
+    return parts[0] if len(parts) == 2 else None
+
+
+def _statement_text(text: str, kind: str, name: str) -> str | None:
+    """The CREATE statement's text, through the end of its dollar-quoted body."""
+    pattern = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?{kind}\s+(?:[\w\"]+\.)?\"?{re.escape(name)}\b",
+                         re.IGNORECASE)
+    match = pattern.search(text)
+    if match is None:
+        return None
+    quote = re.compile(r"\$([A-Za-z_]*)\$").search(text, match.end())
+    if quote is None:
+        return text[match.start():]
+    close = text.find(quote.group(0), quote.end())
+    end = text.find(";", close + len(quote.group(0))) if close >= 0 else -1
+    return text[match.start(): end if end >= 0 else len(text)]
+
+
 # -- checks ---------------------------------------------------------------------------------
 
 # GraphQL scalar → PostgreSQL types a parameter may have for it.
@@ -192,7 +219,12 @@ def check_sql_sources(schema: Schema, objects: SqlObjects) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     for mutation in schema.mutations:
         if not mutation.generated:
-            diagnostics += _check_function(mutation, objects)
+            found = _candidates(schema, mutation, objects)
+            name = _bare(mutation.sql_source)
+            if mutation.privileged:
+                name = f"{schema.settings.private_schema}.{name}"
+            diagnostics += _check_function(mutation, found, objects.origin, name)
+            diagnostics += _check_privilege(schema, mutation, found)
     for query in _hand_written_queries(schema):
         diagnostics += _check_view(schema, query, objects)
     return diagnostics
@@ -205,15 +237,26 @@ def checked_names(schema: Schema) -> set[str]:
 
 
 def _hand_written_queries(schema: Schema) -> list[Query]:
-    generated_views = {t.entity.view for t in schema.entities if t.entity}
+    # Every view fraisec writes: the entity's, its trash, its filtered views (views={…}).
+    generated_views = {name for t in schema.entities if t.entity
+                       for name in (t.entity.view, f"{t.entity.view}_trash",
+                                    *(f"{t.entity.view}_{suffix}" for suffix, _ in t.entity.views))}
     return [q for q in schema.queries if q.sql_source and _bare(q.sql_source) not in generated_views]
 
 
-def _check_function(mutation: Mutation, objects: SqlObjects) -> Iterator[Diagnostic]:
-    name = _bare(mutation.sql_source)
-    candidates = objects.functions.get(name)
+def _candidates(schema: Schema, mutation: Mutation, objects: SqlObjects) -> list[SqlFunction]:
+    """The hand-written definitions of the mutation's function. A privileged one is written in
+    the private schema (the API schema holds fraisec's entry point of the same name)."""
+    found = objects.functions.get(_bare(mutation.sql_source)) or []
+    if not mutation.privileged:
+        return found
+    return [f for f in found if f.schema == schema.settings.private_schema]
+
+
+def _check_function(mutation: Mutation, candidates: list[SqlFunction], origin: str,
+                    name: str) -> Iterator[Diagnostic]:
     if not candidates:
-        yield error("FSC214", f"mutation '{mutation.name}' calls {name}(), which {objects.origin} does not define",
+        yield error("FSC214", f"mutation '{mutation.name}' calls {name}(), which {origin} does not define",
                     mutation.location, hint=f"Write CREATE FUNCTION {name}(…) in db/, or fix sql_source.")
         return
     expected = [(a.name, a.type) for a in mutation.arguments] + \
@@ -229,6 +272,62 @@ def _check_function(mutation: Mutation, objects: SqlObjects) -> Iterator[Diagnos
     if fn.returns is not None and fn.returns != "mutation_response":
         yield error("FSC216", f"{name}() returns {fn.returns}, not mutation_response", fn.location or mutation.location,
                     hint="Declare RETURNS mutation_response; the runtime decodes that type.")
+
+
+# A pinned search_path: pg_catalog first, pg_temp named last (generated-sql.md, "search_path").
+_PINNED = re.compile(r"SET\s+search_path\s*(?:=|TO)\s*'?pg_catalog'?\s*,\s*'?pg_temp'?(?!\s*,)", re.IGNORECASE)
+_DEFINER = re.compile(r"\bSECURITY\s+DEFINER\b", re.IGNORECASE)
+_TENANT_HELPERS = re.compile(r"\bfn_current_tenant_(?:pk|id)\s*\(", re.IGNORECASE)
+
+
+def _check_privilege(schema: Schema, mutation: Mutation, candidates: list[SqlFunction]) -> Iterator[Diagnostic]:
+    """Every privileged path is declared and narrow: a ``privileged=True`` function is SECURITY
+    DEFINER with a pinned search_path, owned by the privileged role (read from a database), and
+    finds its tenant through the context helpers; a definer function the schema does not
+    declare privileged is refused."""
+    if not candidates or candidates[-1].definition is None:
+        return
+    fn = candidates[-1]
+    where = fn.location or mutation.location
+    name = _bare(mutation.sql_source)
+    definer = bool(_DEFINER.search(fn.definition))
+    if not mutation.privileged:
+        if definer:
+            yield error("FSC253", f"{name}() is SECURITY DEFINER, and mutation '{mutation.name}' does not declare "
+                        "a privileged path", where,
+                        hint="Make it SECURITY INVOKER (RLS decides), or declare @fq.mutation(…, privileged=True) "
+                             "and the commands it needs with @fq.entity(privileged=(…)).")
+        return
+    role = _privileged_role(schema)
+    if not definer or not _PINNED.search(fn.definition):
+        yield error("FSC251", f"{name}() of privileged mutation '{mutation.name}' must be SECURITY DEFINER with "
+                    "SET search_path = pg_catalog, pg_temp", where,
+                    hint="A definer resolving names through the caller's search_path runs the caller's objects "
+                         "with its rights; pin pg_catalog first and pg_temp last, and qualify every relation.")
+    elif fn.owner is not None and fn.owner != role:
+        yield error("FSC251", f"{name}() of privileged mutation '{mutation.name}' is owned by {fn.owner}, not {role}",
+                    where, hint=f"Apply privileged.sql (fraisec compile writes it) after db/, as a member of {role}.")
+    if not _TENANT_HELPERS.search(_body(fn.definition)):
+        yield error("FSC252", f"{name}() of privileged mutation '{mutation.name}' does not read the tenant with "
+                    "fn_current_tenant_pk() (or fn_current_tenant_id())", where,
+                    hint="The privileged role crosses tenants: filter every row by the helper's tenant, which "
+                         "is the caller's only after the membership check.")
+
+
+def _privileged_role(schema: Schema) -> str:
+    from fraisec.render.model import Model
+
+    return Model(schema).privileged_role
+
+
+def _body(definition: str) -> str:
+    """The dollar-quoted body (comments dropped), or the whole text when there is none."""
+    quote = re.search(r"\$([A-Za-z_]*)\$", definition)
+    body = definition
+    if quote is not None:
+        close = definition.find(quote.group(0), quote.end())
+        body = definition[quote.end(): close if close >= 0 else len(definition)]
+    return re.sub(r"--[^\n]*", "", body)
 
 
 def _signature_problem(expected: list[tuple[str, TypeRef]], params: tuple[tuple[str, str], ...],
