@@ -17,12 +17,16 @@ __all__ = ["desired_sources", "order_sql_files"]
 GENERATED_NAME = "schema.sql"
 
 
-def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None = None
+def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None = None,
+                    strategy: str | None = None
                     ) -> tuple[list[tuple[str, str]] | None, list[Diagnostic]]:
     """``[(name, sql), …]`` to apply in order to an empty database; None when the schema has errors.
 
     ``db_dir`` defaults to the ``db`` directory of the project that holds the schema module.
     ``schema``: ``ref`` already loaded and validated without errors (not loaded again).
+    ``strategy``: the project's ``[tenancy] strategy`` (read from the project when None); in
+    schema or database per tenant the compiled SQL is the SHARED part only
+    (:mod:`fraisec.render.strategy`), the tenant part has migrations of its own.
     """
     from fraisec.api import load_ir
     from fraisec.sqlfiles import read_sql_dir
@@ -34,7 +38,18 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
         schema, diagnostics = load_ir(ref)
     if schema is None or has_errors(diagnostics):
         return None, diagnostics
-    if db_dir is None:
+    if db_dir is None or strategy is None:
         start = Path(ref).parent if ref.endswith(".py") else Path(".")
-        db_dir = find_project(start).db_dir
-    return [(GENERATED_NAME, render_schema_sql(schema)), *order_sql_files(read_sql_dir(db_dir))], diagnostics
+        project = find_project(start)
+        db_dir = project.db_dir if db_dir is None else db_dir
+        strategy = project.strategy if strategy is None else strategy
+    if strategy == "rls":
+        generated = render_schema_sql(schema)
+    else:
+        from fraisec.render.strategy import render_parts
+
+        parts, problems = render_parts(schema, strategy)
+        if parts is None:
+            return None, [*diagnostics, *problems]
+        generated = parts.shared
+    return [(GENERATED_NAME, generated), *order_sql_files(read_sql_dir(db_dir))], diagnostics

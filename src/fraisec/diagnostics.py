@@ -246,6 +246,8 @@ CODES: dict[str, str] = {
     "FSC537": "tenant schema does not exist",
     "FSC538": "tenant move refused or failed",
     "FSC539": "migration cannot be applied to tenant schemas",
+    "FSC540": "tenant-scoped entity uses a feature schema per tenant does not generate",
+    "FSC541": "shared entity refers to a tenant-scoped entity (schema per tenant)",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

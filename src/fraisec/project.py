@@ -7,6 +7,10 @@
     migrations = "migrations"
     tenants = "tenants.toml"  # the tenant registry (docs/tenancy.md)
 
+    [tenancy]
+    strategy = "rls"          # "rls" | "schema" | "database" (docs/tenancy.md)
+    tenant_migrations = "migrations/tenant"   # schema/database: the tenant part's migrations
+
 Every path is relative to the directory holding fraisec.toml. Without the file, the defaults
 above apply relative to the current directory.
 """
@@ -35,6 +39,17 @@ class Project:
     db: str = "db"
     migrations: str = "migrations"
     tenants: str = "tenants.toml"
+    strategy: str = "rls"
+    tenant_migrations: str = "migrations/tenant"
+
+    @property
+    def split(self) -> bool:
+        """The generated SQL is in two parts: shared, and per tenant (schema or database)."""
+        return self.strategy != "rls"
+
+    @property
+    def tenant_migrations_dir(self) -> Path:
+        return self.root / self.tenant_migrations
 
     @property
     def out_dir(self) -> Path:
@@ -60,6 +75,8 @@ class Project:
             return str(path) if self.root != Path(".") else ref
         return ref
 
+
+_STRATEGIES = ("rls", "schema", "database")
 
 _TYPES = {"str": (str, "a valid string"), "int": (int, "a valid integer"),
           "bool": (bool, "a valid boolean")}
@@ -107,7 +124,14 @@ def _read(config: Path, root: Path) -> Project:
     if "schema" in section:
         section["schema_ref"] = section.pop("schema")
     section.pop("name", None)
+    tenancy = data.get("tenancy", {})
+    if not isinstance(tenancy, dict) or set(tenancy) - {"strategy", "tenant_migrations"}:
+        raise ProjectError(f"{config}: [tenancy] takes strategy and tenant_migrations only")
+    section.update(tenancy)
     problem = _problem(section)
+    if problem is None and section.get("strategy", "rls") not in _STRATEGIES:
+        problem = (f"('strategy',): Input should be one of {', '.join(map(repr, _STRATEGIES))}, "
+                   f"not {section['strategy']!r}")
     if problem is not None:
         raise ProjectError(f"{config}: {problem}")
     return Project(root=root, **section)

@@ -60,6 +60,13 @@ def _directory(out: Output, given: Path | None) -> Path:
     return given if given is not None else project_or_exit(out).migrations_dir
 
 
+def _tenant_dir(out: Output, given: Path | None) -> Path | None:
+    """Schema or database per tenant: the tenant part's directory (None in the rls strategy,
+    or when --dir names one directory for every target, as before)."""
+    project = project_or_exit(out)
+    return project.tenant_migrations_dir if project.split and given is None else None
+
+
 def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None):
     from fraisec.migrations.apply import Settings
 
@@ -170,8 +177,45 @@ def diff_command(
                   **data)
     elif outcome.diagnostics:
         report(out, outcome.diagnostics)
+    project = project_or_exit(out)
+    tenant = None
+    if project.split and outcome.refused is None:
+        # schema or database per tenant: the tenant part has its own directory and history
+        with out.progress("building the tenant part in a scratch tenant schema"):
+            tenant = _run_guarded(out, lambda: _tenant_diff(
+                name, ref, db_dir, project, shadow_url, unsafe, dry_run, verify))
+        if out.format is not OutputFormat.json and tenant.diagnostics:
+            report(out, tenant.diagnostics)
+    _finish_diff(out, outcome, "the shared part" if tenant is not None else None, dry_run)
+    if tenant is not None:
+        _finish_diff(out, tenant, "the tenant part", dry_run)
+
+
+def _tenant_diff(name: str, ref: str, db_dir: Path, project, shadow_url: str | None,
+                 unsafe: bool, dry_run: bool, verify: bool):
+    from fraisec.api import load_ir
+    from fraisec.desired import desired_sources
+    from fraisec.diagnostics import has_errors
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.migrations.tenant_diff import tenant_diff
+    from fraisec.render.strategy import render_parts
+
+    schema, diagnostics = load_ir(ref)
+    if schema is None or has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    parts, problems = render_parts(schema, project.strategy)
+    shared, more = desired_sources(ref, db_dir, schema, project.strategy)
+    if parts is None or shared is None:
+        raise MigrationError([*problems, *more])
+    return tenant_diff(name, parts.tenant, shared, project.tenant_migrations_dir,
+                       shadow_url=shadow_url, unsafe=unsafe, write=not dry_run, verify=verify)
+
+
+def _finish_diff(out: Output, outcome, part: str | None, dry_run: bool) -> None:
+    """The status line (or the file, with --dry-run) of one part; exit 4 when refused."""
+    of = f", {part}" if part else ""
     if not outcome.changed:
-        out.status("migrate diff: no changes, no file written")
+        out.status(f"migrate diff: no changes{' to ' + part if part else ''}, no file written")
         return
     if outcome.refused is not None:
         if out.format is not OutputFormat.json:
@@ -181,13 +225,14 @@ def diff_command(
         if out.format is not OutputFormat.json:
             out.data(outcome.text or "")
         return
-    for r in outcome.renames:
+    renames = getattr(outcome, "renames", [])
+    for r in renames:
         out.status(f"rename {r.describe()}")
     from fraisec.migrations.files import read_header
 
-    count = sum(len(op.statements) for op in outcome.plan.ops) + len(outcome.renames)
+    count = sum(len(op.statements) for op in outcome.plan.ops) + len(renames)
     safety = read_header(outcome.text or "").get("safety", "unknown")
-    out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}) "
+    out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}{of}) "
                "and updated fraisec.sum")
 
 
@@ -217,7 +262,8 @@ def check_command(
     if targets is not None:
         from fraisec.cli.fanout import check_many_command
 
-        check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs)
+        check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs,
+                           _tenant_dir(out, directory))
         return
     database = _one_database(database)
     with out.progress("comparing with the schema"):
@@ -279,7 +325,8 @@ def apply_command(
     if targets is not None:
         from fraisec.cli.fanout import apply_many_command
 
-        apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version)
+        apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version,
+                           _tenant_dir(out, directory))
         return
     url = _one_database(database)
     if url is None:
@@ -365,7 +412,8 @@ def status_command(
     if targets is not None:
         from fraisec.cli.fanout import status_many_command
 
-        status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs)
+        status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs,
+                            _tenant_dir(out, directory))
         return
     database = _one_database(database)
     if database is None:
