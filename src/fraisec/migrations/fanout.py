@@ -244,8 +244,9 @@ def _check_shared(target: Target, desired, live, skip: set[str]) -> CheckResult:
         return CheckResult(target, diagnostics=list(exc.diagnostics))
     if isinstance(current, Exception):
         return CheckResult(target, diagnostics=list(current.diagnostics))
-    current = current.without_schemas(skip)
-    result = make_plan(diff(current, desired[0]), current, desired[0])
+    # the run's tenant schemas (a tenant database's public) are the tenant part's business
+    current, wanted = current.without_schemas(skip), desired[0].without_schemas(skip)
+    result = make_plan(diff(current, wanted), current, wanted)
     differences = tuple(f"{op.action} {op.kind} {op.key}" for op in result.ops if op.statements)
     found = list(result.diagnostics)
     if differences:

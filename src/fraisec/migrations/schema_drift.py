@@ -39,7 +39,8 @@ def replayed_schemas(directory: Path, search_paths: dict[str, tuple[str, ...]],
     sources: list[tuple[str, str]] = list(base)
     for schema in sorted(search_paths):
         path = sql.SQL(", ").join(sql.Identifier(s) for s in search_paths[schema]).as_string(None)
-        setup = sql.SQL("CREATE SCHEMA {};").format(sql.Identifier(schema))
+        # IF NOT EXISTS: a tenant database's tenant part lives in its public schema
+        setup = sql.SQL("CREATE SCHEMA IF NOT EXISTS {};").format(sql.Identifier(schema))
         if schema in roles:  # what `tenant create` grants the tenant role
             setup += sql.SQL(" GRANT USAGE ON SCHEMA {} TO {};").format(
                 sql.Identifier(schema), sql.Identifier(roles[schema]))
