@@ -122,8 +122,13 @@ def _split_artifacts(schema: Schema, strategy: str, diagnostics: list[Diagnostic
     if parts is None:
         return None, [*diagnostics, *problems]
     split, _scoped, _ = split_schema(schema)
-    return {"schema.json": emit_schema_json(split), "schema.sql": parts.shared,
-            "tenant.sql": parts.tenant, "fraiseql.toml": render_runtime_toml(schema)}, diagnostics
+    artifacts = {"schema.json": emit_schema_json(split), "schema.sql": parts.shared,
+                 "fraiseql.toml": render_runtime_toml(schema)}
+    if strategy == "schema":
+        artifacts["tenant.sql"] = parts.tenant
+    if parts.shared_database:
+        artifacts["shared_database.sql"] = parts.shared_database
+    return artifacts, diagnostics
 
 
 def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diagnostic]:

@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 __all__ = ["desired_sources", "order_sql_files"]
 
 GENERATED_NAME = "schema.sql"
+SHARED_DATABASE_NAME = "shared_database.sql"
 
 
 def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None = None,
-                    strategy: str | None = None
+                    strategy: str | None = None, part: str | None = None
                     ) -> tuple[list[tuple[str, str]] | None, list[Diagnostic]]:
     """``[(name, sql), …]`` to apply in order to an empty database; None when the schema has errors.
 
@@ -27,6 +28,8 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
     ``strategy``: the project's ``[tenancy] strategy`` (read from the project when None); in
     schema or database per tenant the compiled SQL is the SHARED part only
     (:mod:`fraisec.render.strategy`), the tenant part has migrations of its own.
+    ``part="shared_database"``: database per tenant's shared database (its entities only; the
+    hand-written ``db/*.sql`` belong to the tenant databases).
     """
     from fraisec.api import load_ir
     from fraisec.sqlfiles import read_sql_dir
@@ -39,7 +42,10 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
     if schema is None or has_errors(diagnostics):
         return None, diagnostics
     if db_dir is None or strategy is None:
-        start = Path(ref).parent if ref.endswith(".py") else Path(".")
+        # Without db_dir: the project holding the schema module (``fraisec diff schema.py``).
+        # With it, the caller read the working directory's project (the CLI), whose
+        # fraisec.toml may name a schema module elsewhere (``schema = "../schema.py"``).
+        start = Path(ref).parent if ref.endswith(".py") and db_dir is None else Path(".")
         project = find_project(start)
         db_dir = project.db_dir if db_dir is None else db_dir
         strategy = project.strategy if strategy is None else strategy
@@ -51,5 +57,7 @@ def desired_sources(ref: str, db_dir: Path | None = None, schema: Schema | None 
         parts, problems = render_parts(schema, strategy)
         if parts is None:
             return None, [*diagnostics, *problems]
+        if part == "shared_database":
+            return [(SHARED_DATABASE_NAME, parts.shared_database)], diagnostics
         generated = parts.shared
     return [(GENERATED_NAME, generated), *order_sql_files(read_sql_dir(db_dir))], diagnostics

@@ -180,6 +180,7 @@ CODES: dict[str, str] = {
     "FSC231": "invalid invitation declaration",
     "FSC232": "invalid service declaration",
     "FSC233": "invalid permission declaration",
+    "FSC245": "invalid database declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",
@@ -248,6 +249,7 @@ CODES: dict[str, str] = {
     "FSC539": "migration cannot be applied to tenant schemas",
     "FSC540": "tenant-scoped entity uses a feature schema per tenant does not generate",
     "FSC541": "shared entity refers to a tenant-scoped entity (schema per tenant)",
+    "FSC542": "relation between the shared database and the tenant databases",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -9,7 +9,8 @@
 
     [tenancy]
     strategy = "rls"          # "rls" | "schema" | "database" (docs/tenancy.md)
-    tenant_migrations = "migrations/tenant"   # schema/database: the tenant part's migrations
+    tenant_migrations = "migrations/tenant"   # schema: each tenant schema's migrations
+    shared_database_migrations = "migrations/shared"  # database: the shared database's
 
 Every path is relative to the directory holding fraisec.toml. Without the file, the defaults
 above apply relative to the current directory.
@@ -41,11 +42,19 @@ class Project:
     tenants: str = "tenants.toml"
     strategy: str = "rls"
     tenant_migrations: str = "migrations/tenant"
+    shared_database_migrations: str = "migrations/shared"
 
     @property
     def split(self) -> bool:
-        """The generated SQL is in two parts: shared, and per tenant (schema or database)."""
-        return self.strategy != "rls"
+        """Schema per tenant: the generated SQL is in two parts, the shared part of each
+        database (``migrations``) and each tenant schema's (``tenant_migrations``)."""
+        return self.strategy == "schema"
+
+    @property
+    def shared_database_dir(self) -> Path:
+        """Database per tenant: the shared database's migrations (entities declared
+        ``database="shared"``)."""
+        return self.root / self.shared_database_migrations
 
     @property
     def tenant_migrations_dir(self) -> Path:
@@ -125,8 +134,10 @@ def _read(config: Path, root: Path) -> Project:
         section["schema_ref"] = section.pop("schema")
     section.pop("name", None)
     tenancy = data.get("tenancy", {})
-    if not isinstance(tenancy, dict) or set(tenancy) - {"strategy", "tenant_migrations"}:
-        raise ProjectError(f"{config}: [tenancy] takes strategy and tenant_migrations only")
+    if not isinstance(tenancy, dict) or set(tenancy) - {"strategy", "tenant_migrations",
+                                                      "shared_database_migrations"}:
+        raise ProjectError(f"{config}: [tenancy] takes strategy, tenant_migrations and "
+                           "shared_database_migrations only")
     section.update(tenancy)
     problem = _problem(section)
     if problem is None and section.get("strategy", "rls") not in _STRATEGIES:

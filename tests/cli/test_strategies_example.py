@@ -86,7 +86,7 @@ def _layout(strategy: str, p: str, one, two):
     servers = ["one", "two", "two"]
     return ([["--server", servers[i]] for i in range(3)],
             lambda i: ((one if servers[i] == "one" else two).url(f"tenant_{p}{i}"),
-                       "public.tb_note"))
+                       "app.tb_note"))
 
 
 @pytest.mark.parametrize("strategy", ["rls", "schema", "database"])
@@ -96,7 +96,11 @@ def test_one_module_three_strategies(strategy, servers, tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     first = _cli("migrate", "diff", "init")
     assert first.exit_code == 0, first.output
-    assert (root / "migrations/tenant").is_dir() == (strategy != "rls")
+    assert (root / "migrations/tenant").is_dir() == (strategy == "schema")
+    main = (root / "migrations/0001_init.sql").read_text()
+    # rls: a tenant column; schema: the notes are the tenant part's; database: no tenant column
+    assert ("fk_organization" in main) == (strategy == "rls")
+    assert ("tb_note" in main) == (strategy != "schema")
     create_args, where = _layout(strategy, p, one, two)
     for i, args in enumerate(create_args):
         created = _cli("tenant", "create", f"{p}{i}", *args)

@@ -166,7 +166,8 @@ def diff_command(
     with out.progress("building the shadow databases and replaying the history"):
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
-            history_schema=history_schema, write=not dry_run, verify=verify))
+            history_schema=history_schema, write=not dry_run, verify=verify,
+            part=_part(out, mdir)))
     if out.format is OutputFormat.json:
         # one JSON document on stdout: the plan, the file and every diagnostic
         data = {**outcome.plan.to_data(),
@@ -186,9 +187,39 @@ def diff_command(
                 name, ref, db_dir, project, shadow_url, unsafe, dry_run, verify))
         if out.format is not OutputFormat.json and tenant.diagnostics:
             report(out, tenant.diagnostics)
-    _finish_diff(out, outcome, "the shared part" if tenant is not None else None, dry_run)
+    other = None
+    if (project.strategy == "database" and outcome.refused is None and _part(out, mdir) is None
+            and _has_shared_database(ref)):
+        # database per tenant with a shared database: its entities have their own directory
+        with out.progress("building the shared database's part"):
+            other = _run_guarded(out, lambda: migration_diff(
+                name, ref, db_dir, project.shared_database_dir, shadow_url=shadow_url,
+                unsafe=unsafe, write=not dry_run, verify=verify, part="shared_database"))
+        if out.format is not OutputFormat.json and other.diagnostics:
+            report(out, other.diagnostics)
+    label = ("the shared part" if tenant is not None
+             else "the tenant databases" if other is not None else None)
+    _finish_diff(out, outcome, label, dry_run)
     if tenant is not None:
         _finish_diff(out, tenant, "the tenant part", dry_run)
+    if other is not None:
+        _finish_diff(out, other, "the shared database", dry_run)
+
+
+def _has_shared_database(ref: str) -> bool:
+    from fraisec.api import load_ir
+    from fraisec.render.strategy import shared_database_entities
+
+    schema, _ = load_ir(ref)
+    return schema is not None and bool(shared_database_entities(schema))
+
+
+def _part(out: Output, mdir: Path) -> str | None:
+    """The shared database's directory (database per tenant) is compared with its own part."""
+    project = project_or_exit(out)
+    if project.strategy == "database" and mdir.resolve() == project.shared_database_dir.resolve():
+        return "shared_database"
+    return None
 
 
 def _tenant_diff(name: str, ref: str, db_dir: Path, project, shadow_url: str | None,
@@ -269,7 +300,8 @@ def check_command(
     with out.progress("comparing with the schema"):
         drift = _run_guarded(out, lambda: check_drift(ref, db_dir, mdir, database=database,
                                                       shadow_url=shadow_url,
-                                                      history_schema=history_schema))
+                                                      history_schema=history_schema,
+                                                      part=_part(out, mdir)))
     finish_drift(out, drift, "the database matches" if database else "the migrations match")
 
 

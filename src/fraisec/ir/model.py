@@ -178,6 +178,9 @@ class EntityInfo(_Frozen):
     # At most this many rows per tenant (the author's SQL, with {tenant} and {schema}), checked
     # by the generated CREATE mutations: failed:quota_exceeded beyond it.
     quota: str | None = None
+    # Database per tenant with a shared database (seed 002): "shared" puts the entity in the
+    # shared database, "tenant" (the default there) in every tenant database.
+    database: str | None = None
 
 
 class ObjectType(_Frozen):

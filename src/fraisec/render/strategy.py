@@ -46,10 +46,14 @@ _UNSUPPORTED = {
 
 @dataclass(frozen=True)
 class Parts:
-    """The two halves of the generated SQL in schema per tenant."""
+    """The generated SQL of a split strategy. ``shared``: what ``migrations/`` holds (schema per
+    tenant: the shared part of each database; database per tenant: each tenant database);
+    ``tenant``: each tenant schema's part (schema per tenant); ``shared_database``: the shared
+    database of database per tenant (entities declared ``database="shared"``)."""
 
     shared: str
-    tenant: str
+    tenant: str = ""
+    shared_database: str = ""
 
 
 def tenant_entities(schema: Schema) -> set[str]:
@@ -111,6 +115,8 @@ def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None
     from fraisec.render.sql import render_schema_sql
 
     split, scoped, problems = split_schema(schema)
+    if strategy == "database":
+        return _database_parts(schema, split, scoped)
     if problems:
         return None, problems
     if not scoped:
@@ -121,6 +127,79 @@ def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None
 # A generated function's pinned path (``''`` or ``pg_catalog, pg_temp``): in a tenant schema it
 # is the applier's path instead, captured when the function is created.
 _PINNED = re.compile(r"SET search_path = (?:''|[a-z_]+(?:, [a-z_]+)*)")
+def shared_database_entities(schema: Schema) -> set[str]:
+    return {e.name for e in schema.entities if e.entity.database == "shared"}
+
+
+def _database_parts(schema: Schema, split: Schema, scoped: set[str]
+                    ) -> tuple[Parts | None, list[Diagnostic]]:
+    """Database per tenant: each tenant database holds the whole schema (qualified, as in rls)
+    without the tenant column, since the database is the tenant; the entities declared
+    ``database="shared"`` are in the shared database instead (seed 002)."""
+    from fraisec.render.sql import render_schema_sql
+
+    shared = shared_database_entities(schema)
+    problems = _crossing(schema, shared)
+    if problems:
+        return None, problems
+    if not shared:
+        return Parts(render_schema_sql(split)), []
+    return Parts(render_schema_sql(_subset(split, shared, keep=False)),
+                 shared_database=render_schema_sql(
+                     dataclasses.replace(_subset(split, shared, keep=True), tenancy=None))), []
+
+
+def _subset(schema: Schema, names: set[str], keep: bool) -> Schema:
+    """The schema with only (``keep``) or without the named entities and what belongs to them."""
+    def mine(name: str | None) -> bool:
+        return (name in names) == keep
+
+    types = tuple(t for t in schema.types if t.entity is None or mine(t.name))
+    mutations = tuple(m for m in schema.mutations if (m.entity is None and not keep)
+                      or (m.entity is not None and mine(m.entity)))
+    observers = tuple(o for o in schema.observers if mine(o.entity))
+    subscriptions = tuple(x for x in schema.subscriptions if mine(x.entity_type))
+    return dataclasses.replace(schema, types=types, mutations=mutations, observers=observers,
+                               subscriptions=subscriptions)
+
+
+def _crossing(schema: Schema, shared: set[str]) -> list[Diagnostic]:
+    """FSC542: a relation between the shared database and a tenant database (no foreign key,
+    no join can cross databases)."""
+    problems: list[Diagnostic] = []
+    tenancy = schema.tenancy
+    if tenancy is not None:
+        for role, name in (("tenant", tenancy.tenant_entity), ("user", tenancy.user_entity),
+                           ("membership", tenancy.membership_entity)):
+            if name in shared:
+                entity = schema.type(name)
+                problems.append(error(
+                    "FSC542", f"{name} is the tenancy's {role} entity and is declared "
+                              "database=\"shared\": the tenant databases' policies and helpers "
+                              "read it", entity.location if entity else None,
+                    hint=f"Keep {name} in the tenant databases (remove database=\"shared\")."))
+    for entity in schema.entities:
+        here = entity.name in shared
+        for f in entity.fields:
+            target = f.relation or (f.type.name if f.type.is_list else None)
+            if target is None or schema.type(target) is None or schema.type(target).entity is None:
+                continue
+            if (target in shared) != here:
+                where = "the shared database" if target in shared else "each tenant database"
+                problems.append(error(
+                    "FSC542", f"{entity.name}.{f.name} refers to {target}, which lives in "
+                              f"{where}: a relation cannot cross databases (no foreign key, no "
+                              "join)", f.location or entity.location,
+                    hint=f"Store the other row's id instead, a plain uuid column: "
+                         f"`{naming_id(f.name)}: ID` (the application or the runtime's "
+                         "federation looks it up); see docs/tenancy.md, \"A shared database\"."))
+    return problems
+
+
+def naming_id(name: str) -> str:
+    return name if name.endswith("_id") else f"{name}_id"
+
+
 _QUALIFIED = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 
 
