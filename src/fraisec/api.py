@@ -121,7 +121,7 @@ def _split_artifacts(schema: Schema, strategy: str, diagnostics: list[Diagnostic
     parts, problems = render_parts(schema, strategy)
     if parts is None:
         return None, [*diagnostics, *problems]
-    split, _scoped, _ = split_schema(schema)
+    split, _scoped, _ = split_schema(schema, strategy)
     artifacts = {"schema.json": emit_schema_json(split), "schema.sql": parts.shared,
                  "fraiseql.toml": render_runtime_toml(schema)}
     if strategy == "schema":

@@ -247,7 +247,7 @@ CODES: dict[str, str] = {
     "FSC537": "tenant schema does not exist",
     "FSC538": "tenant move refused or failed",
     "FSC539": "migration cannot be applied to tenant schemas",
-    "FSC540": "tenant-scoped entity uses a feature schema per tenant does not generate",
+    "FSC540": "declaration the schema or database per tenant strategy does not generate",
     "FSC541": "shared entity refers to a tenant-scoped entity (schema per tenant)",
     "FSC542": "relation between the shared database and the tenant databases",
     # -- FSC9xx: environment ------------------------------------------------------------------

@@ -5,6 +5,7 @@ history; references across databases are plain uuid columns; events leave throug
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -124,3 +125,29 @@ def test_tenant_databases_and_the_shared_database_migrate_separately(servers, tm
     assert checked.exit_code == 0, checked.output
     checked = _cli("migrate", "check", "--dir", "migrations/shared", "-d", shared_url)
     assert checked.exit_code == 0, checked.output
+
+
+def test_an_unknown_database_declaration_is_diagnosed(tmp_path, monkeypatch):
+    _project(tmp_path, SCHEMA.replace('@fq.entity(database="shared")', '@fq.entity(database="master")'))
+    monkeypatch.chdir(tmp_path)
+    result = _cli("compile")
+    assert result.exit_code == 1
+    assert "FSC245" in result.output and "'master'" in result.output
+
+
+@pytest.mark.parametrize("strategy", ["schema", "database"])
+@pytest.mark.parametrize("example", ["blog", "teams"])
+def test_examples_using_the_tenant_column_are_refused_not_crashed(example, strategy, tmp_path,
+                                                                  monkeypatch):
+    """The examples' counts over the tenant relation, sign-up flows and quotas need the tenant
+    column that the split strategies drop: diagnosed, each with its declaration."""
+    source = Path(__file__).resolve().parents[2] / "examples" / example
+    root = tmp_path / example
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("build", "migrations"))
+    with (root / "fraisec.toml").open("a") as f:
+        f.write(f'\n[tenancy]\nstrategy = "{strategy}"\n')
+    monkeypatch.chdir(root)
+    result = _cli("compile")
+    assert result.exit_code == 1, result.output
+    assert "FSC540" in result.output and "Traceback" not in result.output
+    assert not (root / "build" / "schema.sql").exists()

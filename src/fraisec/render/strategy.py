@@ -40,7 +40,6 @@ _UNSUPPORTED = {
     "invitation": "invitations",
     "owned_by": "owned_by",
     "service": "service access",
-    "quota": "a quota",
 }
 
 
@@ -65,11 +64,14 @@ def tenant_entities(schema: Schema) -> set[str]:
             if e.entity.tenant_field and e.name != tenancy.membership_entity}
 
 
-def split_schema(schema: Schema) -> tuple[Schema, set[str], list[Diagnostic]]:
-    """The IR rendered in schema per tenant (tenant fields removed from tenant-scoped
-    entities), their names, and what this strategy cannot express (FSC540, FSC541)."""
+def split_schema(schema: Schema, strategy: str = "schema"
+                 ) -> tuple[Schema, set[str], list[Diagnostic]]:
+    """The IR without the tenant column (tenant fields removed from tenant-scoped entities),
+    their names, and what the strategy cannot express (FSC540, FSC541)."""
     scoped = tenant_entities(schema)
-    problems = _problems(schema, scoped)
+    problems = _tenant_column_uses(schema, scoped, strategy)
+    if strategy == "schema":
+        problems += _problems(schema, scoped)
     types = tuple(_without_tenant(t) if t.name in scoped else t for t in schema.types)
     return dataclasses.replace(schema, types=types), scoped, problems
 
@@ -81,6 +83,31 @@ def _without_tenant(entity: ObjectType) -> ObjectType:
     info = dataclasses.replace(entity.entity, tenant_field=None,
                                uniques=tuple(u for u in uniques if u))
     return dataclasses.replace(entity, fields=fields, entity=info)
+
+
+def _tenant_column_uses(schema: Schema, scoped: set[str], strategy: str) -> list[Diagnostic]:
+    """Declarations built on the tenant column, which neither split strategy has: counts and
+    sums over the tenant relation, the generated sign-up and invitation flows (they create
+    tenants and memberships across tenants), quotas (``{tenant}``)."""
+    what = "schema per tenant" if strategy == "schema" else "database per tenant"
+    hint = (f"{what[0].upper() + what[1:]} has no tenant column (the {strategy} is the tenant). "
+            "Remove the declaration, or keep this module on the rls strategy "
+            "(docs/tenancy.md, \"One module, three strategies\").")
+    found: list[tuple[str, object]] = []
+    for entity in schema.entities:
+        for f in entity.fields:
+            if f.aggregate and f.aggregate[1] in scoped:
+                target = schema.type(f.aggregate[1])
+                if target is not None and f.aggregate[3] == target.entity.tenant_field:
+                    found.append((f"{entity.name}.{f.name} counts {target.name} through the "
+                                  "tenant relation", f.location or entity.location))
+        if entity.name in scoped and entity.entity.quota:
+            found.append((f"{entity.name} has a quota per tenant", entity.location))
+    for m in schema.mutations:
+        if m.generated and m.operation in ("SIGNUP", "ACCEPT"):
+            found.append((f"{m.name} is a generated {m.operation} flow", m.location))
+    return [error("FSC540", f"{message}, which {what} does not generate", where, hint=hint)
+            for message, where in found]
 
 
 def _problems(schema: Schema, scoped: set[str]) -> list[Diagnostic]:
@@ -114,14 +141,24 @@ def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None
     """The shared and tenant SQL; None when the module cannot be split."""
     from fraisec.render.sql import render_schema_sql
 
-    split, scoped, problems = split_schema(schema)
+    split, scoped, problems = split_schema(schema, strategy)
+    if problems:
+        return None, problems
     if strategy == "database":
         return _database_parts(schema, split, scoped)
     if problems:
         return None, problems
     if not scoped:
         return Parts(render_schema_sql(split), ""), []
-    return split_sql(render_schema_sql(split), split, scoped), []
+    parts, leaks = split_sql(render_schema_sql(split), split, scoped)
+    if leaks:  # a shared object naming a tenant's table: not expressible, refuse it
+        return None, [error(
+            "FSC540", f"a shared object refers to the tenant-scoped {name} ({what}), which schema "
+                      "per tenant does not generate", None,
+            hint="A declaration of a tenant-scoped entity needs an object that exists once per "
+                 "database; remove it or keep this module on the rls strategy "
+                 "(docs/tenancy.md, \"Schema per tenant\").") for name, what in leaks]
+    return parts, []
 
 
 # A generated function's pinned path (``''`` or ``pg_catalog, pg_temp``): in a tenant schema it
@@ -203,8 +240,10 @@ def naming_id(name: str) -> str:
 _QUALIFIED = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 
 
-def split_sql(text: str, schema: Schema, scoped: set[str]) -> Parts:
-    """Each statement to the part of the object it is about (see the module docstring)."""
+def split_sql(text: str, schema: Schema, scoped: set[str]
+              ) -> tuple[Parts, list[tuple[str, str]]]:
+    """Each statement to the part of the object it is about (see the module docstring), and
+    the shared statements that still name a tenant object: ``(object, first words)``."""
     from fraisec.lint.source import SourceFile, split_statements
     from fraisec.render.model import Model
 
@@ -216,6 +255,7 @@ def split_sql(text: str, schema: Schema, scoped: set[str]) -> Parts:
     statements, _ = split_statements(SourceFile("schema.sql", text))
     shared: list[str] = []
     tenant: list[str] = []
+    leaks: list[tuple[str, str]] = []
     cut = 0
     for stmt in statements:
         raw = text[cut:stmt.start] + stmt.raw  # the comments before it go with it
@@ -226,11 +266,14 @@ def split_sql(text: str, schema: Schema, scoped: set[str]) -> Parts:
             body = unqualify.sub(r"\1", raw.lstrip("\n"))
             tenant.append(_PINNED.sub("SET search_path FROM CURRENT", body) + ";\n")
         else:
+            leak = unqualify.search(stmt.raw)  # bodies too: a function reading the table
+            if leak:
+                leaks.append((leak.group(1), " ".join(stmt.masked.split()[:3])))
             shared.append(raw + (";" if text[end:end + 1] == ";" else ""))
     shared.append(text[cut:])
     header = ("-- Generated by fraisec: the TENANT part (schema per tenant). Applied to every "
               "tenant schema\n-- with search_path set to it; shared objects are qualified.\n\n")
-    return Parts("".join(shared), header + "\n".join(tenant))
+    return Parts("".join(shared), header + "\n".join(tenant)), sorted(set(leaks))
 
 
 def _tenant_names(model, scoped: set[str]) -> set[str]:
