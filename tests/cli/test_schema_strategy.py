@@ -158,3 +158,15 @@ def test_schema_tenants_from_generated_migrations_are_isolated_and_migrate_toget
     drift = _cli("migrate", "check", "--all")
     assert drift.exit_code == 3, drift.output
     assert f"FAILED {p}b" in drift.output and f"ok     {p}a" in drift.output
+
+
+def test_migrate_diff_json_lists_the_tenant_part(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("--format", "json", "migrate", "diff", "init", "--dry-run")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "CREATE TABLE app.tb_user" in data["sql"] and "tb_note" not in data["sql"]
+    tenant = data["parts"]["tenant"]
+    assert tenant["file"] is None and "CREATE TABLE tb_note" in tenant["sql"]
+    assert not (tmp_path / "migrations").exists()

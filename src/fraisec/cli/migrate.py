@@ -168,42 +168,55 @@ def diff_command(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
             history_schema=history_schema, write=not dry_run, verify=verify,
             part=_part(out, mdir)))
-    if out.format is OutputFormat.json:
-        # one JSON document on stdout: the plan, the file and every diagnostic
-        data = {**outcome.plan.to_data(),
-                "file": str(outcome.path) if outcome.path else None,
-                "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
-        data.pop("diagnostics", None)
-        emit_json(out, [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])],
-                  **data)
-    elif outcome.diagnostics:
+    if out.format is not OutputFormat.json and outcome.diagnostics:
         report(out, outcome.diagnostics)
     project = project_or_exit(out)
-    tenant = None
-    if project.split and outcome.refused is None:
-        # schema or database per tenant: the tenant part has its own directory and history
+    tenant = other = None
+    if project.split and outcome.refused is None and directory is None:
+        # schema per tenant: the tenant part has its own directory and histories
         with out.progress("building the tenant part in a scratch tenant schema"):
             tenant = _run_guarded(out, lambda: _tenant_diff(
                 name, ref, db_dir, project, shadow_url, unsafe, dry_run, verify))
-        if out.format is not OutputFormat.json and tenant.diagnostics:
-            report(out, tenant.diagnostics)
-    other = None
-    if (project.strategy == "database" and outcome.refused is None and _part(out, mdir) is None
+    if (project.strategy == "database" and outcome.refused is None and directory is None
             and _has_shared_database(ref)):
         # database per tenant with a shared database: its entities have their own directory
         with out.progress("building the shared database's part"):
             other = _run_guarded(out, lambda: migration_diff(
                 name, ref, db_dir, project.shared_database_dir, shadow_url=shadow_url,
                 unsafe=unsafe, write=not dry_run, verify=verify, part="shared_database"))
-        if out.format is not OutputFormat.json and other.diagnostics:
-            report(out, other.diagnostics)
+    parts = [(label, o) for label, o in (("tenant", tenant), ("shared_database", other))
+             if o is not None]
+    if out.format is OutputFormat.json:
+        _diff_json(out, outcome, parts)
+    else:
+        for _label, o in parts:
+            report(out, o.diagnostics)
     label = ("the shared part" if tenant is not None
              else "the tenant databases" if other is not None else None)
-    _finish_diff(out, outcome, label, dry_run)
-    if tenant is not None:
-        _finish_diff(out, tenant, "the tenant part", dry_run)
-    if other is not None:
-        _finish_diff(out, other, "the shared database", dry_run)
+    refused = [o for o in (outcome, *(o for _, o in parts)) if o.refused is not None]
+    for o, what in ((outcome, label), (tenant, "the tenant part"), (other, "the shared database")):
+        if o is not None and o.refused is None:
+            _finish_diff(out, o, what, dry_run)
+    if refused:
+        if out.format is not OutputFormat.json:
+            report(out, [o.refused for o in refused])
+        raise typer.Exit(ExitCode.DESTRUCTIVE)
+
+
+def _diff_json(out: Output, outcome, parts: list) -> None:
+    """One JSON document on stdout: the plan, the file and every diagnostic; with a split
+    strategy, each other part's file and SQL under ``parts``."""
+    data = {**outcome.plan.to_data(),
+            "file": str(outcome.path) if outcome.path else None,
+            "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
+    data.pop("diagnostics", None)
+    diagnostics = [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])]
+    if parts:
+        data["parts"] = {label: {"file": str(o.path) if o.path else None, "sql": o.text}
+                         for label, o in parts}
+        for _label, o in parts:
+            diagnostics += [*o.diagnostics, *([o.refused] if o.refused else [])]
+    emit_json(out, diagnostics, **data)
 
 
 def _has_shared_database(ref: str) -> bool:
@@ -243,15 +256,11 @@ def _tenant_diff(name: str, ref: str, db_dir: Path, project, shadow_url: str | N
 
 
 def _finish_diff(out: Output, outcome, part: str | None, dry_run: bool) -> None:
-    """The status line (or the file, with --dry-run) of one part; exit 4 when refused."""
+    """The status line (or the file, with --dry-run) of one part that was not refused."""
     of = f", {part}" if part else ""
     if not outcome.changed:
         out.status(f"migrate diff: no changes{' to ' + part if part else ''}, no file written")
         return
-    if outcome.refused is not None:
-        if out.format is not OutputFormat.json:
-            report(out, [outcome.refused])
-        raise typer.Exit(ExitCode.DESTRUCTIVE)
     if dry_run:
         if out.format is not OutputFormat.json:
             out.data(outcome.text or "")
