@@ -170,3 +170,17 @@ def test_migrate_diff_json_lists_the_tenant_part(tmp_path, monkeypatch):
     tenant = data["parts"]["tenant"]
     assert tenant["file"] is None and "CREATE TABLE tb_note" in tenant["sql"]
     assert not (tmp_path / "migrations").exists()
+
+
+def test_check_gates_the_tenant_part_too(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x")
+    monkeypatch.chdir(tmp_path)
+    assert _cli("migrate", "diff", "init").exit_code == 0
+    ok = _cli("check")
+    assert ok.exit_code == 0, ok.output
+    # a tenant-only change, not yet in a tenant migration
+    _project(tmp_path, "postgresql:///unused", "x", note_extra="    body: str | None = None\n")
+    behind = _cli("check")
+    assert behind.exit_code == 3, behind.output
+    assert "FSC513" in behind.output and "tenant migrations" in behind.output
+    assert "tb_note" in behind.output
