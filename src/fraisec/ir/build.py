@@ -380,6 +380,11 @@ class _Builder:
 
     def _database(self, cdef: ClassDef) -> str | None:
         raw = cdef.options.get("database")
+        if raw == "shared" and cdef.options.get("tenant"):
+            self.report("FSC245", f"'{cdef.name}' is tenant-scoped and declared "
+                        "database=\"shared\": the shared database holds no tenant's rows",
+                        cdef.location, hint="Remove one of tenant=True and database=\"shared\".")
+            return None
         if raw is None or raw in ("tenant", "shared"):
             return raw
         self.report("FSC245", f"database= of '{cdef.name}' is {raw!r}, not \"tenant\" or \"shared\"",

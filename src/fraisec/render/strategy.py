@@ -1,4 +1,11 @@
-"""Schema per tenant: one schema module compiled into a SHARED part and a TENANT part.
+"""The split strategies (``[tenancy] strategy`` in fraisec.toml; "rls" never comes here).
+
+Database per tenant: each tenant database holds the whole module, schema-qualified as in rls,
+without the tenant column (the database is the tenant); entities declared
+``fq.entity(database="shared")`` are rendered alone for the shared database (seed 002), and a
+relation across the two is FSC542.
+
+Schema per tenant: one schema module compiled into a SHARED part and a TENANT part.
 
 docs/tenancy.md ("What the migration files must look like") is the specification:
 
@@ -145,9 +152,7 @@ def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None
     if problems:
         return None, problems
     if strategy == "database":
-        return _database_parts(schema, split, scoped)
-    if problems:
-        return None, problems
+        return _database_parts(schema, split)
     if not scoped:
         return Parts(render_schema_sql(split), ""), []
     parts, leaks = split_sql(render_schema_sql(split), split, scoped)
@@ -161,15 +166,11 @@ def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None
     return parts, []
 
 
-# A generated function's pinned path (``''`` or ``pg_catalog, pg_temp``): in a tenant schema it
-# is the applier's path instead, captured when the function is created.
-_PINNED = re.compile(r"SET search_path = (?:''|[a-z_]+(?:, [a-z_]+)*)")
 def shared_database_entities(schema: Schema) -> set[str]:
     return {e.name for e in schema.entities if e.entity.database == "shared"}
 
 
-def _database_parts(schema: Schema, split: Schema, scoped: set[str]
-                    ) -> tuple[Parts | None, list[Diagnostic]]:
+def _database_parts(schema: Schema, split: Schema) -> tuple[Parts | None, list[Diagnostic]]:
     """Database per tenant: each tenant database holds the whole schema (qualified, as in rls)
     without the tenant column, since the database is the tenant; the entities declared
     ``database="shared"`` are in the shared database instead (seed 002)."""
@@ -228,15 +229,18 @@ def _crossing(schema: Schema, shared: set[str]) -> list[Diagnostic]:
                               f"{where}: a relation cannot cross databases (no foreign key, no "
                               "join)", f.location or entity.location,
                     hint=f"Store the other row's id instead, a plain uuid column: "
-                         f"`{naming_id(f.name)}: ID` (the application or the runtime's "
+                         f"`{_id_field(f.name)}: ID` (the application or the runtime's "
                          "federation looks it up); see docs/tenancy.md, \"A shared database\"."))
     return problems
 
 
-def naming_id(name: str) -> str:
+def _id_field(name: str) -> str:
     return name if name.endswith("_id") else f"{name}_id"
 
 
+# A generated function's pinned path (``''`` or ``pg_catalog, pg_temp``): in a tenant schema it
+# is the applier's path instead, captured when the function is created.
+_PINNED = re.compile(r"SET search_path = (?:''|[a-z_]+(?:, [a-z_]+)*)")
 _QUALIFIED = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 
 
