@@ -58,13 +58,15 @@ def tenant_catalog(shared: Sequence[tuple[str, str]], tenant: Sequence[tuple[str
     return only_placeholder(catalog_from_sql(sources, shadow_url))
 
 
+@dataclasses.dataclass(frozen=True)
 class TenantDiff:
-    """The outcome: ``text`` None when the tenant part is up to date."""
+    """The outcome: ``text`` None when the tenant part is up to date (or refused)."""
 
-    def __init__(self, plan, text: str | None, path: Path | None, refused: Diagnostic | None,
-                 diagnostics: list[Diagnostic]):
-        self.plan, self.text, self.path = plan, text, path
-        self.refused, self.diagnostics = refused, diagnostics
+    plan: object
+    text: str | None
+    path: Path | None
+    refused: Diagnostic | None
+    diagnostics: list[Diagnostic]
 
     @property
     def changed(self) -> bool:
