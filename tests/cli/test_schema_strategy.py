@@ -151,6 +151,9 @@ def test_schema_tenants_from_generated_migrations_are_isolated_and_migrate_toget
                           f"table_schema = 'tenant_{name}' AND column_name = 'body'") == [(1,)]
     assert query(url, "SELECT count(*) FROM information_schema.columns WHERE "
                       "table_schema = 'app' AND column_name = 'email'") == [(1,)]
+    status = _cli("migrate", "status", "--all")
+    assert status.exit_code == 0, status.output
+    assert "(shared part)" in status.output and status.output.count("2 applied, up to date") == 4
     checked = _cli("migrate", "check", "--all")
     assert checked.exit_code == 0, checked.output
     # a change made to one tenant outside its migrations is drift of that tenant only
