@@ -217,7 +217,7 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
         if target.schema is not None:
             return _check_schema(target, replayed, replay_problems, live[target.url])
         if tenant_directory is not None:
-            return _check_shared(target, desired, live.get(target.url), skip)
+            return _check_shared(target, desired, live.get(target.url), skip, history_schema)
         try:
             drift = check_drift(schema_ref, db_dir, directory, database=target.url,
                                 shadow_url=shadow_url, history_schema=history_schema,
@@ -229,9 +229,11 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
     return run_many(items, one, jobs)
 
 
-def _check_shared(target: Target, desired, live, skip: set[str]) -> CheckResult:
+def _check_shared(target: Target, desired, live, skip: set[str], history_schema: str
+                  ) -> CheckResult:
     """A database of tenant schemas: its shared part (every schema but the tenants') against
-    the compiled shared part."""
+    the compiled shared part. The tenants are the run's and every schema with a history table
+    of its own (``fraisec_history.<schema>``), selected or not."""
     from fraisec.catalog.shadow import CatalogError
     from fraisec.diagnostics import error
     from fraisec.diff import diff
@@ -244,7 +246,11 @@ def _check_shared(target: Target, desired, live, skip: set[str]) -> CheckResult:
         return CheckResult(target, diagnostics=list(exc.diagnostics))
     if isinstance(current, Exception):
         return CheckResult(target, diagnostics=list(current.diagnostics))
-    # the run's tenant schemas (a tenant database's public) are the tenant part's business
+    # the tenant schemas (a tenant database's public) are the tenant part's business
+    try:
+        skip = skip | _tenant_schemas(target.url, history_schema)
+    except MigrationError as exc:
+        return CheckResult(target, diagnostics=list(exc.diagnostics))
     current, wanted = current.without_schemas(skip), desired[0].without_schemas(skip)
     result = make_plan(diff(current, wanted), current, wanted)
     differences = tuple(f"{op.action} {op.kind} {op.key}" for op in result.ops if op.statements)
@@ -255,6 +261,23 @@ def _check_shared(target: Target, desired, live, skip: set[str]) -> CheckResult:
                       f"{len(differences)} place(s): " + "; ".join(differences[:5]),
             hint="Run `fraisec migrate apply` on it, or put the change in a shared migration."))
     return CheckResult(target, differences, found)
+
+
+def _tenant_schemas(url: str, history_schema: str) -> set[str]:
+    """The schemas with a history of their own in this database (every tenant schema)."""
+    import psycopg
+
+    from fraisec.catalog.shadow import connect_error
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' "
+                "AND c.relname <> 'migrations'", [history_schema]).fetchall()
+    except psycopg.OperationalError as exc:
+        raise MigrationError(connect_error(url, exc).diagnostics) from None
+    return {name for (name,) in rows}
 
 
 def _check_schema(target: Target, replayed, replay_problems: list[Diagnostic], live
