@@ -109,23 +109,48 @@ def check_sql_sources(schema: Schema, sources: list[tuple[str, str]],
         schema, sql_sources.from_catalog(catalog, sql_sources.checked_names(schema)))
 
 
-def compile_schema(ref: str, db_dir: Path | None = None) -> tuple[dict[str, str] | None, list[Diagnostic]]:
+def compile_schema(ref: str, db_dir: Path | None = None, strategy: str = "rls"
+                   ) -> tuple[dict[str, str] | None, list[Diagnostic]]:
     """Every artifact ``fraisec compile`` writes, as ``{file name: text}``; None on errors.
 
     When ``db_dir`` holds hand-written ``.sql`` files, the generated SQL and those files are
     applied to a shadow database and the schema's sql_source objects are checked there.
+    ``strategy`` "schema" or "database": schema.sql is the shared part and tenant.sql the
+    tenant part (:mod:`fraisec.render.strategy`); schema.json describes the tenant entities
+    as they are in a tenant (no tenant field), the same for every tenant.
     """
     from fraisec.emit.schema_json import emit_schema_json
 
     schema, diagnostics = load_ir(ref)
     if schema is None or has_errors(diagnostics):
         return None, diagnostics
+    if strategy != "rls":
+        return _split_artifacts(schema, strategy, diagnostics)
     artifacts = {"schema.json": emit_schema_json(schema)}
     artifacts.update(_generated_sql_artifacts(schema))
     hand_written = read_sql_dir(db_dir) if db_dir is not None else []
     if hand_written:
         diagnostics += check_in_shadow(schema, [("schema.sql", artifacts["schema.sql"]), *hand_written])
     return (None if has_errors(diagnostics) else artifacts), diagnostics
+
+
+def _split_artifacts(schema: Schema, strategy: str, diagnostics: list[Diagnostic]
+                     ) -> tuple[dict[str, str] | None, list[Diagnostic]]:
+    from fraisec.emit.schema_json import emit_schema_json
+    from fraisec.render import render_runtime_toml
+    from fraisec.render.strategy import render_parts, split_schema
+
+    parts, problems = render_parts(schema, strategy)
+    if parts is None:
+        return None, [*diagnostics, *problems]
+    split, _scoped, _ = split_schema(schema, strategy)
+    artifacts = {"schema.json": emit_schema_json(split), "schema.sql": parts.shared,
+                 "fraiseql.toml": render_runtime_toml(schema)}
+    if strategy == "schema":
+        artifacts["tenant.sql"] = parts.tenant
+    if parts.shared_database:
+        artifacts["shared_database.sql"] = parts.shared_database
+    return artifacts, diagnostics
 
 
 def check_in_shadow(schema: Schema, sources: list[tuple[str, str]]) -> list[Diagnostic]:

@@ -190,6 +190,7 @@ CODES: dict[str, str] = {
     "FSC253": "undeclared privileged function",
     "FSC254": "invalid seed declaration",
     "FSC255": "invalid external entity",
+    "FSC245": "invalid database declaration",
     # -- FSC3xx: SQL lint (owned by fraisec.lint) ---------------------------------------------
     "FSC300": "SQL statement could not be read by the linter",
     "FSC301": "policy reads its own table (infinite recursion)",
@@ -264,6 +265,9 @@ CODES: dict[str, str] = {
     "FSC603": "row-level security Citus cannot distribute",
     "FSC604": "triggers on tables to distribute",
     "FSC605": "foreign-key cycle among tables to distribute",
+    "FSC540": "declaration the schema or database per tenant strategy does not generate",
+    "FSC541": "shared entity refers to a tenant-scoped entity (schema per tenant)",
+    "FSC542": "relation between the shared database and the tenant databases",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

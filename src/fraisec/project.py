@@ -10,6 +10,11 @@
     [distribution]
     engine = "citus"          # also write distribution.sql (docs/scale-out.md)
 
+    [tenancy]
+    strategy = "rls"          # "rls" | "schema" | "database" (docs/tenancy.md)
+    tenant_migrations = "migrations/tenant"   # schema: each tenant schema's migrations
+    shared_database_migrations = "migrations/shared"  # database: the shared database's
+
 Every path is relative to the directory holding fraisec.toml. Without the file, the defaults
 above apply relative to the current directory.
 """
@@ -51,6 +56,25 @@ class Project:
     migrations: str = "migrations"
     tenants: str = "tenants.toml"
     distribution: str | None = None  # [distribution] engine: None, or one of DISTRIBUTION_ENGINES
+    strategy: str = "rls"
+    tenant_migrations: str = "migrations/tenant"
+    shared_database_migrations: str = "migrations/shared"
+
+    @property
+    def split(self) -> bool:
+        """Schema per tenant: the generated SQL is in two parts, the shared part of each
+        database (``migrations``) and each tenant schema's (``tenant_migrations``)."""
+        return self.strategy == "schema"
+
+    @property
+    def shared_database_dir(self) -> Path:
+        """Database per tenant: the shared database's migrations (entities declared
+        ``database="shared"``)."""
+        return self.root / self.shared_database_migrations
+
+    @property
+    def tenant_migrations_dir(self) -> Path:
+        return self.root / self.tenant_migrations
 
     @property
     def out_dir(self) -> Path:
@@ -76,6 +100,8 @@ class Project:
             return str(path) if self.root != Path(".") else ref
         return ref
 
+
+_STRATEGIES = ("rls", "schema", "database")
 
 _TYPES = {"str": (str, "a valid string"), "int": (int, "a valid integer"),
           "bool": (bool, "a valid boolean")}
@@ -123,7 +149,16 @@ def _read(config: Path, root: Path) -> Project:
     if "schema" in section:
         section["schema_ref"] = section.pop("schema")
     section.pop("name", None)
+    tenancy = data.get("tenancy", {})
+    if not isinstance(tenancy, dict) or set(tenancy) - {"strategy", "tenant_migrations",
+                                                      "shared_database_migrations"}:
+        raise ProjectError(f"{config}: [tenancy] takes strategy, tenant_migrations and "
+                           "shared_database_migrations only")
+    section.update(tenancy)
     problem = _problem(section)
+    if problem is None and section.get("strategy", "rls") not in _STRATEGIES:
+        problem = (f"('strategy',): Input should be one of {', '.join(map(repr, _STRATEGIES))}, "
+                   f"not {section['strategy']!r}")
     if problem is not None:
         raise ProjectError(f"{config}: {problem}")
     return Project(root=root, distribution=_distribution(config, data.get("distribution")), **section)

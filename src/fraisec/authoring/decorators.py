@@ -45,7 +45,7 @@ TYPE_OPTIONS = frozenset({
 ENTITY_OPTIONS = (TYPE_OPTIONS - {"sql_source"}) | frozenset({
     "tenant", "unique", "indexes", "activity_log", "renamed_from", "writes", "soft_delete", "search",
     "search_language", "views", "owned_by", "invitation", "service", "quota", "privileged", "seed",
-    "external", "key",
+    "external", "key", "database",
 })
 QUERY_OPTIONS = frozenset({
     "sql_source", "inject", "exclude_inject_defaults", "rest_path", "rest_method", "rest_stream",

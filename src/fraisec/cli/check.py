@@ -87,8 +87,45 @@ def check_command(
                         out.data(f"{line}\n")
             except (MigrationError, CatalogError) as exc:
                 diagnostics += list(exc.diagnostics)
+    if project.split and ir is not None and not has_errors(diagnostics):
+        found, tenant_drift = _tenant_part(ir, ref, project, shadow_url)
+        diagnostics += found
+        drift_found = drift_found or tenant_drift
     _finish(out, diagnostics, drift_found, len(files) if project.migrations_dir.is_dir() else None,
             len(sql_paths))
+
+
+def _tenant_part(ir, ref: str, project, shadow_url: str | None) -> tuple[list[Diagnostic], bool]:
+    """Schema per tenant: the tenant files are fit for every tenant schema (FSC539) and, replayed
+    in a scratch tenant schema, equal the compiled tenant part (FSC513 otherwise)."""
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.desired import desired_sources
+    from fraisec.diagnostics import error
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.migrations.tenant_diff import tenant_diff
+    from fraisec.migrations.tenant_files import tenant_file_problems
+    from fraisec.render.strategy import render_parts
+
+    directory = project.tenant_migrations_dir
+    if not directory.is_dir():
+        return [], False
+    problems = tenant_file_problems(directory)
+    parts, more = render_parts(ir, project.strategy)
+    shared, found = desired_sources(ref, project.db_dir, ir, project.strategy)
+    if problems or parts is None or shared is None:
+        return [*problems, *more, *found], False
+    try:
+        outcome = tenant_diff("check", parts.tenant, shared, directory, shadow_url=shadow_url,
+                              unsafe=True, write=False, verify=False)
+    except (MigrationError, CatalogError) as exc:
+        return list(exc.diagnostics), False
+    if not outcome.changed:
+        return list(outcome.diagnostics), False
+    left = [f"{op.action} {op.kind} {op.key}" for op in outcome.plan.ops if op.statements]
+    return [*outcome.diagnostics, error(
+        "FSC513", f"the tenant migrations ({directory}) and the schema's tenant part differ in "
+                  f"{len(left)} place(s): " + "; ".join(left[:5]),
+        hint="Run `fraisec migrate diff NAME`: it writes the missing tenant migration.")], True
 
 
 def _lint_config(ir):

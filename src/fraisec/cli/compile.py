@@ -26,7 +26,8 @@ def compile_command(
 
     out = output(ctx)
     project = project_or_exit(out)
-    artifacts, diagnostics = compile_schema(schema_ref(schema, project), db_dir_for(schema, project))
+    artifacts, diagnostics = compile_schema(schema_ref(schema, project), db_dir_for(schema, project),
+                                               project.strategy)
     finish(out, diagnostics)
     assert artifacts is not None
     written = write_artifacts(out, artifacts, out_dir if out_dir is not None else project.out_dir)

@@ -21,7 +21,7 @@ from fraisec.cli.exit_codes import ExitCode
 from fraisec.cli.report import report
 from fraisec.migrations.fanout import Target
 
-__all__ = ["apply_many_command", "check_many_command", "registry_path", "registry_targets",
+__all__ = ["split_targets", "apply_many_command", "check_many_command", "registry_path", "registry_targets",
            "status_many_command"]
 
 
@@ -101,16 +101,42 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['tenant']} ({where})" if row["tenant"] else where
 
 
+def split_targets(targets: Sequence[Target]) -> tuple[list[Target], list[Target]]:
+    """Schema or database per tenant with a generated tenant part: each database once for the
+    shared part (its own history, ``fraisec_history.migrations``), then each tenant for the
+    tenant part (a tenant schema; a tenant database holds it in ``public``)."""
+    import dataclasses
+
+    shared: dict[str, list[str]] = {}
+    tenant: list[Target] = []
+    for t in targets:
+        shared.setdefault(t.url, []).append(t.tenant or "")
+        tenant.append(t if t.schema is not None else dataclasses.replace(
+            t, schema="public", search_path=("public", "pg_temp")))
+    return [Target(url, ",".join(n for n in names if n) + " (shared part)")
+            for url, names in shared.items()], tenant
+
+
 # -- apply -----------------------------------------------------------------------------------
 
 def apply_many_command(out: Output, targets: Sequence[Target], mdir: Path, settings, jobs: int,
-                       dry_run: bool, to_version: int | None) -> None:
+                       dry_run: bool, to_version: int | None, tenant_dir: Path | None = None
+                       ) -> None:
     from fraisec.migrations.fanout import apply_many
 
-    with out.progress(f"applying migrations to {len(targets)} targets"):
-        results = apply_many(targets, mdir, settings, jobs=jobs, dry_run=dry_run,
-                             to_version=to_version,
-                             notify=lambda t, msg: out.detail(f"{t.label}: {msg}"))
+    def run(targets: Sequence[Target], directory: Path) -> list:
+        with out.progress(f"applying migrations to {len(targets)} targets"):
+            return apply_many(targets, directory, settings, jobs=jobs, dry_run=dry_run,
+                              to_version=to_version,
+                              notify=lambda t, msg: out.detail(f"{t.label}: {msg}"))
+
+    if tenant_dir is None:
+        results = run(targets, mdir)
+    else:  # the shared part of each database first: the tenant files refer to it
+        shared, tenants = split_targets(targets)
+        results = run(shared, mdir)
+        ready = {r.target.url for r in results if r.ok}
+        results += run([t for t in tenants if t.url in ready], tenant_dir)
     rows = []
     for r in results:
         if r.locked is not None:
@@ -136,11 +162,16 @@ def apply_many_command(out: Output, targets: Sequence[Target], mdir: Path, setti
 # -- status ----------------------------------------------------------------------------------
 
 def status_many_command(out: Output, targets: Sequence[Target], mdir: Path, settings,
-                        jobs: int) -> None:
+                        jobs: int, tenant_dir: Path | None = None) -> None:
     from fraisec.migrations.fanout import status_many
 
     with out.progress(f"reading the history of {len(targets)} targets"):
-        results = status_many(targets, mdir, settings, jobs=jobs)
+        if tenant_dir is None:
+            results = status_many(targets, mdir, settings, jobs=jobs)
+        else:
+            shared, tenants = split_targets(targets)
+            results = (status_many(shared, mdir, settings, jobs=jobs)
+                       + status_many(tenants, tenant_dir, settings, jobs=jobs))
     rows = []
     for r in results:
         errors = [d for d in r.diagnostics if d.severity.value == "error"]
@@ -167,15 +198,20 @@ def status_many_command(out: Output, targets: Sequence[Target], mdir: Path, sett
 # -- check -----------------------------------------------------------------------------------
 
 def check_many_command(out: Output, targets: Sequence[Target], schema_ref: str, db_dir: Path,
-                       mdir: Path, shadow_url: str | None, history_schema: str, jobs: int) -> None:
+                       mdir: Path, shadow_url: str | None, history_schema: str, jobs: int,
+                       tenant_dir: Path | None = None) -> None:
     from fraisec.catalog.shadow import CatalogError
     from fraisec.migrations.apply import MigrationError
     from fraisec.migrations.fanout import check_many
 
     with out.progress(f"comparing {len(targets)} targets with the schema"):
         try:
+            if tenant_dir is not None:
+                shared, tenants = split_targets(targets)
+                targets = [*shared, *tenants]
             results = check_many(targets, schema_ref, db_dir, mdir, shadow_url=shadow_url,
-                                 history_schema=history_schema, jobs=jobs)
+                                 history_schema=history_schema, jobs=jobs,
+                                 tenant_directory=tenant_dir)
         except (MigrationError, CatalogError) as exc:  # the schema itself: nothing compared
             _fail(out, exc.diagnostics)
     rows = []

@@ -51,6 +51,13 @@ def _directory(out: Output, given: Path | None) -> Path:
     return given if given is not None else project_or_exit(out).migrations_dir
 
 
+def _tenant_dir(out: Output, given: Path | None) -> Path | None:
+    """Schema or database per tenant: the tenant part's directory (None in the rls strategy,
+    or when --dir names one directory for every target, as before)."""
+    project = project_or_exit(out)
+    return project.tenant_migrations_dir if project.split and given is None else None
+
+
 def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None):
     from fraisec.migrations.apply import Settings
 
@@ -150,35 +157,114 @@ def diff_command(
     with out.progress("building the shadow databases and replaying the history"):
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
-            history_schema=history_schema, write=not dry_run, verify=verify))
-    if out.format is OutputFormat.json:
-        # one JSON document on stdout: the plan, the file and every diagnostic
-        data = {**outcome.plan.to_data(),
-                "file": str(outcome.path) if outcome.path else None,
-                "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
-        data.pop("diagnostics", None)
-        emit_json(out, [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])],
-                  **data)
-    elif outcome.diagnostics:
+            history_schema=history_schema, write=not dry_run, verify=verify,
+            part=_part(out, mdir)))
+    if out.format is not OutputFormat.json and outcome.diagnostics:
         report(out, outcome.diagnostics)
-    if not outcome.changed:
-        out.status("migrate diff: no changes, no file written")
-        return
-    if outcome.refused is not None:
+    project = project_or_exit(out)
+    tenant = other = None
+    if project.split and outcome.refused is None and directory is None:
+        # schema per tenant: the tenant part has its own directory and histories
+        with out.progress("building the tenant part in a scratch tenant schema"):
+            tenant = _run_guarded(out, lambda: _tenant_diff(
+                name, ref, db_dir, project, shadow_url, unsafe, dry_run, verify))
+    if (project.strategy == "database" and outcome.refused is None and directory is None
+            and _has_shared_database(ref)):
+        # database per tenant with a shared database: its entities have their own directory
+        with out.progress("building the shared database's part"):
+            other = _run_guarded(out, lambda: migration_diff(
+                name, ref, db_dir, project.shared_database_dir, shadow_url=shadow_url,
+                unsafe=unsafe, write=not dry_run, verify=verify, part="shared_database"))
+    parts = [(label, o) for label, o in (("tenant", tenant), ("shared_database", other))
+             if o is not None]
+    if out.format is OutputFormat.json:
+        _diff_json(out, outcome, parts)
+    else:
+        for _label, o in parts:
+            report(out, o.diagnostics)
+    label = ("the shared part" if tenant is not None
+             else "the tenant databases" if other is not None else None)
+    refused = [o for o in (outcome, *(o for _, o in parts)) if o.refused is not None]
+    for o, what in ((outcome, label), (tenant, "the tenant part"), (other, "the shared database")):
+        if o is not None and o.refused is None:
+            _finish_diff(out, o, what, dry_run)
+    if refused:
         if out.format is not OutputFormat.json:
-            report(out, [outcome.refused])
+            report(out, [o.refused for o in refused])
         raise typer.Exit(ExitCode.DESTRUCTIVE)
+
+
+def _diff_json(out: Output, outcome, parts: list) -> None:
+    """One JSON document on stdout: the plan, the file and every diagnostic; with a split
+    strategy, each other part's file and SQL under ``parts``."""
+    data = {**outcome.plan.to_data(),
+            "file": str(outcome.path) if outcome.path else None,
+            "renames": [r.statement() for r in outcome.renames], "sql": outcome.text}
+    data.pop("diagnostics", None)
+    diagnostics = [*outcome.diagnostics, *([outcome.refused] if outcome.refused else [])]
+    if parts:
+        data["parts"] = {label: {"file": str(o.path) if o.path else None, "sql": o.text}
+                         for label, o in parts}
+        for _label, o in parts:
+            diagnostics += [*o.diagnostics, *([o.refused] if o.refused else [])]
+    emit_json(out, diagnostics, **data)
+
+
+def _has_shared_database(ref: str) -> bool:
+    from fraisec.api import load_ir
+    from fraisec.render.strategy import shared_database_entities
+
+    schema, _ = load_ir(ref)
+    return schema is not None and bool(shared_database_entities(schema))
+
+
+def _part(out: Output, mdir: Path) -> str | None:
+    """The shared database's directory (database per tenant) is compared with its own part."""
+    project = project_or_exit(out)
+    if project.strategy == "database" and mdir.resolve() == project.shared_database_dir.resolve():
+        return "shared_database"
+    return None
+
+
+def _tenant_diff(name: str, ref: str, db_dir: Path, project, shadow_url: str | None,
+                 unsafe: bool, dry_run: bool, verify: bool):
+    from fraisec.api import load_ir
+    from fraisec.desired import desired_sources
+    from fraisec.diagnostics import has_errors
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.migrations.tenant_diff import tenant_diff
+    from fraisec.render.strategy import render_parts
+
+    schema, diagnostics = load_ir(ref)
+    if schema is None or has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    parts, problems = render_parts(schema, project.strategy)
+    shared, more = desired_sources(ref, db_dir, schema, project.strategy)
+    if parts is None or shared is None:
+        raise MigrationError([*problems, *more])
+    return tenant_diff(name, parts.tenant, shared, project.tenant_migrations_dir,
+                       shadow_url=shadow_url, unsafe=unsafe, write=not dry_run, verify=verify)
+
+
+def _finish_diff(out: Output, outcome, part: str | None, dry_run: bool) -> None:
+    """The status line (or the file, with --dry-run) of one part that was not refused."""
+    of = f", {part}" if part else ""
+    if not outcome.changed:
+        out.status(f"migrate diff: no changes{' to ' + part if part else ''}, no file written")
+        return
     if dry_run:
         if out.format is not OutputFormat.json:
             out.data(outcome.text or "")
         return
-    for r in outcome.renames:
+    renames = getattr(outcome, "renames", [])
+    for r in renames:
         out.status(f"rename {r.describe()}")
     from fraisec.migrations.files import read_header
 
-    count = sum(len(op.statements) for op in outcome.plan.ops) + len(outcome.renames) + outcome.seed_statements
+    count = (sum(len(op.statements) for op in outcome.plan.ops) + len(renames)
+             + getattr(outcome, "seed_statements", 0))
     safety = read_header(outcome.text or "").get("safety", "unknown")
-    out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}) "
+    out.status(f"wrote {outcome.path} ({count} statement(s), safety: {safety}{of}) "
                "and updated fraisec.sum")
 
 
@@ -208,13 +294,15 @@ def check_command(
     if targets is not None:
         from fraisec.cli.fanout import check_many_command
 
-        check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs)
+        check_many_command(out, targets, ref, db_dir, mdir, shadow_url, history_schema, jobs,
+                           _tenant_dir(out, directory))
         return
     database = _one_database(database)
     with out.progress("comparing with the schema"):
         drift = _run_guarded(out, lambda: check_drift(ref, db_dir, mdir, database=database,
                                                       shadow_url=shadow_url,
-                                                      history_schema=history_schema))
+                                                      history_schema=history_schema,
+                                                      part=_part(out, mdir)))
     finish_drift(out, drift, "the database matches" if database else "the migrations match")
 
 
@@ -270,7 +358,8 @@ def apply_command(
     if targets is not None:
         from fraisec.cli.fanout import apply_many_command
 
-        apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version)
+        apply_many_command(out, targets, mdir, settings, jobs, dry_run, to_version,
+                           _tenant_dir(out, directory))
         return
     url = _one_database(database)
     if url is None:
@@ -356,7 +445,8 @@ def status_command(
     if targets is not None:
         from fraisec.cli.fanout import status_many_command
 
-        status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs)
+        status_many_command(out, targets, mdir, _settings(history_schema, 0), jobs,
+                            _tenant_dir(out, directory))
         return
     database = _one_database(database)
     if database is None:

@@ -64,7 +64,7 @@ def create_command(
 
     from fraisec.catalog.shadow import redact
     from fraisec.cli.fanout import registry_path
-    from fraisec.cli.migrate import _directory, _settings
+    from fraisec.cli.migrate import _directory, _settings, _tenant_dir
     from fraisec.migrations.provision import provision
     from fraisec.migrations.registry import Registry, append_tenant, load_registry, valid_name
 
@@ -104,7 +104,8 @@ def create_command(
     where = f"schema {resolved.schema} in {redact(resolved.url)}" if resolved.schema \
         else f"database {resolved.database} on {redact(resolved.admin_url)}"
     with out.progress(f"provisioning tenant {name}"):
-        done = provision(resolved, mdir, _settings(history_schema, lock_timeout))
+        done = provision(resolved, mdir, _settings(history_schema, lock_timeout),
+                         _tenant_dir(out, directory))
     recorded = False
     if done.ok and existing is None:
         recorded = append_tenant(path, {"name": name, **given})
@@ -193,7 +194,7 @@ def move_command(
 
     from fraisec.catalog.shadow import redact
     from fraisec.cli.fanout import registry_path
-    from fraisec.cli.migrate import _directory, _settings
+    from fraisec.cli.migrate import _directory, _settings, _tenant_dir
     from fraisec.migrations.move import copy_tenant
     from fraisec.migrations.provision import provision
     from fraisec.migrations.registry import load_registry, replace_tenant, with_database
@@ -235,7 +236,7 @@ def move_command(
         out.status(f"tenant move {name}: already in {redact(target.url)}; nothing to do")
         return
     with out.progress(f"provisioning the new database of {name}"):
-        made = provision(target, mdir, _settings(history_schema, 60.0))
+        made = provision(target, mdir, _settings(history_schema, 60.0), _tenant_dir(out, directory))
     if not made.ok:
         report(out, made.diagnostics + (made.result.diagnostics if made.result else []))
         out.status(f"tenant move {name}: the destination could not be made; nothing was copied")

@@ -466,9 +466,23 @@ class _Builder:
             soft_delete=SOFT_DELETE_FIELD if cdef.options.get("soft_delete") else None,
             **self._search(cdef, fields), views=self._views(cdef), owned_by=self._owned_by(cdef, fields),
             invitation=bool(cdef.options.get("invitation")) and "accepted_at" in names,
-            service=self._service(cdef), quota=self._quota(cdef),
+            service=self._service(cdef), quota=self._quota(cdef), database=self._database(cdef),
             privileged=self._commands(cdef, "privileged", "FSC251"),
         )
+
+    def _database(self, cdef: ClassDef) -> str | None:
+        raw = cdef.options.get("database")
+        if raw == "shared" and cdef.options.get("tenant"):
+            self.report("FSC245", f"'{cdef.name}' is tenant-scoped and declared "
+                        "database=\"shared\": the shared database holds no tenant's rows",
+                        cdef.location, hint="Remove one of tenant=True and database=\"shared\".")
+            return None
+        if raw is None or raw in ("tenant", "shared"):
+            return raw
+        self.report("FSC245", f"database= of '{cdef.name}' is {raw!r}, not \"tenant\" or \"shared\"",
+                    cdef.location, hint='database="shared" puts the entity in the shared database '
+                                        '(database per tenant); leave it out for a tenant database.')
+        return None
 
     def _quota(self, cdef: ClassDef) -> str | None:
         raw = cdef.options.get("quota")

@@ -188,6 +188,9 @@ class EntityInfo(_Frozen):
     # users): (schema, table). Its key (``pk_column``) is its uuid ``id``; references to it are
     # uuid foreign keys; its declared fields are the columns the views may read.
     external: tuple[str, str] | None = None
+    # Database per tenant with a shared database (seed 002): "shared" puts the entity in the
+    # shared database, "tenant" (the default there) in every tenant database.
+    database: str | None = None
 
 
 class ObjectType(_Frozen):

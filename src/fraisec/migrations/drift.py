@@ -34,7 +34,7 @@ class Drift:
 def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                 database: str | None = None, shadow_url: str | None = None,
                 history_schema: str = "fraisec_history", desired_state=None,
-                schema: "Schema | None" = None) -> Drift:
+                schema: "Schema | None" = None, part: str | None = None) -> Drift:
     """Raises MigrationError (schema errors) or CatalogError (replay/connection errors).
 
     ``desired_state``: ``desired_catalog(…)``'s result, computed once when many databases are
@@ -46,7 +46,8 @@ def check_drift(schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
     from fraisec.plan import plan as make_plan
 
     with current_alongside(migrations_dir, database, shadow_url, history_schema) as current_side:
-        desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url, schema)
+        desired, diagnostics = desired_state or desired_catalog(schema_ref, db_dir, shadow_url, schema,
+                                                                part=part)
         if desired is None:
             raise MigrationError(diagnostics)
     from fraisec.migrations.external import external_schemas, stub_schemas

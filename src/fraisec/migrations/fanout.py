@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from fraisec.diagnostics import Diagnostic
+from fraisec.diagnostics import Diagnostic, has_errors
 from fraisec.migrations.apply import FileState, MigrationError, Settings, apply, status
 from fraisec.migrations.lock import LockHolder, LockTimeout
 
@@ -162,11 +162,16 @@ class CheckResult:
 
 def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | None,
                directory: Path, *, shadow_url: str | None = None,
-               history_schema: str = "fraisec_history", jobs: int = 4) -> list[CheckResult]:
+               history_schema: str = "fraisec_history", jobs: int = 4,
+               tenant_directory: Path | None = None) -> list[CheckResult]:
     """Drift of each target. A database is compared with the schema, compiled into the shadow
     once. A tenant schema is compared with what the migrations make of it (see
     :mod:`fraisec.migrations.schema_drift`): the compiled schema names its own schema.
-    Raises MigrationError when the schema itself has errors."""
+    Raises MigrationError when the schema itself has errors.
+
+    ``tenant_directory`` (schema per tenant with a generated tenant part): tenant schemas are
+    replayed from it over the shared history (``directory``), and a database target is the
+    shared part alone: the tenant schemas of the run are left out of its comparison."""
     from fraisec.catalog.shadow import CatalogError
     from fraisec.migrations.drift import check_drift
     from fraisec.migrations.replay import database_catalog, desired_catalog
@@ -181,10 +186,19 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
     tenants = [t for t in items if t.schema is not None]
     replayed, replay_problems, live = None, [], {}
     if tenants:
+        base: list[tuple[str, str]] = []
+        if tenant_directory is not None:
+            from fraisec.migrations.replay import history_sources
+
+            base, problems = history_sources(directory)
+            if has_errors(problems):
+                raise MigrationError(problems)
         try:
-            replayed = replayed_schemas(directory, {t.schema: t.settings(Settings()).search_path
-                                                    for t in tenants},
-                                        {t.schema: t.role for t in tenants if t.role}, shadow_url)
+            replayed = replayed_schemas(tenant_directory or directory,
+                                        {t.schema: t.settings(Settings()).search_path
+                                         for t in tenants},
+                                        {t.schema: t.role for t in tenants if t.role}, shadow_url,
+                                        base)
         except CatalogError as exc:
             replay_problems = list(exc.diagnostics)
         urls = list(dict.fromkeys(t.url for t in tenants))
@@ -197,9 +211,13 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
 
         live = dict(zip(urls, run_many(urls, read, jobs)))
 
+    skip = {t.schema for t in tenants}
+
     def one(target: Target) -> CheckResult:
         if target.schema is not None:
             return _check_schema(target, replayed, replay_problems, live[target.url])
+        if tenant_directory is not None:
+            return _check_shared(target, desired, live.get(target.url), skip, history_schema)
         try:
             drift = check_drift(schema_ref, db_dir, directory, database=target.url,
                                 shadow_url=shadow_url, history_schema=history_schema,
@@ -209,6 +227,57 @@ def check_many(targets: Sequence[Target | str], schema_ref: str, db_dir: Path | 
         return CheckResult(target, drift.differences, list(drift.diagnostics))
 
     return run_many(items, one, jobs)
+
+
+def _check_shared(target: Target, desired, live, skip: set[str], history_schema: str
+                  ) -> CheckResult:
+    """A database of tenant schemas: its shared part (every schema but the tenants') against
+    the compiled shared part. The tenants are the run's and every schema with a history table
+    of its own (``fraisec_history.<schema>``), selected or not."""
+    from fraisec.catalog.shadow import CatalogError
+    from fraisec.diagnostics import error
+    from fraisec.diff import diff
+    from fraisec.migrations.replay import database_catalog
+    from fraisec.plan import plan as make_plan
+
+    try:
+        current = live if live is not None else database_catalog(target.url)
+    except CatalogError as exc:
+        return CheckResult(target, diagnostics=list(exc.diagnostics))
+    if isinstance(current, Exception):
+        return CheckResult(target, diagnostics=list(current.diagnostics))
+    # the tenant schemas (a tenant database's public) are the tenant part's business
+    try:
+        skip = skip | _tenant_schemas(target.url, history_schema)
+    except MigrationError as exc:
+        return CheckResult(target, diagnostics=list(exc.diagnostics))
+    current, wanted = current.without_schemas(skip), desired[0].without_schemas(skip)
+    result = make_plan(diff(current, wanted), current, wanted)
+    differences = tuple(f"{op.action} {op.kind} {op.key}" for op in result.ops if op.statements)
+    found = list(result.diagnostics)
+    if differences:
+        found.append(error(
+            "FSC513", f"the shared part of {target.display} and the schema differ in "
+                      f"{len(differences)} place(s): " + "; ".join(differences[:5]),
+            hint="Run `fraisec migrate apply` on it, or put the change in a shared migration."))
+    return CheckResult(target, differences, found)
+
+
+def _tenant_schemas(url: str, history_schema: str) -> set[str]:
+    """The schemas with a history of their own in this database (every tenant schema)."""
+    import psycopg
+
+    from fraisec.catalog.shadow import connect_error
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' "
+                "AND c.relname <> 'migrations'", [history_schema]).fetchall()
+    except psycopg.OperationalError as exc:
+        raise MigrationError(connect_error(url, exc).diagnostics) from None
+    return {name for (name,) in rows}
 
 
 def _check_schema(target: Target, replayed, replay_problems: list[Diagnostic], live

@@ -336,7 +336,8 @@ class DiffOutcome:
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                    database: str | None = None, shadow_url: str | None = None,
                    unsafe: bool = False, history_schema: str = "fraisec_history",
-                   write: bool = True, verify: bool = True) -> DiffOutcome:
+                   write: bool = True, verify: bool = True, part: str | None = None
+                   ) -> DiffOutcome:
     """Compute (and by default write) the next migration. Raises MigrationError/CatalogError.
 
     With ``verify`` (and the replayed history as the current state) the history plus the new
@@ -361,7 +362,8 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         schema, diagnostics = load_ir(schema_ref)
         if schema is None or has_errors(diagnostics):
             raise MigrationError(diagnostics)
-        desired, more = desired_catalog(schema_ref, db_dir, shadow_url, schema)
+        # part: which generated SQL is desired (fraisec.desired.desired_sources)
+        desired, more = desired_catalog(schema_ref, db_dir, shadow_url, schema, part)
         if desired is None:
             raise MigrationError(more)
     history = [f.text for f in files]

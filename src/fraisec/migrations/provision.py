@@ -70,13 +70,26 @@ def _create_database(admin_url: str, database: str) -> bool:
         return True
 
 
-def provision(tenant: Resolved, directory: Path, settings: Settings = Settings()) -> Provisioned:
-    """Create the tenant's database or schema, then apply every migration to it."""
+def provision(tenant: Resolved, directory: Path, settings: Settings = Settings(),
+              tenant_directory: Path | None = None) -> Provisioned:
+    """Create the tenant's database or schema, then apply every migration to it.
+
+    ``tenant_directory`` (a generated tenant part): ``directory`` is the shared part, applied
+    to the database first (once per database: its history says so), then the tenant part to
+    the tenant's schema (a tenant database's ``public``)."""
     try:
         created = create_container(tenant)
     except MigrationError as exc:
         return Provisioned(False, diagnostics=exc.diagnostics)
     target = Target(tenant.url, tenant.name, tenant.schema, tenant.search_path, tenant.role)
+    if tenant_directory is not None:
+        [shared] = apply_many([Target(tenant.url, f"{tenant.name} (shared part)")], directory,
+                              settings, jobs=1)
+        if not shared.ok:
+            return Provisioned(created, shared)
+        if target.schema is None:
+            target = Target(tenant.url, tenant.name, "public", ("public", "pg_temp"))
+        directory = tenant_directory
     [result] = apply_many([target], directory, settings, jobs=1)
     return Provisioned(created, result)
 

@@ -76,14 +76,15 @@ def _replay_failure(d: Diagnostic) -> Diagnostic:
 
 
 def desired_catalog(schema_ref: str, db_dir: Path | None, shadow_url: str | None = None,
-                    schema: Schema | None = None) -> tuple[Catalog | None, list[Diagnostic]]:
+                    schema: Schema | None = None, part: str | None = None
+                    ) -> tuple[Catalog | None, list[Diagnostic]]:
     """The compiled schema plus ``db/*.sql`` in a shadow; None when the schema has errors.
     ``schema``: the module already loaded without errors (it is not loaded a second time)."""
     from fraisec.desired import desired_sources
 
     from fraisec.migrations.external import stub_schemas
 
-    sources, diagnostics = desired_sources(schema_ref, db_dir, schema)
+    sources, diagnostics = desired_sources(schema_ref, db_dir, schema, part=part)
     if sources is None or has_errors(diagnostics):
         return None, diagnostics
     return catalog_from_sql(sources, shadow_url).without_schemas(stub_schemas(sources)), diagnostics

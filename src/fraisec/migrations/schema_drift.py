@@ -13,6 +13,7 @@ what ``migrate diff`` cannot see.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from psycopg import sql
 
@@ -23,8 +24,10 @@ __all__ = ["has_schema", "replayed_schemas", "schema_differences"]
 
 
 def replayed_schemas(directory: Path, search_paths: dict[str, tuple[str, ...]],
-                     roles: dict[str, str], shadow_url: str | None = None) -> Catalog:
+                     roles: dict[str, str], shadow_url: str | None = None,
+                     base: Sequence[tuple[str, str]] = ()) -> Catalog:
     """One shadow database holding, for each tenant schema, the files replayed into it.
+    ``base``: applied first, once (the shared part the tenant files refer to).
 
     Raises CatalogError (FSC514 when a file fails, as the ordinary replay does)."""
     from fraisec.catalog.shadow import CatalogError, catalog_from_sql
@@ -33,10 +36,11 @@ def replayed_schemas(directory: Path, search_paths: dict[str, tuple[str, ...]],
     files, diagnostics = history_sources(directory)
     if has_errors(diagnostics):
         raise CatalogError(diagnostics)
-    sources: list[tuple[str, str]] = []
+    sources: list[tuple[str, str]] = list(base)
     for schema in sorted(search_paths):
         path = sql.SQL(", ").join(sql.Identifier(s) for s in search_paths[schema]).as_string(None)
-        setup = sql.SQL("CREATE SCHEMA {};").format(sql.Identifier(schema))
+        # IF NOT EXISTS: a tenant database's tenant part lives in its public schema
+        setup = sql.SQL("CREATE SCHEMA IF NOT EXISTS {};").format(sql.Identifier(schema))
         if schema in roles:  # what `tenant create` grants the tenant role
             setup += sql.SQL(" GRANT USAGE ON SCHEMA {} TO {};").format(
                 sql.Identifier(schema), sql.Identifier(roles[schema]))

@@ -1,0 +1,298 @@
+"""The split strategies (``[tenancy] strategy`` in fraisec.toml; "rls" never comes here).
+
+Database per tenant: each tenant database holds the whole module, schema-qualified as in rls,
+without the tenant column (the database is the tenant); entities declared
+``fq.entity(database="shared")`` are rendered alone for the shared database (seed 002), and a
+relation across the two is FSC542.
+
+Schema per tenant: one schema module compiled into a SHARED part and a TENANT part.
+
+docs/tenancy.md ("What the migration files must look like") is the specification:
+
+* the shared part exists once per database (the tenant entity, the user and membership entities,
+  every entity without a tenant, the mutation response types, the context helpers), written
+  schema-qualified exactly as in the rls strategy;
+* the tenant part is every tenant-scoped entity (``fq.entity(tenant=True)``, except the
+  tenancy's membership, which the shared context helpers read) without its tenant column and
+  without the tenant RLS guard (the schema is the tenant), its objects unqualified, its
+  functions ``SET search_path FROM CURRENT`` (the applier's path: the tenant schema, then
+  ``public``, then ``pg_temp``), every reference to a shared object still qualified.
+
+How: the IR is rewritten (the tenant field removed from tenant-scoped entities), rendered once
+by the ordinary renderer, and its statements are split by the object each one is about (the
+first schema-qualified name in it: the table of a CREATE TABLE, ALTER TABLE, CREATE INDEX …
+ON, CREATE POLICY … ON, GRANT … ON, the function of CREATE FUNCTION …). Reusing the renderer
+keeps the tenant part and the rls output from drifting apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from fraisec.diagnostics import Diagnostic, error
+from fraisec.ir.model import ObjectType, Schema
+
+__all__ = ["Parts", "STRATEGIES", "render_parts", "split_schema", "tenant_entities"]
+
+STRATEGIES = ("rls", "schema", "database")
+
+# What an ``fq.entity(tenant=True)`` may not use in schema per tenant (yet): each needs a
+# shared object that names the tenant's table (the outbox triggers, search functions and
+# privileged flows live in the private schema, once per database).
+_UNSUPPORTED = {
+    "observers": "an observer (its trigger function lives in the shared private schema)",
+    "search": "full-text search (fq.search)",
+    "invitation": "invitations",
+    "owned_by": "owned_by",
+    "service": "service access",
+}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The generated SQL of a split strategy. ``shared``: what ``migrations/`` holds (schema per
+    tenant: the shared part of each database; database per tenant: each tenant database);
+    ``tenant``: each tenant schema's part (schema per tenant); ``shared_database``: the shared
+    database of database per tenant (entities declared ``database="shared"``)."""
+
+    shared: str
+    tenant: str = ""
+    shared_database: str = ""
+
+
+def tenant_entities(schema: Schema) -> set[str]:
+    """The entities that live in each tenant's schema."""
+    tenancy = schema.tenancy
+    if tenancy is None:
+        return set()
+    return {e.name for e in schema.entities
+            if e.entity.tenant_field and e.name != tenancy.membership_entity}
+
+
+def split_schema(schema: Schema, strategy: str = "schema"
+                 ) -> tuple[Schema, set[str], list[Diagnostic]]:
+    """The IR without the tenant column (tenant fields removed from tenant-scoped entities),
+    their names, and what the strategy cannot express (FSC540, FSC541)."""
+    scoped = tenant_entities(schema)
+    problems = _tenant_column_uses(schema, scoped, strategy)
+    if strategy == "schema":
+        problems += _problems(schema, scoped)
+    types = tuple(_without_tenant(t) if t.name in scoped else t for t in schema.types)
+    return dataclasses.replace(schema, types=types), scoped, problems
+
+
+def _without_tenant(entity: ObjectType) -> ObjectType:
+    tenant = entity.entity.tenant_field
+    fields = tuple(f for f in entity.fields if f.name != tenant)
+    uniques = tuple(tuple(n for n in u if n != tenant) for u in entity.entity.uniques)
+    info = dataclasses.replace(entity.entity, tenant_field=None,
+                               uniques=tuple(u for u in uniques if u))
+    return dataclasses.replace(entity, fields=fields, entity=info)
+
+
+def _tenant_column_uses(schema: Schema, scoped: set[str], strategy: str) -> list[Diagnostic]:
+    """Declarations built on the tenant column, which neither split strategy has: counts and
+    sums over the tenant relation, the generated sign-up and invitation flows (they create
+    tenants and memberships across tenants), quotas (``{tenant}``)."""
+    what = "schema per tenant" if strategy == "schema" else "database per tenant"
+    hint = (f"{what[0].upper() + what[1:]} has no tenant column (the {strategy} is the tenant). "
+            "Remove the declaration, or keep this module on the rls strategy "
+            "(docs/tenancy.md, \"One module, three strategies\").")
+    found: list[tuple[str, object]] = []
+    for entity in schema.entities:
+        for f in entity.fields:
+            if f.aggregate and f.aggregate[1] in scoped:
+                target = schema.type(f.aggregate[1])
+                if target is not None and f.aggregate[3] == target.entity.tenant_field:
+                    found.append((f"{entity.name}.{f.name} counts {target.name} through the "
+                                  "tenant relation", f.location or entity.location))
+        if entity.name in scoped and entity.entity.quota:
+            found.append((f"{entity.name} has a quota per tenant", entity.location))
+    for m in schema.mutations:
+        if m.generated and m.operation in ("SIGNUP", "ACCEPT"):
+            found.append((f"{m.name} is a generated {m.operation} flow", m.location))
+    return [error("FSC540", f"{message}, which {what} does not generate", where, hint=hint)
+            for message, where in found]
+
+
+def _problems(schema: Schema, scoped: set[str]) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    hint = ("Schema per tenant keeps tenant-scoped entities in each tenant's schema; shared "
+            "objects cannot point into them. Use the rls strategy for this module, or remove "
+            "the declaration (docs/tenancy.md, \"Schema per tenant\").")
+    for entity in schema.entities:
+        info = entity.entity
+        if entity.name in scoped:
+            used = [what for key, what in _UNSUPPORTED.items() if key != "observers"
+                    and getattr(info, key)]
+            if any(o.entity == entity.name for o in schema.observers):
+                used.insert(0, _UNSUPPORTED["observers"])
+            for what in used:
+                problems.append(error(
+                    "FSC540", f"{entity.name} is tenant-scoped and uses {what}, which schema "
+                              "per tenant does not generate", entity.location, hint=hint))
+            continue
+        for f in entity.fields:
+            target = f.relation or (f.type.name if f.type.is_list else None)
+            if target in scoped:
+                problems.append(error(
+                    "FSC541", f"{entity.name}.{f.name} is shared (it exists once per database) "
+                              f"and refers to {target}, which lives in each tenant's schema",
+                    f.location or entity.location, hint=hint))
+    return problems
+
+
+def render_parts(schema: Schema, strategy: str = "schema") -> tuple[Parts | None, list[Diagnostic]]:
+    """The shared and tenant SQL; None when the module cannot be split."""
+    from fraisec.render.sql import render_schema_sql
+
+    split, scoped, problems = split_schema(schema, strategy)
+    if problems:
+        return None, problems
+    if strategy == "database":
+        return _database_parts(schema, split)
+    if not scoped:
+        return Parts(render_schema_sql(split), ""), []
+    parts, leaks = split_sql(render_schema_sql(split), split, scoped)
+    if leaks:  # a shared object naming a tenant's table: not expressible, refuse it
+        return None, [error(
+            "FSC540", f"a shared object refers to the tenant-scoped {name} ({what}), which schema "
+                      "per tenant does not generate", None,
+            hint="A declaration of a tenant-scoped entity needs an object that exists once per "
+                 "database; remove it or keep this module on the rls strategy "
+                 "(docs/tenancy.md, \"Schema per tenant\").") for name, what in leaks]
+    return parts, []
+
+
+def shared_database_entities(schema: Schema) -> set[str]:
+    return {e.name for e in schema.entities if e.entity.database == "shared"}
+
+
+def _database_parts(schema: Schema, split: Schema) -> tuple[Parts | None, list[Diagnostic]]:
+    """Database per tenant: each tenant database holds the whole schema (qualified, as in rls)
+    without the tenant column, since the database is the tenant; the entities declared
+    ``database="shared"`` are in the shared database instead (seed 002)."""
+    from fraisec.render.sql import render_schema_sql
+
+    shared = shared_database_entities(schema)
+    problems = _crossing(schema, shared)
+    if problems:
+        return None, problems
+    if not shared:
+        return Parts(render_schema_sql(split)), []
+    return Parts(render_schema_sql(_subset(split, shared, keep=False)),
+                 shared_database=render_schema_sql(
+                     dataclasses.replace(_subset(split, shared, keep=True), tenancy=None))), []
+
+
+def _subset(schema: Schema, names: set[str], keep: bool) -> Schema:
+    """The schema with only (``keep``) or without the named entities and what belongs to them."""
+    def mine(name: str | None) -> bool:
+        return (name in names) == keep
+
+    types = tuple(t for t in schema.types if t.entity is None or mine(t.name))
+    mutations = tuple(m for m in schema.mutations if (m.entity is None and not keep)
+                      or (m.entity is not None and mine(m.entity)))
+    observers = tuple(o for o in schema.observers if mine(o.entity))
+    subscriptions = tuple(x for x in schema.subscriptions if mine(x.entity_type))
+    return dataclasses.replace(schema, types=types, mutations=mutations, observers=observers,
+                               subscriptions=subscriptions)
+
+
+def _crossing(schema: Schema, shared: set[str]) -> list[Diagnostic]:
+    """FSC542: a relation between the shared database and a tenant database (no foreign key,
+    no join can cross databases)."""
+    problems: list[Diagnostic] = []
+    tenancy = schema.tenancy
+    if tenancy is not None:
+        for role, name in (("tenant", tenancy.tenant_entity), ("user", tenancy.user_entity),
+                           ("membership", tenancy.membership_entity)):
+            if name in shared:
+                entity = schema.type(name)
+                problems.append(error(
+                    "FSC542", f"{name} is the tenancy's {role} entity and is declared "
+                              "database=\"shared\": the tenant databases' policies and helpers "
+                              "read it", entity.location if entity else None,
+                    hint=f"Keep {name} in the tenant databases (remove database=\"shared\")."))
+    for entity in schema.entities:
+        here = entity.name in shared
+        for f in entity.fields:
+            target = f.relation or (f.type.name if f.type.is_list else None)
+            if target is None or schema.type(target) is None or schema.type(target).entity is None:
+                continue
+            if (target in shared) != here:
+                where = "the shared database" if target in shared else "each tenant database"
+                problems.append(error(
+                    "FSC542", f"{entity.name}.{f.name} refers to {target}, which lives in "
+                              f"{where}: a relation cannot cross databases (no foreign key, no "
+                              "join)", f.location or entity.location,
+                    hint=f"Store the other row's id instead, a plain uuid column: "
+                         f"`{_id_field(f.name)}: ID` (the application or the runtime's "
+                         "federation looks it up); see docs/tenancy.md, \"A shared database\"."))
+    return problems
+
+
+def _id_field(name: str) -> str:
+    return name if name.endswith("_id") else f"{name}_id"
+
+
+# A generated function's pinned path (``''`` or ``pg_catalog, pg_temp``): in a tenant schema it
+# is the applier's path instead, captured when the function is created.
+_PINNED = re.compile(r"SET search_path = (?:''|[a-z_]+(?:, [a-z_]+)*)")
+_QUALIFIED = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+
+
+def split_sql(text: str, schema: Schema, scoped: set[str]
+              ) -> tuple[Parts, list[tuple[str, str]]]:
+    """Each statement to the part of the object it is about (see the module docstring), and
+    the shared statements that still name a tenant object: ``(object, first words)``."""
+    from fraisec.lint.source import SourceFile, split_statements
+    from fraisec.render.model import Model
+
+    model = Model(schema)
+    names = _tenant_names(model, scoped)
+    app = re.escape(model.app)
+    subject = re.compile(rf"\b(?:{app}|{re.escape(model.private)})\.({_QUALIFIED})")
+    unqualify = re.compile(rf"\b{app}\.(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+    statements, _ = split_statements(SourceFile("schema.sql", text))
+    shared: list[str] = []
+    tenant: list[str] = []
+    leaks: list[tuple[str, str]] = []
+    cut = 0
+    for stmt in statements:
+        raw = text[cut:stmt.start] + stmt.raw  # the comments before it go with it
+        end = stmt.start + len(stmt.raw)
+        cut = end + 1 if text[end:end + 1] == ";" else end
+        found = subject.search(stmt.masked)
+        if found and found.group(1) in names and found.group(0).startswith(model.app + "."):
+            body = unqualify.sub(r"\1", raw.lstrip("\n"))
+            tenant.append(_PINNED.sub("SET search_path FROM CURRENT", body) + ";\n")
+        else:
+            leak = unqualify.search(stmt.raw)  # bodies too: a function reading the table
+            if leak:
+                leaks.append((leak.group(1), " ".join(stmt.masked.split()[:3])))
+            shared.append(raw + (";" if text[end:end + 1] == ";" else ""))
+    shared.append(text[cut:])
+    header = ("-- Generated by fraisec: the TENANT part (schema per tenant). Applied to every "
+              "tenant schema\n-- with search_path set to it; shared objects are qualified.\n\n")
+    return Parts("".join(shared), header + "\n".join(tenant)), sorted(set(leaks))
+
+
+def _tenant_names(model, scoped: set[str]) -> set[str]:
+    """Every app-schema object that belongs to a tenant-scoped entity: its table, views and
+    mutation functions."""
+    from fraisec.render.objects import trash_view_name, view_names
+
+    names: set[str] = set()
+    for entity in model.schema.entities:
+        if entity.name not in scoped:
+            continue
+        names.add(entity.entity.table)
+        names.update(view_names(entity))
+        if entity.entity.soft_delete:
+            names.add(trash_view_name(entity))
+    names.update(m.sql_source for m in model.schema.mutations
+                 if m.generated and m.entity in scoped)
+    return names

@@ -1,0 +1,192 @@
+"""Schema per tenant generated from one schema module (`[tenancy] strategy = "schema"`):
+compile and `migrate diff` split the SQL into a shared part and a tenant part, `tenant create`
+provisions tenant schemas, and a second generated migration reaches every tenant."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli
+from tests.migrations.util import private_shadow_cache, query
+
+SCHEMA = '''
+from __future__ import annotations
+
+import fraisec as fq
+from fraisec.scalars import DateTime
+
+fq.tenancy(tenant="Organization", claim="org_id", user="User")
+
+
+@fq.entity
+class Organization:
+    """A tenant."""
+
+    identifier: str = fq.field(unique=True)
+    name: str
+
+
+@fq.entity
+class User:
+    """A person; shared by every tenant."""
+
+    identifier: str = fq.field(unique=True)
+    name: str
+{user_extra}
+
+@fq.entity(tenant=True)
+class Note:
+    """A note of one organization."""
+
+    organization: Organization
+    title: str
+    author: User | None = None
+    created_at: DateTime = fq.now()
+{note_extra}
+
+@fq.query
+def notes(limit: int = 50) -> list[Note]:
+    """The tenant's notes."""
+
+
+@fq.mutation(operation="CREATE")
+def create_note(title: str) -> Note:
+    """Add a note."""
+'''
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_shadow():
+    yield from private_shadow_cache()
+
+
+def _project(root: Path, url: str, prefix: str, user_extra: str = "", note_extra: str = "") -> None:
+    (root / "schema.py").write_text(SCHEMA.format(user_extra=user_extra, note_extra=note_extra))
+    (root / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n\n'
+                                       '[tenancy]\nstrategy = "schema"\n')
+    if not (root / "tenants.toml").exists():  # tenant create appends to it
+        (root / "tenants.toml").write_text(
+            f'[defaults]\nstrategy = "schema"\nurl = "{url}"\n'
+            f'role = "{{schema}}_api"\nmember_of = ["app_user"]\n')
+
+
+def _cli(*args: str):
+    result = run_cli("--no-color", *args)
+    return result
+
+
+def test_compile_splits_the_module_into_a_shared_and_a_tenant_part(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("compile")
+    assert result.exit_code == 0, result.output
+    shared = (tmp_path / "build/schema.sql").read_text()
+    tenant = (tmp_path / "build/tenant.sql").read_text()
+    assert "CREATE TABLE app.tb_user" in shared and "tb_note" not in shared
+    assert "CREATE TABLE tb_note (" in tenant and "app.tb_note" not in tenant
+    assert "fk_organization" not in tenant and "tenant_guard" not in tenant
+    assert "REFERENCES app.tb_user (pk_user)" in tenant  # shared objects stay qualified
+    assert "RETURNS app.mutation_response" in tenant
+    assert "SET search_path FROM CURRENT" in tenant and "SET search_path =" not in tenant
+    data = json.loads((tmp_path / "build/schema.json").read_text())
+    note = next(t for t in data["types"] if t["name"] == "Note")
+    assert [f["name"] for f in note["fields"]] == ["id", "title", "author", "createdAt"]
+    assert note["sql_source"] == "v_note"
+
+
+def test_a_shared_entity_pointing_into_a_tenant_is_diagnosed(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x", user_extra="    pinned: Note | None = None\n")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("compile")
+    assert result.exit_code == 1
+    assert "FSC541" in result.output and "User.pinned" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_schema_tenants_from_generated_migrations_are_isolated_and_migrate_together(
+        make_db, tmp_path, monkeypatch):
+    url = make_db()
+    p = f"s{os.getpid()}"
+    _project(tmp_path, url, p)
+    monkeypatch.chdir(tmp_path)
+    first = _cli("migrate", "diff", "init")
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "migrations/0001_init.sql").is_file()
+    tenant_file = (tmp_path / "migrations/tenant/0001_init.sql").read_text()
+    assert "CREATE TABLE tb_note" in tenant_file and "fraisec_tenant" not in tenant_file
+    tenants = [f"{p}a", f"{p}b", f"{p}c"]
+    for name in tenants:
+        created = _cli("tenant", "create", name)
+        assert created.exit_code == 0, created.output
+    # the shared part is in the database once; each tenant schema has its own tables
+    assert query(url, "SELECT version FROM fraisec_history.migrations") == [(1,)]
+    a, b = f"tenant_{p}a", f"tenant_{p}b"
+    query(url, f"INSERT INTO {a}.tb_note (title) VALUES ('only a')")
+    assert query(url, f"SELECT count(*) FROM {b}.tb_note") == [(0,)]
+    assert query(url, f"SELECT proconfig FROM pg_proc WHERE oid = '{a}.fn_create_note'::regproc"
+                 ) == [([f"search_path={a}, public, pg_temp"],)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {a}_api")
+        conn.execute(f"SET search_path TO {a}")
+        assert conn.execute("SELECT data->>'title' FROM v_note").fetchall() == [("only a",)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"schema {b}"):
+            conn.execute(f"SELECT count(*) FROM {b}.tb_note")
+    # a second generated migration (a tenant column and a shared one) reaches every tenant
+    _project(tmp_path, url, p, user_extra="    email: str | None = None\n",
+             note_extra="    body: str | None = None\n")
+    second = _cli("migrate", "diff", "add_body")
+    assert second.exit_code == 0, second.output
+    assert "FSC518" not in second.output
+    assert (tmp_path / "migrations/0002_add_body.sql").is_file()
+    assert "ADD COLUMN body" in (tmp_path / "migrations/tenant/0002_add_body.sql").read_text()
+    applied = _cli("migrate", "apply", "--all")
+    assert applied.exit_code == 0, applied.output
+    for name in tenants:
+        assert query(url, f"SELECT count(*) FROM information_schema.columns WHERE "
+                          f"table_schema = 'tenant_{name}' AND column_name = 'body'") == [(1,)]
+    assert query(url, "SELECT count(*) FROM information_schema.columns WHERE "
+                      "table_schema = 'app' AND column_name = 'email'") == [(1,)]
+    status = _cli("migrate", "status", "--all")
+    assert status.exit_code == 0, status.output
+    assert "(shared part)" in status.output and status.output.count("2 applied, up to date") == 4
+    checked = _cli("migrate", "check", "--all")
+    assert checked.exit_code == 0, checked.output
+    # one tenant selected: the other tenant schemas are not differences of the shared part
+    one = _cli("migrate", "check", "--tenant", f"{p}a")
+    assert one.exit_code == 0, one.output
+    # a change made to one tenant outside its migrations is drift of that tenant only
+    query(url, f"ALTER TABLE {b}.tb_note ADD COLUMN stray int")
+    drift = _cli("migrate", "check", "--all")
+    assert drift.exit_code == 3, drift.output
+    assert f"FAILED {p}b" in drift.output and f"ok     {p}a" in drift.output
+
+
+def test_migrate_diff_json_lists_the_tenant_part(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("--format", "json", "migrate", "diff", "init", "--dry-run")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "CREATE TABLE app.tb_user" in data["sql"] and "tb_note" not in data["sql"]
+    tenant = data["parts"]["tenant"]
+    assert tenant["file"] is None and "CREATE TABLE tb_note" in tenant["sql"]
+    assert not (tmp_path / "migrations").exists()
+
+
+def test_check_gates_the_tenant_part_too(tmp_path, monkeypatch):
+    _project(tmp_path, "postgresql:///unused", "x")
+    monkeypatch.chdir(tmp_path)
+    assert _cli("migrate", "diff", "init").exit_code == 0
+    ok = _cli("check")
+    assert ok.exit_code == 0, ok.output
+    # a tenant-only change, not yet in a tenant migration
+    _project(tmp_path, "postgresql:///unused", "x", note_extra="    body: str | None = None\n")
+    behind = _cli("check")
+    assert behind.exit_code == 3, behind.output
+    assert "FSC513" in behind.output and "tenant migrations" in behind.output
+    assert "tb_note" in behind.output
