@@ -28,7 +28,7 @@ ALLOWED = {
     "field": {"name", "type", "nullable", "description", "requires_scope", "on_deny", "deprecated", "default"},
     "operation": {"name", "return_type", "returns_list", "nullable", "arguments", "description",
                   "sql_source", "rest", "inject_params", "operation", "requires_role",
-                  "cache_ttl_seconds", "deprecated"},
+                  "cache_ttl_seconds", "deprecated", "jsonb_column"},
 }
 
 
@@ -87,3 +87,15 @@ def test_deterministic_sorted_and_newline_terminated():
     assert text.endswith("}\n")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert "/work/" not in text and "/tmp/" not in text  # no absolute paths in artifacts
+
+
+def test_jsonb_column_reaches_the_query(tmp_path):
+    """The runtime's IntermediateQuery has jsonb_column (tv_* tables): passed through, not dropped."""
+    module = tmp_path / "schema.py"
+    module.write_text('import fraisec as fq\n\n@fq.entity\nclass Book:\n    identifier: str\n\n'
+                      '@fq.query(sql_source="v_book", jsonb_column="payload")\n'
+                      'def books() -> list[Book]: ...\n')
+    artifacts, diagnostics = compile_schema(str(module))
+    assert diagnostics == []
+    (query,) = json.loads(artifacts["schema.json"])["queries"]
+    assert query["jsonb_column"] == "payload"

@@ -125,6 +125,9 @@ def _load(tmp_path, body: str):
     ("\n@fq.entity(tenant=True, crud=True)\nclass Doc:\n    org: Org\n", "FSC226"),
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"
      '\nfq.observer(Doc, on="INSERT", subject="d.created", condition="true")\n', "FSC226"),
+    *[("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n"
+       f'\n@fq.query(sql_source="v_doc", {key}="x")\ndef docs() -> list[Doc]: ...\n', "FSC226")
+      for key in ("function", "count", "read_routing")],
     ("\n@fq.entity(tenant=True)\nclass Doc:\n    org: Org\n\n@fq.subscription\ndef doc_changed() -> Doc: ...\n",
      "FSC225"),
 ])

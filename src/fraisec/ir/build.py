@@ -34,7 +34,10 @@ _CLASS_KINDS = {"type": Kind.OBJECT, "entity": Kind.OBJECT, "error": Kind.OBJECT
 _SDK_FIELD_KEYS = ("requires_scope", "on_deny", "deprecated")
 _QUERY_SDK_KEYS = ("cache_ttl_seconds", "requires_role", "deprecated", "relay", "auto_params",
                    "additional_views", "requires_actor", "exclude_inject_defaults", "rest_stream",
-                   "pagination_order")
+                   "pagination_order", "jsonb_column")
+# Query options the SDK passes through unchecked and the runtime's schema (deny_unknown_fields)
+# has no key for: in schema.json they would be refused, out of it silently dropped.
+_QUERY_DROPPED = ("function", "count", "read_routing")
 _MUTATION_SDK_KEYS = ("deprecated", "requires_actor", "invalidates_views", "invalidates_fact_tables",
                       "changelog", "changelog_pre_image", "input_style", "cascade",
                       "cascade_source", "success_fields", "cache_ttl_seconds")
@@ -159,6 +162,13 @@ class _Builder:
                             cdef.location, hint="Declare the mutations you want (operation=\"CREATE\", "
                                                 "\"UPDATE\", \"DELETE\"): each is generated with its RLS and "
                                                 "grants, and nothing else is exposed.")
+        for op in self.raw.operations:
+            for key in _QUERY_DROPPED:
+                if op.kind == "query" and {**op.config, **op.options}.get(key) is not None:
+                    self.report("FSC226", f"@query '{op.name}' has {key}=, which neither fraisec nor the "
+                                "runtime's schema.json carries: it would do nothing", op.location,
+                                hint=f"Remove {key}=; a query reads its sql_source view (or, with "
+                                     "jsonb_column=, that column of it).")
         for odef in self.raw.observers:
             if odef.options.get("condition") is not None:
                 self.report("FSC226", "observer condition= is not supported: the trigger would fire on "
