@@ -136,7 +136,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 # Each stage owns its own block; add new codes inside your block only.
 CODES: dict[str, str] = {
     # -- FSC1xx: loading and authoring ------------------------------------------------------
-    "FSC100": "schema module not found",
+    "FSC100": "schema module not found or fraisec.toml invalid",
     "FSC101": "syntax error in schema module",
     "FSC102": "schema module failed to import",
     "FSC103": "exception while executing schema module",
