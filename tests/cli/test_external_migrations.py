@@ -35,7 +35,8 @@ def test_the_migrations_never_touch_the_external_table(tmp_path, monkeypatch, ma
     [first] = sorted((root / "migrations").glob("0001_*.sql"))
     text = first.read_text()
     assert "-- fraisec: external auth.users (id uuid, email text, display_name text)" in text
-    assert "GRANT SELECT (id, email, display_name) ON auth.users TO app_user;" in text
+    assert "GRANT SELECT (id, email, display_name) ON auth.users TO app_context;" in text
+    assert "TO app_user" not in text.split("-- fraisec: external", 1)[1]  # requests read through fn_visible_users()
     assert "CREATE TABLE auth" not in text and "ALTER TABLE auth" not in text and "DROP" not in text
     assert "CREATE SCHEMA auth" not in text and "CREATE SCHEMA IF NOT EXISTS auth" not in text
 
@@ -53,7 +54,7 @@ def test_the_migrations_never_touch_the_external_table(tmp_path, monkeypatch, ma
     _cli("migrate", "diff", "last_sign_in")
     [second] = sorted((root / "migrations").glob("0002_*.sql"))
     text = second.read_text()
-    assert "GRANT SELECT (id, email, display_name, last_sign_in_at) ON auth.users TO app_user;" in text
+    assert "GRANT SELECT (id, email, display_name, last_sign_in_at) ON auth.users TO app_context;" in text
     assert "ALTER TABLE auth" not in text and "DROP TABLE" not in text and "DROP SCHEMA" not in text  # views: yes
     _cli("migrate", "apply", "--database", url)
     _cli("migrate", "check", "--database", url)

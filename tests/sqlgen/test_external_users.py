@@ -82,9 +82,17 @@ def test_users_are_read_through_the_view_only_within_the_tenant(runtime):
     # Claiming acme without being a member: only herself.
     assert [r["data"]["email"] for r in runtime.run("eve", "acme", "SELECT data FROM app.v_user")] \
         == ["eve@example.test"]
-    # Column SELECT only: the auth service's other columns stay unreadable, nothing is writable.
+    # No grant on the table itself: not the auth service's other columns, not the declared
+    # ones of users outside the tenant (an admin reading every user was leak L6), nothing writable.
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         runtime.run("ada", "acme", "SELECT encrypted_password FROM auth.users")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        runtime.run("ada", "acme", "SELECT email FROM auth.users")
+    # The helper the views read through answers the same users as the view.
+    assert sorted(r["email"] for r in runtime.run("ada", "acme", "SELECT email FROM app_private.fn_visible_users()")) \
+        == ["ada@example.test", "bob@example.test"]
+    assert [r["email"] for r in runtime.run("eve", "acme", "SELECT email FROM app_private.fn_visible_users()")] \
+        == ["eve@example.test"]
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         runtime.run("ada", "acme", "UPDATE auth.users SET display_name = 'x'")
 

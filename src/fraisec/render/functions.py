@@ -9,7 +9,7 @@ from fraisec.ir import naming
 from fraisec.ir.model import Argument, Field, InjectParam, Kind, Mutation, ObjectType, Observer
 from fraisec.ir.scalars import sql_type_for
 from fraisec.render.enums import native_enum
-from fraisec.render.model import Model, ident, mutation_command, object_name
+from fraisec.render.model import VISIBLE_USERS, Model, ident, mutation_command, object_name
 from fraisec.render.objects import (
     SEARCH_COLUMN, TOKEN_HASH_COLUMN, default_sql, entity_order, external_user_rule, soft_delete_column,
     trash_view_name,
@@ -45,6 +45,7 @@ def helpers_context(model: Model) -> dict[str, object]:
         "claimed_tenant": f"{_setting(tenancy.setting)}::uuid" if tenancy else "NULL",
         "root": ref(model.root),
         "user": ref(model.user),
+        "visible_users": _visible_users(model),
         "membership": None if membership is None else {
             "table": model.table(membership),
             "tenant": model.membership_column(membership, model.root.name),
@@ -54,11 +55,23 @@ def helpers_context(model: Model) -> dict[str, object]:
     }
 
 
+def _visible_users(model: Model) -> dict[str, object] | None:
+    """An external user table has no policy of fraisec's and the API role no grant on it: the
+    requests read it through this definer helper, which returns the declared columns of the
+    users the user guard admits (the caller, the current tenant's members)."""
+    user = model.external_user
+    if user is None:
+        return None
+    return {"table": model.table(user), "rule": external_user_rule(model, "u.id"),
+            "columns": [(f.column, f.sql_type or "uuid") for f in user.fields if f.column]}
+
+
 def context_helper_signatures(model: Model) -> list[str]:
     """The SECURITY DEFINER context helpers (owned by the context role), as GRANT names them."""
     names = []
     if model.user is not None:
         names += ["fn_current_user_pk", "fn_current_user_id"]
+        names += [VISIBLE_USERS] if model.external_user is not None else []
     if model.membership is not None:
         names += ["fn_current_tenant_pk", "fn_current_tenant_id"]
         names += ["fn_current_tenant_role"] if model.role_column else []
@@ -369,10 +382,8 @@ def _writes(model: Model, entity: ObjectType, operation: str, writes: dict[str, 
 def _lookup(model: Model, field: Field, param: str) -> Lookup:
     target = model.entity(field.relation)
     deleted = soft_delete_column(target)
-    lookup = Lookup(f"v_{field.column}", param, model.table(target), target.entity.pk_column, target.name,
+    lookup = Lookup(f"v_{field.column}", param, model.read_source(target), target.entity.pk_column, target.name,
                     f" AND r.{ident(deleted)} IS NULL" if deleted else "", field.sql_type or "bigint")
-    if target.entity.external:  # no policy there: only the users the caller may see resolve
-        return dataclasses.replace(lookup, live_only=f" AND {external_user_rule(model, 'r.id')}")
     return lookup
 
 

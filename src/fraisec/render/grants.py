@@ -126,27 +126,21 @@ def external_grants(model: Model) -> list[str]:
 
 
 def _external_grants(model: Model) -> list[tuple[str, str, str]]:
-    """An external user table (not fraisec's, no policy of fraisec's): SELECT on exactly the
-    columns the schema declares, for the roles that read users: the API (and observer) role
-    through the views, the context role for the key, the privileged role for the key and
-    e-mail (accepting an invitation)."""
+    """An external user table (not fraisec's, no policy of fraisec's): the requests read it only
+    through the context role's ``fn_visible_users()`` (the users they may see), so only that role
+    gets SELECT on the declared columns; the privileged role gets the key and e-mail
+    (accepting an invitation). The API and observer roles get nothing on it."""
     user = model.external_user
     if user is None:
         return []
     columns = ", ".join(ident(f.column) for f in user.fields if f.column)
     table = model.table(user)
-    out = [(f"SELECT ({columns})", table, role) for role in model.reader_roles]
-    if functions_context_needed(model):
-        out.append(("SELECT (id)", table, model.context_role))
+    out = [(f"SELECT ({columns})", table, model.context_role)]
     if model.has_privileged_flows:
         email = user.field("email")
         out.append((f"SELECT (id{', ' + ident(email.column) if email is not None and email.column else ''})",
                     table, model.privileged_role))
     return out
-
-
-def functions_context_needed(model: Model) -> bool:
-    return bool(context_helper_signatures(model))
 
 
 def _privilege(command: str, columns: set[str] | None) -> str:

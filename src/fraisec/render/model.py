@@ -50,6 +50,10 @@ def mutation_command(entity: ObjectType, operation: str | None) -> str | None:
     return COMMANDS.get(operation or "")
 
 
+# The helper through which requests read an external user table (render.functions).
+VISIBLE_USERS = "fn_visible_users"
+
+
 @dataclass(frozen=True)
 class Model:
     """The IR plus derived facts every object renderer needs."""
@@ -143,6 +147,14 @@ class Model:
         if entity.entity.external:
             return qualified(*entity.entity.external)
         return qualified(self.app, entity.entity.table)
+
+    def read_source(self, entity: ObjectType) -> str:
+        """What a request reads an entity's rows from: its table, or, for an external user
+        table (no policy of fraisec's, no grant to the API role), the context role's helper
+        returning the users the request may see."""
+        if entity.entity.external:
+            return f"{qualified(self.private, VISIBLE_USERS)}()"
+        return self.table(entity)
 
     @property
     def external_user(self) -> ObjectType | None:

@@ -640,8 +640,6 @@ def _view(model: Model, entity: ObjectType, name: str, trash: bool,
     conditions = [f"r0.{ident(deleted)} IS {'NOT ' if trash else ''}NULL"] if deleted else []
     if filtered:
         conditions.append(f"({filtered[1].replace('{row}', 'r0')})")
-    if entity.entity.external:
-        conditions.append(external_user_rule(model, "r0.id"))
     where = " AND ".join(conditions) or None
     comment = (f"Deleted rows of {entity.name} (soft delete)." if trash
                else f"{entity.name} rows where {filtered[1].replace('{row}.', '')}." if filtered
@@ -649,7 +647,7 @@ def _view(model: Model, entity: ObjectType, name: str, trash: bool,
     order = view_order(model, entity, name)
     order_by = ", ".join(f"r0.{ident(c)}" + (" DESC" if desc else "") for c, desc in order) or None
     return View(qualified(model.app, name), "r0.id", _build_object(pairs, "    "),
-                tuple(extra), f"{model.table(entity)} r0", tuple(joins.lines), comment, where, order_by)
+                tuple(extra), f"{model.read_source(entity)} r0", tuple(joins.lines), comment, where, order_by)
 
 
 def view_order(model: Model, entity: ObjectType, view: str) -> tuple[tuple[str, bool], ...]:
@@ -713,7 +711,7 @@ def _aggregate(model: Model, owner: ObjectType, f: Field, alias: str) -> str:
     if deleted:
         where += f" AND a.{ident(deleted)} IS NULL"
     value = "count(*)" if kind == "count" else f"COALESCE(sum(a.{ident(target.field(summed).column)}), 0)"
-    return f"(SELECT {value} FROM {model.table(target)} a WHERE {where})"
+    return f"(SELECT {value} FROM {model.read_source(target)} a WHERE {where})"
 
 
 def _computed(model: Model, f: Field, alias: str) -> str:
@@ -727,12 +725,13 @@ def _nested(model: Model, f: Field, alias: str, depth: int, joins: _Joins, optio
     target = model.entity(f.relation)
     child = joins.next_alias()
     deleted = soft_delete_column(target)
-    # A soft-deleted parent is shown as absent (null), never hiding the row that names it.
-    optional = optional or f.type.nullable or deleted is not None
+    # A soft-deleted parent is shown as absent (null), never hiding the row that names it; so
+    # is an external user the request may not see (one who left the tenant, say).
+    optional = optional or f.type.nullable or deleted is not None or bool(target.entity.external)
     kind = "LEFT JOIN" if optional else "JOIN"
     pk = ident(target.entity.pk_column)
     live = f" AND {child}.{ident(deleted)} IS NULL" if deleted else ""
-    joins.add(f"{kind} {model.table(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}{live}")
+    joins.add(f"{kind} {model.read_source(target)} {child} ON {child}.{pk} = {alias}.{ident(f.column)}{live}")
     if depth == 0:
         joins.top[f.name] = child
     inner = _build_object(_object_pairs(model, target, child, depth + 1, joins, optional), "    " * (depth + 2))
