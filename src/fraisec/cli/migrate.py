@@ -145,6 +145,10 @@ def diff_command(
     verify: Annotated[bool, typer.Option(
         "--verify/--no-verify", help="Replay the history with the new file and check that it "
         "equals the schema (FSC518 otherwise).")] = True,
+    backfill: Annotated[Optional[bool], typer.Option(
+        "--backfill/--no-backfill", help="A NOT NULL column without a default added to an "
+        "existing table: add it nullable, then a backfill you write, then SET NOT NULL (default: "
+        "when the table has rows in --database).")] = None,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
@@ -159,7 +163,7 @@ def diff_command(
     with out.progress("building the shadow databases and replaying the history"):
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
-            history_schema=history_schema, write=not dry_run, verify=verify))
+            history_schema=history_schema, write=not dry_run, verify=verify, backfill=backfill))
     if out.format is OutputFormat.json:
         # one JSON document on stdout: the plan, the file and every diagnostic
         data = {**outcome.plan.to_data(),

@@ -300,12 +300,17 @@ class DiffOutcome:
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                    database: str | None = None, shadow_url: str | None = None,
                    unsafe: bool = False, history_schema: str = "fraisec_history",
-                   write: bool = True, verify: bool = True) -> DiffOutcome:
+                   write: bool = True, verify: bool = True,
+                   backfill: bool | None = None) -> DiffOutcome:
     """Compute (and by default write) the next migration. Raises MigrationError/CatalogError.
 
     With ``verify`` (and the replayed history as the current state) the history plus the new
     file is replayed once more and compared with the schema: what would still differ is
     reported as FSC518, so a file that does not converge is known at once, not in CI.
+
+    ``backfill``: a NOT NULL column without a default added to an existing table is written in
+    three steps (:mod:`fraisec.migrations.backfill`) when True, never when False, and when the
+    table has rows in ``database`` when None.
     """
     from fraisec.api import load_ir
     from fraisec.diagnostics import has_errors
@@ -335,6 +340,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
     found = [*diagnostics, *result.diagnostics]
+    result, backfilled, maybe = _backfill_forms(result, current, desired, database, backfill)
     if not (result or renames):
         return DiffOutcome(result, renames, diagnostics=found)
     if result.destructive and not unsafe:
@@ -346,27 +352,55 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     # the same whoever generates it.
     source = ("a database (--database)" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
-    text = render_migration(FileParts(fname[:-4], source, tuple(renames)), result, desired)
+    notes = tuple(f"backfill {c.label}: replace the DO statement after its ADD COLUMN with an "
+                  "UPDATE giving every row a value, then run `fraisec migrate hash`"
+                  for c in backfilled)
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes), result, desired)
     path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
         path = migrations_dir / fname
         path.write_text(text, encoding="utf-8")
         write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    if backfilled or maybe:
+        from fraisec.migrations.backfill import diagnostics as backfill_diagnostics
+
+        found += backfill_diagnostics(backfilled, maybe, fname, text, str(path) if path else None)
     if verify and database is None:
-        found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
+        found += _verify(migrations_dir, version, fname, text, shadow_url, desired)
     return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
 
 
-def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_url: str | None,
+def _backfill_forms(result, current: Catalog, desired: Catalog, database: str | None,
+                    backfill: bool | None) -> tuple[object, list, list]:
+    """(plan, columns written in three steps, columns written plain that may fail): see
+    :mod:`fraisec.migrations.backfill`."""
+    from fraisec.migrations.backfill import populated, required_columns, three_step
+
+    required = required_columns(result, current, desired)
+    if not required or backfill is False:
+        return result, [], []
+    if backfill:
+        chosen = required
+    elif database:
+        tables = populated(database, required)
+        chosen = [c for c in required if c.table in tables]
+    else:
+        return result, [], required  # the history has no rows to look at: say it may fail
+    return three_step(result, chosen, desired), chosen, []
+
+
+def _verify(migrations_dir: Path, version: int, fname: str, text: str, shadow_url: str | None,
             desired: Catalog) -> list[Diagnostic]:
     from fraisec.diagnostics import Location, warning
     from fraisec.diff import diff
+    from fraisec.migrations.backfill import without_placeholders
     from fraisec.migrations.replay import history_catalog
     from fraisec.plan import plan as make_plan
 
-    extra = [] if written else [(fname, text)]
-    after = history_catalog(migrations_dir, shadow_url, extra)
+    # The file as it will be once its backfill placeholders are written (they refuse to run).
+    extra = [(fname, without_placeholders(text))]
+    after = history_catalog(migrations_dir, shadow_url, extra, upto=version - 1)
     rest = make_plan(diff(after, desired), after, desired)
     left = [f"{op.action} {op.kind} {op.key}" for op in rest.ops if op.statements]
     if not left:
