@@ -60,11 +60,12 @@ def _directory(out: Output, given: Path | None) -> Path:
     return given if given is not None else project_or_exit(out).migrations_dir
 
 
-def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None):
+def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None,
+              lock_retries: int = 3):
     from fraisec.migrations.apply import Settings
 
     return Settings(history_schema=history_schema, lock_timeout_s=lock_timeout,
-                    statement_lock_timeout_s=statement_lock_timeout)
+                    statement_lock_timeout_s=statement_lock_timeout, lock_retries=lock_retries)
 
 
 def _version(text: str | None, option: str) -> int | None:
@@ -149,6 +150,13 @@ def diff_command(
         "--backfill/--no-backfill", help="A NOT NULL column without a default added to an "
         "existing table: add it nullable, then a backfill you write, then SET NOT NULL (default: "
         "when the table has rows in --database).")] = None,
+    online: Annotated[bool, typer.Option(
+        "--online/--no-online", help="Online forms on tables that exist: CHECK/FOREIGN KEY "
+        "NOT VALID then VALIDATE, UNIQUE/PRIMARY KEY through a unique index built "
+        "CONCURRENTLY, SET NOT NULL through a validated check (docs/migrations.md).")] = True,
+    lock_timeout: Annotated[float, typer.Option(
+        "--lock-timeout", min=0, help="With the online forms: seconds each statement of the file "
+        "may wait for a table lock (SET lock_timeout at its top); 0: no limit.")] = 5.0,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
@@ -163,7 +171,8 @@ def diff_command(
     with out.progress("building the shadow databases and replaying the history"):
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
-            history_schema=history_schema, write=not dry_run, verify=verify, backfill=backfill))
+            history_schema=history_schema, write=not dry_run, verify=verify, backfill=backfill,
+            online=online, lock_timeout_s=lock_timeout))
     if out.format is OutputFormat.json:
         # one JSON document on stdout: the plan, the file and every diagnostic
         data = {**outcome.plan.to_data(),
@@ -266,6 +275,9 @@ def apply_command(
     statement_lock_timeout: Annotated[Optional[float], typer.Option(
         "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
         "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
+    lock_retries: Annotated[int, typer.Option(
+        "--lock-retries", min=0, help="Times a part of a file that hit a lock timeout is run "
+        "again (after 1 s, 2 s, 4 s…) before the file fails.")] = 3,
     jobs: JobsOpt = 4,
     tenant: TenantOpt = None,
     all_tenants: AllOpt = False,
@@ -277,7 +289,7 @@ def apply_command(
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
+    settings = _settings(history_schema, lock_timeout, statement_lock_timeout, lock_retries)
     to_version = _version(to, "--to")
     targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:

@@ -129,14 +129,16 @@ def without_placeholders(text: str) -> str:
 
 
 def diagnostics(written: list[RequiredColumn], maybe: list[RequiredColumn], fname: str,
-                text: str, path: str | None) -> list[Diagnostic]:
-    """FSC409 for each column written in three steps, FSC410 for each written plain although
-    the table may have rows where the file is applied."""
+                text: str, path: str | None, *, forced: bool = False) -> list[Diagnostic]:
+    """FSC409 for each column written in three steps (the table has rows, or ``forced`` by
+    --backfill), FSC410 for each written plain although the table may have rows where the file
+    is applied."""
     out = []
+    where = "an existing table (--backfill)" if forced else "a table that has rows"
     for c in written:
         out.append(warning(
-            "FSC409", f"column {c.label} is added NOT NULL without a default to a table that has "
-            f"rows: {fname} adds it in three steps (nullable, a backfill you write, SET NOT NULL) "
+            "FSC409", f"column {c.label} is added NOT NULL without a default to {where}: "
+            f"{fname} adds it in three steps (nullable, a backfill you write, SET NOT NULL) "
             "and refuses to apply until the backfill is written",
             Location(file=path or fname, line=_line_of(text, c)),
             hint=f"Replace the DO statement that follows ADD COLUMN {quote_ident(c.column)} with "

@@ -187,11 +187,17 @@ class FileParts:
     source: str  # what "current" was: the replayed history or a database
     renames: tuple[Rename, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # How long each statement may wait for a lock (PostgreSQL lock_timeout, e.g. "5s"); None: no
+    # limit. Set once for the file's session, before its first statement.
+    lock_timeout: str | None = None
+    # Bytes of the tables the plan rewrites, read from the database (--database); None: unknown.
+    table_sizes: dict[str, int] | None = None
 
 
 def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     """Header + body (see the module docstring)."""
     from fraisec import __version__
+    from fraisec.plan.online import online_forms
     from fraisec.plan.script import NON_TRANSACTIONAL_MARKER, split_segments
 
     segments = split_segments(plan)
@@ -208,11 +214,21 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     for r in parts.renames:
         header.append(f"-- rename: {r.describe()} ({r.reason})")
     header += [f"-- note: {n}" for n in parts.notes]
+    header += [f"-- online: {line}" for line in online_forms(plan)]
+    rewrites = {op.key: _rewrite_duration(op.key, parts.table_sizes)
+                for op in plan.ops if op.rewrites and op.statements}
+    header += [f"-- rewrite: {key} ({duration})" for key, duration in sorted(rewrites.items())]
+    if parts.lock_timeout:
+        header.append(f"-- lock timeout: {parts.lock_timeout} per statement (`migrate apply` runs a "
+                      "part that times out again: --lock-retries)")
+    several = sum(1 for tx, _ops in segments if tx) > 1  # online forms: a transaction after COMMIT
     header += ["--", "-- Apply with `fraisec migrate apply --database URL`, or with",
-               "-- `psql -v ON_ERROR_STOP=1 -f FILE`: the transactional part is one BEGIN/COMMIT "
-               "block.", ""]
-    body: list[str] = []
-    blocks = [(tx, [line for op in ops for line in _op_lines(op)]) for tx, ops in segments]
+               "-- `psql -v ON_ERROR_STOP=1 -f FILE`: " + (
+                   "each BEGIN/COMMIT block is one transaction." if several else
+                   "the transactional part is one BEGIN/COMMIT block."), ""]
+    body: list[str] = [f"SET lock_timeout = {quote_literal(parts.lock_timeout)};", ""] \
+        if parts.lock_timeout else []
+    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)]) for tx, ops in segments]
     prelude = _roles_prelude(plan, desired) + [f"{r.statement()};" for r in parts.renames]
     if prelude:
         if blocks and blocks[0][0]:
@@ -228,11 +244,48 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     return "\n".join(header + body).rstrip("\n") + "\n"
 
 
-def _op_lines(op) -> list[str]:
+def _op_lines(op, rewrites: dict[str, str]) -> list[str]:
     from fraisec.plan.script import safety_marker
 
     marker = safety_marker(op)  # the same line `fraisec diff --unsafe` prints
-    return ([marker] if marker else []) + [f"{s};" for s in op.statements]
+    lines = [marker] if marker else []
+    if op.rewrites:
+        lines.append(f"-- fraisec: rewrite of {op.key} under ACCESS EXCLUSIVE ({rewrites[op.key]})")
+    return lines + [f"{s};" for s in op.statements]
+
+
+# Expected duration of a table rewrite by the table's size: a rough guide (a rewrite copies the
+# table and rebuilds its indexes, tens to hundreds of MB per second on a server's disk).
+_DURATION_CLASSES = ((100 * 2**20, "seconds"), (10 * 2**30, "minutes"))
+
+
+def _rewrite_duration(table_key: str, sizes: dict[str, int] | None) -> str:
+    """The duration class of rewriting the table: by its size when known."""
+    size = sizes.get(table_key) if sizes is not None else None
+    if size is None:
+        return ("duration grows with the table's size; `migrate diff --database URL` gives "
+                "its class")
+    label = next((name for limit, name in _DURATION_CLASSES if size < limit), "hours")
+    return f"{_megabytes(size)}: expect {label}, reads and writes wait"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.0f} MB" if size >= 2**20 else "under 1 MB"
+
+
+def _table_sizes(url: str, keys: list[str]) -> dict[str, int]:
+    """pg_table_size of each table (with its TOAST, without indexes), read only."""
+    import psycopg
+
+    from fraisec.catalog.shadow import connect_error
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = {k: conn.execute("SELECT pg_table_size(to_regclass(%s))", [k]).fetchone()[0]
+                    for k in keys}
+    except psycopg.OperationalError as exc:
+        raise connect_error(url, exc) from None
+    return {k: v for k, v in rows.items() if v is not None}
 
 
 def _safety(plan, renames) -> str:
@@ -301,7 +354,8 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
                    database: str | None = None, shadow_url: str | None = None,
                    unsafe: bool = False, history_schema: str = "fraisec_history",
                    write: bool = True, verify: bool = True,
-                   backfill: bool | None = None) -> DiffOutcome:
+                   backfill: bool | None = None, online: bool = True,
+                   lock_timeout_s: float = 5.0) -> DiffOutcome:
     """Compute (and by default write) the next migration. Raises MigrationError/CatalogError.
 
     With ``verify`` (and the replayed history as the current state) the history plus the new
@@ -310,7 +364,9 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
 
     ``backfill``: a NOT NULL column without a default added to an existing table is written in
     three steps (:mod:`fraisec.migrations.backfill`) when True, never when False, and when the
-    table has rows in ``database`` when None.
+    table has rows in ``database`` when None. ``online``: the online forms of
+    :mod:`fraisec.plan.online` (NOT VALID + VALIDATE, unique indexes built CONCURRENTLY…), and
+    with them ``SET lock_timeout`` (``lock_timeout_s``; 0: none) at the top of the file.
     """
     from fraisec.api import load_ir
     from fraisec.diagnostics import has_errors
@@ -336,7 +392,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if renames:
         current = current_catalog(migrations_dir, database, shadow_url, history_schema,
                                   extra=[("renames (renamed_from hints)", rename_sql(renames))])
-    result = make_plan(diff(current, desired), current, desired)
+    result = make_plan(diff(current, desired), current, desired, online=online)
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
     found = [*diagnostics, *result.diagnostics]
@@ -355,7 +411,11 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     notes = tuple(f"backfill {c.label}: replace the DO statement after its ADD COLUMN with an "
                   "UPDATE giving every row a value, then run `fraisec migrate hash`"
                   for c in backfilled)
-    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes), result, desired)
+    timeout = _lock_timeout(lock_timeout_s) if online else None
+    rewritten = sorted({op.key for op in result.ops if op.rewrites and op.statements})
+    sizes = _table_sizes(database, rewritten) if database and rewritten else None
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes, timeout, sizes),
+                            result, desired)
     path = None
     if write:
         migrations_dir.mkdir(parents=True, exist_ok=True)
@@ -365,10 +425,19 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if backfilled or maybe:
         from fraisec.migrations.backfill import diagnostics as backfill_diagnostics
 
-        found += backfill_diagnostics(backfilled, maybe, fname, text, str(path) if path else None)
+        found += backfill_diagnostics(backfilled, maybe, fname, text, str(path) if path else None,
+                                      forced=bool(backfill))
     if verify and database is None:
         found += _verify(migrations_dir, version, fname, text, shadow_url, desired)
     return DiffOutcome(result, renames, text=text, path=path, diagnostics=found)
+
+
+def _lock_timeout(seconds: float) -> str | None:
+    """PostgreSQL's spelling of a lock_timeout: "5s", "500ms"; None for 0 (no limit)."""
+    if seconds <= 0:
+        return None
+    ms = max(int(round(seconds * 1000)), 1)
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
 def _backfill_forms(result, current: Catalog, desired: Catalog, database: str | None,
