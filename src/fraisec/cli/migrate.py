@@ -154,9 +154,10 @@ def diff_command(
         "--online/--no-online", help="Online forms on tables that exist: CHECK/FOREIGN KEY "
         "NOT VALID then VALIDATE, UNIQUE/PRIMARY KEY through a unique index built "
         "CONCURRENTLY, SET NOT NULL through a validated check (docs/migrations.md).")] = True,
-    lock_timeout: Annotated[float, typer.Option(
-        "--lock-timeout", min=0, help="With the online forms: seconds each statement of the file "
-        "may wait for a table lock (SET lock_timeout at its top); 0: no limit.")] = 5.0,
+    # int, no min: a plain value Typer passes through without loading pydantic (cli/__init__.py)
+    lock_timeout: Annotated[int, typer.Option(
+        "--lock-timeout", help="With the online forms: seconds each statement of the file "
+        "may wait for a table lock (SET lock_timeout at its top); 0: no limit.")] = 5,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
@@ -172,7 +173,7 @@ def diff_command(
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
             history_schema=history_schema, write=not dry_run, verify=verify, backfill=backfill,
-            online=online, lock_timeout_s=lock_timeout))
+            online=online, lock_timeout_s=max(lock_timeout, 0)))
     if out.format is OutputFormat.json:
         # one JSON document on stdout: the plan, the file and every diagnostic
         data = {**outcome.plan.to_data(),
@@ -276,7 +277,7 @@ def apply_command(
         "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
         "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
     lock_retries: Annotated[int, typer.Option(
-        "--lock-retries", min=0, help="Times a part of a file that hit a lock timeout is run "
+        "--lock-retries", help="Times a part of a file that hit a lock timeout is run "
         "again (after 1 s, 2 s, 4 s…) before the file fails.")] = 3,
     jobs: JobsOpt = 4,
     tenant: TenantOpt = None,
@@ -289,7 +290,7 @@ def apply_command(
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    settings = _settings(history_schema, lock_timeout, statement_lock_timeout, lock_retries)
+    settings = _settings(history_schema, lock_timeout, statement_lock_timeout, max(lock_retries, 0))
     to_version = _version(to, "--to")
     targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:
