@@ -227,6 +227,8 @@ CODES: dict[str, str] = {
     "FSC407": "destructive changes refused without --unsafe",
     "FSC408": "the two sides come from different PostgreSQL major versions",
     "FSC420": "secret option of a foreign-data wrapper, server, user mapping or foreign table left out",
+    "FSC409": "NOT NULL column added to a table with rows: written in three steps",
+    "FSC410": "NOT NULL column without a default added to an existing table",
     # -- FSC5xx: migrations (owned by fraisec.migrations) -------------------------------------
     "FSC500": "migration file not named NNNN_slug.sql",
     "FSC501": "two migrations share a version",

@@ -299,8 +299,8 @@ def test_a_file_that_does_not_converge_is_flagged(project):
     from fraisec.migrations.replay import desired_catalog
 
     desired, _ = desired_catalog("schema.py", Path("db"))
-    [warning] = _verify(Path("migrations"), "0001_incomplete.sql", "CREATE SCHEMA app;\n",
-                        False, None, desired)
+    [warning] = _verify(Path("migrations"), 1, "0001_incomplete.sql", "CREATE SCHEMA app;\n",
+                        None, desired)
     assert warning.code == "FSC518" and warning.severity.value == "warning"
     assert "app.tb_book" in warning.message
     # and a generated file is verified clean (no FSC518 reported)

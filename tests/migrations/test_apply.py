@@ -224,7 +224,8 @@ def test_statement_lock_timeout_fails_the_file_instead_of_queueing(make_db, tmp_
     d = write_migrations(tmp_path / "m", {"0001_plan.sql": "ALTER TABLE tb_org ADD COLUMN plan text;\n"})
     with psycopg.connect(url) as reader:  # a long transaction holding a lock on the table
         reader.execute("SELECT * FROM tb_org")
-        result = _apply(url, d, "--statement-lock-timeout", "0.3", "--lock-timeout", "5")
+        result = _apply(url, d, "--statement-lock-timeout", "0.3", "--lock-timeout", "5",
+                        "--lock-retries", "0")
         assert result.exit_code == 1
         assert "FSC507" in result.output and "55P03" in result.output  # lock_not_available
     assert history(url) == []

@@ -39,3 +39,17 @@ def test_layout_and_what_the_applier_reads_back():
     assert [(s.transactional, len(s.statements)) for s in segs] == [(True, 4), (False, 1)]
     assert render_migration(FileParts("0007_x", "m", renames), _plan(), Catalog()) == \
         render_migration(FileParts("0007_x", "m", renames), _plan(), Catalog())
+
+
+def test_a_rewrite_is_marked_with_its_duration_class() -> None:
+    op = Op("column:table app.t:n", "table", "app.t", "alter column",
+            ("ALTER TABLE app.t ALTER COLUMN n TYPE bigint",), "locking", rewrites=True)
+    unknown = render_migration(FileParts("0002_x", "m"), Plan((op,)), Catalog())
+    assert "-- rewrite: app.t (duration grows with the table's size;" in unknown
+    sized = render_migration(FileParts("0002_x", "m", table_sizes={"app.t": 3 * 2**30}),
+                             Plan((op,)), Catalog())
+    assert "-- rewrite: app.t (3072 MB: expect minutes, reads and writes wait)" in sized
+    lines = sized.splitlines()
+    marker = lines.index("-- fraisec: rewrite of app.t under ACCESS EXCLUSIVE "
+                         "(3072 MB: expect minutes, reads and writes wait)")
+    assert lines[marker + 1] == "ALTER TABLE app.t ALTER COLUMN n TYPE bigint;"

@@ -58,11 +58,12 @@ def _tenant_dir(out: Output, given: Path | None) -> Path | None:
     return project.tenant_migrations_dir if project.split and given is None else None
 
 
-def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None):
+def _settings(history_schema: str, lock_timeout: float, statement_lock_timeout: float | None = None,
+              lock_retries: int = 3):
     from fraisec.migrations.apply import Settings
 
     return Settings(history_schema=history_schema, lock_timeout_s=lock_timeout,
-                    statement_lock_timeout_s=statement_lock_timeout)
+                    statement_lock_timeout_s=statement_lock_timeout, lock_retries=lock_retries)
 
 
 def _version(text: str | None, option: str) -> int | None:
@@ -143,6 +144,18 @@ def diff_command(
     verify: Annotated[bool, typer.Option(
         "--verify/--no-verify", help="Replay the history with the new file and check that it "
         "equals the schema (FSC518 otherwise).")] = True,
+    backfill: Annotated[Optional[bool], typer.Option(
+        "--backfill/--no-backfill", help="A NOT NULL column without a default added to an "
+        "existing table: add it nullable, then a backfill you write, then SET NOT NULL (default: "
+        "when the table has rows in --database).")] = None,
+    online: Annotated[bool, typer.Option(
+        "--online/--no-online", help="Online forms on tables that exist: CHECK/FOREIGN KEY "
+        "NOT VALID then VALIDATE, UNIQUE/PRIMARY KEY through a unique index built "
+        "CONCURRENTLY, SET NOT NULL through a validated check (docs/migrations.md).")] = True,
+    # int, no min: a plain value Typer passes through without loading pydantic (cli/__init__.py)
+    lock_timeout: Annotated[int, typer.Option(
+        "--lock-timeout", help="With the online forms: seconds each statement of the file "
+        "may wait for a table lock (SET lock_timeout at its top); 0: no limit.")] = 5,
     schema: SchemaOpt = None,
     directory: DirOpt = None,
     shadow_url: ShadowOpt = None,
@@ -158,7 +171,7 @@ def diff_command(
         outcome = _run_guarded(out, lambda: migration_diff(
             name, ref, db_dir, mdir, database=database, shadow_url=shadow_url, unsafe=unsafe,
             history_schema=history_schema, write=not dry_run, verify=verify,
-            part=_part(out, mdir)))
+            part=_part(out, mdir), backfill=backfill, online=online, lock_timeout_s=max(lock_timeout, 0)))
     if out.format is not OutputFormat.json and outcome.diagnostics:
         report(out, outcome.diagnostics)
     project = project_or_exit(out)
@@ -341,6 +354,9 @@ def apply_command(
     statement_lock_timeout: Annotated[Optional[float], typer.Option(
         "--statement-lock-timeout", help="Seconds each statement may wait for a table lock "
         "(PostgreSQL lock_timeout) before its file fails and rolls back; default: no limit.")] = None,
+    lock_retries: Annotated[int, typer.Option(
+        "--lock-retries", help="Times a part of a file that hit a lock timeout is run "
+        "again (after 1 s, 2 s, 4 s…) before the file fails.")] = 3,
     jobs: JobsOpt = 4,
     tenant: TenantOpt = None,
     all_tenants: AllOpt = False,
@@ -352,7 +368,7 @@ def apply_command(
 
     out = output(ctx)
     mdir = _directory(out, directory)
-    settings = _settings(history_schema, lock_timeout, statement_lock_timeout)
+    settings = _settings(history_schema, lock_timeout, statement_lock_timeout, max(lock_retries, 0))
     to_version = _version(to, "--to")
     targets = _targets(out, database, tenant, all_tenants, registry)
     if targets is not None:

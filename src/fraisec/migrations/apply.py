@@ -61,6 +61,10 @@ class Settings:
     # migration stuck behind a long transaction then fails and rolls back instead of queueing
     # every query on the table behind it.
     statement_lock_timeout_s: float | None = None
+    # A part of a file that failed because a lock was not obtained in time (SQLSTATE 55P03, the
+    # file's or the option's lock_timeout) is run again this many times, after 1 s, 2 s, 4 s…,
+    # before the file fails: a long transaction that held the table is usually gone by then.
+    lock_retries: int = 3
     # Schema per tenant: the tenant's history is the table named after its schema in
     # history_schema, and every file runs with search_path set to the tenant schema first
     # (docs/tenancy.md). The defaults are a database's own history and search_path.
@@ -381,15 +385,7 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
             if is_session_setting(stmt):
                 conn.execute(stmt.raw)
     for index in range(planned.resume_from, total):
-        seg = planned.segments[index]
-        seg_started = time.monotonic()
-        if seg.transactional:
-            with conn.transaction():
-                _run(conn, f, seg, index, planned)
-                _record(conn, settings, planned, index + 1, total, _ms(seg_started))
-        else:
-            _run(conn, f, seg, index, planned)
-            _record(conn, settings, planned, index + 1, total, _ms(seg_started))
+        _run_segment(conn, planned, index, settings, notify)
     # SET in one file must not leak into the next: each file starts from a clean session
     # (RESET ALL leaves the role alone, so SET ROLE is undone explicitly).
     conn.execute("RESET ALL")
@@ -398,6 +394,34 @@ def _apply_file(conn: psycopg.Connection, planned: PlannedFile, settings: Settin
     ms = _ms(started)
     notify(f"applied {f.name} ({ms} ms)")
     return ms
+
+
+def _run_segment(conn: psycopg.Connection, planned: PlannedFile, index: int, settings: Settings,
+                 notify: Notify) -> None:
+    """One part of a file with its history row; again after a lock timeout (bounded)."""
+    seg, total = planned.segments[index], len(planned.segments)
+    for attempt in range(settings.lock_retries + 1):
+        started = time.monotonic()
+        try:
+            if seg.transactional:
+                with conn.transaction():
+                    _run(conn, planned.file, seg, index, planned)
+                    _record(conn, settings, planned, index + 1, total, _ms(started))
+            else:
+                _run(conn, planned.file, seg, index, planned)
+                _record(conn, settings, planned, index + 1, total, _ms(started))
+            return
+        except _LockNotAvailable as exc:
+            if attempt == settings.lock_retries:
+                raise MigrationError(exc.diagnostics) from None
+            wait = 2 ** attempt
+            notify(f"{planned.file.name}: a table lock was not obtained in time; trying again "
+                   f"in {wait} s ({attempt + 1} of {settings.lock_retries} retries)")
+            time.sleep(wait)
+
+
+class _LockNotAvailable(MigrationError):
+    """A statement gave up waiting for a lock (lock_timeout): the part may be run again."""
 
 
 def _record(conn: psycopg.Connection, settings: Settings, planned: PlannedFile, done: int,
@@ -451,8 +475,10 @@ def _run(conn: psycopg.Connection, f: MigrationFile, seg: Segment, index: int,
                 _drop_invalid_index(conn, stmt)
             conn.execute(stmt.raw)  # no parameters: the text is sent as written
         except psycopg.Error as exc:
-            raise MigrationError([_failure(f, stmt, exc, seg, index, planned,
-                                           user=conn.info.user)]) from None
+            failure = _failure(f, stmt, exc, seg, index, planned, user=conn.info.user)
+            if exc.sqlstate == "55P03":  # lock_not_available
+                raise _LockNotAvailable([failure]) from None
+            raise MigrationError([failure]) from None
 
 
 def _membership_hint(diag, user: str | None) -> str | None:

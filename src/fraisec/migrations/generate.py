@@ -211,11 +211,17 @@ class FileParts:
     # [distribution] engine = "citus": lines that place the new tables, after everything else
     # of the transaction (the tables and their keys exist by then); render.distribution.
     placement: tuple[str, ...] = ()
+    # How long each statement may wait for a lock (PostgreSQL lock_timeout, e.g. "5s"); None: no
+    # limit. Set once for the file's session, before its first statement.
+    lock_timeout: str | None = None
+    # Bytes of the tables the plan rewrites, read from the database (--database); None: unknown.
+    table_sizes: dict[str, int] | None = None
 
 
 def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     """Header + body (see the module docstring)."""
     from fraisec import __version__
+    from fraisec.plan.online import online_forms
     from fraisec.plan.script import NON_TRANSACTIONAL_MARKER, split_segments
 
     segments = split_segments(plan)
@@ -232,11 +238,21 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     for r in parts.renames:
         header.append(f"-- rename: {r.describe()} ({r.reason})")
     header += [f"-- note: {n}" for n in parts.notes]
+    header += [f"-- online: {line}" for line in online_forms(plan)]
+    rewrites = {op.key: _rewrite_duration(op.key, parts.table_sizes)
+                for op in plan.ops if op.rewrites and op.statements}
+    header += [f"-- rewrite: {key} ({duration})" for key, duration in sorted(rewrites.items())]
+    if parts.lock_timeout:
+        header.append(f"-- lock timeout: {parts.lock_timeout} per statement (`migrate apply` runs a "
+                      "part that times out again: --lock-retries)")
+    several = sum(1 for tx, _ops in segments if tx) > 1  # online forms: a transaction after COMMIT
     header += ["--", "-- Apply with `fraisec migrate apply --database URL`, or with",
-               "-- `psql -v ON_ERROR_STOP=1 -f FILE`: the transactional part is one BEGIN/COMMIT "
-               "block.", ""]
-    body: list[str] = []
-    blocks = [(tx, [line for op in ops for line in _op_lines(op)]) for tx, ops in segments]
+               "-- `psql -v ON_ERROR_STOP=1 -f FILE`: " + (
+                   "each BEGIN/COMMIT block is one transaction." if several else
+                   "the transactional part is one BEGIN/COMMIT block."), ""]
+    body: list[str] = [f"SET lock_timeout = {quote_literal(parts.lock_timeout)};", ""] \
+        if parts.lock_timeout else []
+    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)]) for tx, ops in segments]
     prelude = _roles_prelude(plan, desired) + [f"{r.statement()};" for r in parts.renames]
     if prelude:
         if blocks and blocks[0][0]:
@@ -258,11 +274,48 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     return "\n".join(header + body).rstrip("\n") + "\n"
 
 
-def _op_lines(op) -> list[str]:
+def _op_lines(op, rewrites: dict[str, str]) -> list[str]:
     from fraisec.plan.script import safety_marker
 
     marker = safety_marker(op)  # the same line `fraisec diff --unsafe` prints
-    return ([marker] if marker else []) + [f"{s};" for s in op.statements]
+    lines = [marker] if marker else []
+    if op.rewrites:
+        lines.append(f"-- fraisec: rewrite of {op.key} under ACCESS EXCLUSIVE ({rewrites[op.key]})")
+    return lines + [f"{s};" for s in op.statements]
+
+
+# Expected duration of a table rewrite by the table's size: a rough guide (a rewrite copies the
+# table and rebuilds its indexes, tens to hundreds of MB per second on a server's disk).
+_DURATION_CLASSES = ((100 * 2**20, "seconds"), (10 * 2**30, "minutes"))
+
+
+def _rewrite_duration(table_key: str, sizes: dict[str, int] | None) -> str:
+    """The duration class of rewriting the table: by its size when known."""
+    size = sizes.get(table_key) if sizes is not None else None
+    if size is None:
+        return ("duration grows with the table's size; `migrate diff --database URL` gives "
+                "its class")
+    label = next((name for limit, name in _DURATION_CLASSES if size < limit), "hours")
+    return f"{_megabytes(size)}: expect {label}, reads and writes wait"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.0f} MB" if size >= 2**20 else "under 1 MB"
+
+
+def _table_sizes(url: str, keys: list[str]) -> dict[str, int]:
+    """pg_table_size of each table (with its TOAST, without indexes), read only."""
+    import psycopg
+
+    from fraisec.catalog.shadow import connect_error
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = {k: conn.execute("SELECT pg_table_size(to_regclass(%s))", [k]).fetchone()[0]
+                    for k in keys}
+    except psycopg.OperationalError as exc:
+        raise connect_error(url, exc) from None
+    return {k: v for k, v in rows.items() if v is not None}
 
 
 def _safety(plan, renames) -> str:
@@ -336,13 +389,20 @@ class DiffOutcome:
 def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_dir: Path, *,
                    database: str | None = None, shadow_url: str | None = None,
                    unsafe: bool = False, history_schema: str = "fraisec_history",
-                   write: bool = True, verify: bool = True, part: str | None = None
-                   ) -> DiffOutcome:
+                   write: bool = True, verify: bool = True, part: str | None = None,
+                   backfill: bool | None = None, online: bool = True,
+                   lock_timeout_s: float = 5.0) -> DiffOutcome:
     """Compute (and by default write) the next migration. Raises MigrationError/CatalogError.
 
     With ``verify`` (and the replayed history as the current state) the history plus the new
     file is replayed once more and compared with the schema: what would still differ is
     reported as FSC518, so a file that does not converge is known at once, not in CI.
+
+    ``backfill``: a NOT NULL column without a default added to an existing table is written in
+    three steps (:mod:`fraisec.migrations.backfill`) when True, never when False, and when the
+    table has rows in ``database`` when None. ``online``: the online forms of
+    :mod:`fraisec.plan.online` (NOT VALID + VALIDATE, unique indexes built CONCURRENTLY…), and
+    with them ``SET lock_timeout`` (``lock_timeout_s``; 0: none) at the top of the file.
     """
     from fraisec.api import load_ir
     from fraisec.diagnostics import has_errors
@@ -373,13 +433,14 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     if renames:
         current = current_catalog(migrations_dir, database, shadow_url, history_schema,
                                   extra=[("renames (renamed_from hints)", rename_sql(renames))])
-    result = make_plan(diff(current, desired), current, desired)
+    result = make_plan(diff(current, desired), current, desired, online=online)
     if has_errors(result.diagnostics):
         raise MigrationError(list(result.diagnostics))
     found = [*diagnostics, *result.diagnostics]
     # Seeded rows: a data step the catalog diff cannot see (fraisec.migrations.seeds).
     seeds = seed_changes(schema, history, {t.key for t in desired.table.values()})
     external = external_block(schema, history)
+    result, backfilled, maybe = _backfill_forms(result, current, desired, database, backfill)
     if not (result or renames or seeds or external):
         return DiffOutcome(result, renames, diagnostics=found)
     if (result.destructive or seeds.destructive) and not unsafe:
@@ -391,8 +452,14 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     # the same whoever generates it.
     source = ("a database (--database)" if database else
               f"migrations {files[0].label}..{files[-1].label} (replayed)" if files else "empty database")
-    text = render_migration(FileParts(fname[:-4], source, tuple(renames),
-                                      placement=_placement(schema, result, current)), result, desired)
+    notes = tuple(f"backfill {c.label}: replace the DO statement after its ADD COLUMN with an "
+                  "UPDATE giving every row a value, then run `fraisec migrate hash`"
+                  for c in backfilled)
+    timeout = _lock_timeout(lock_timeout_s) if online else None
+    rewritten = sorted({op.key for op in result.ops if op.rewrites and op.statements})
+    sizes = _table_sizes(database, rewritten) if database and rewritten else None
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes, placement=_placement(schema, result, current),
+                                      lock_timeout=timeout, table_sizes=sizes), result, desired)
     if external:  # the external table's check and grants, as the role applying the file
         text = text.rstrip("\n") + "\n\n-- The external user table (read, never written)\n" + external
     if seeds:
@@ -403,8 +470,13 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         path = migrations_dir / fname
         path.write_text(text, encoding="utf-8")
         write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    if backfilled or maybe:
+        from fraisec.migrations.backfill import diagnostics as backfill_diagnostics
+
+        found += backfill_diagnostics(backfilled, maybe, fname, text, str(path) if path else None,
+                                      forced=bool(backfill))
     if verify and database is None:
-        found += _verify(migrations_dir, fname, text, write, shadow_url, desired)
+        found += _verify(migrations_dir, version, fname, text, shadow_url, desired)
     return DiffOutcome(result, renames, text=text, path=path, diagnostics=found, seeds=seeds, external=external)
 
 
@@ -416,15 +488,44 @@ def _placement(schema: Schema, plan, current: Catalog) -> tuple[str, ...]:
     return tuple(migration_block(schema, created, set(current.table))) if created else ()
 
 
-def _verify(migrations_dir: Path, fname: str, text: str, written: bool, shadow_url: str | None,
+def _lock_timeout(seconds: float) -> str | None:
+    """PostgreSQL's spelling of a lock_timeout: "5s", "500ms"; None for 0 (no limit)."""
+    if seconds <= 0:
+        return None
+    ms = max(int(round(seconds * 1000)), 1)
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def _backfill_forms(result, current: Catalog, desired: Catalog, database: str | None,
+                    backfill: bool | None) -> tuple[object, list, list]:
+    """(plan, columns written in three steps, columns written plain that may fail): see
+    :mod:`fraisec.migrations.backfill`."""
+    from fraisec.migrations.backfill import populated, required_columns, three_step
+
+    required = required_columns(result, current, desired)
+    if not required or backfill is False:
+        return result, [], []
+    if backfill:
+        chosen = required
+    elif database:
+        tables = populated(database, required)
+        chosen = [c for c in required if c.table in tables]
+    else:
+        return result, [], required  # the history has no rows to look at: say it may fail
+    return three_step(result, chosen, desired), chosen, []
+
+
+def _verify(migrations_dir: Path, version: int, fname: str, text: str, shadow_url: str | None,
             desired: Catalog) -> list[Diagnostic]:
     from fraisec.diagnostics import Location, warning
     from fraisec.diff import diff
+    from fraisec.migrations.backfill import without_placeholders
     from fraisec.migrations.replay import history_catalog
     from fraisec.plan import plan as make_plan
 
-    extra = [] if written else [(fname, text)]
-    after = history_catalog(migrations_dir, shadow_url, extra)
+    # The file as it will be once its backfill placeholders are written (they refuse to run).
+    extra = [(fname, without_placeholders(text))]
+    after = history_catalog(migrations_dir, shadow_url, extra, upto=version - 1)
     rest = make_plan(diff(after, desired), after, desired)
     left = [f"{op.action} {op.kind} {op.key}" for op in rest.ops if op.statements]
     if not left:

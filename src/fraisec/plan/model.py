@@ -43,6 +43,9 @@ class Op:
     safety: Safety = "safe"
     transactional: bool = True
     reason: str = ""
+    # Writes the whole table again under ACCESS EXCLUSIVE (migration files say how long that
+    # may take); not in to_data, whose shape is part of `fraisec diff --format json`.
+    rewrites: bool = False
 
     def to_data(self) -> dict:
         return {"id": self.id, "kind": self.kind, "key": self.key, "action": self.action,

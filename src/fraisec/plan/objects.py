@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from fraisec.catalog.model import ObjRef, Sequence
 from fraisec.diff import Change
-from fraisec.plan import foreign
+from fraisec.plan import foreign, online
 from fraisec.plan.model import CREATE_ORDER, DROP_ORDER, Op, Safety
 from fraisec.plan.tables import alter_table, needs_readd
 from fraisec.render import ops as sql
@@ -85,6 +85,8 @@ def _dropped_with_owner(p: Planner, seq: Sequence) -> bool:
 
 
 def _create_op(p: Planner, ch: Change) -> None:
+    if ch.kind == "constraint" and online.constraint_ops(p, ch):
+        return
     ref = ch.ref
     statements = sql.create(ref, ch.new)
     safety: Safety = "safe"

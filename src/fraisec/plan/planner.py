@@ -18,15 +18,16 @@ from fraisec.plan.model import Node, Op, Plan, Target, index
 __all__ = ["Planner", "plan"]
 
 
-def plan(changes: Changes, current: Catalog, desired: Catalog) -> Plan:
-    """Order the changes into operations; pure (no database access).
+def plan(changes: Changes, current: Catalog, desired: Catalog, *, online: bool = False) -> Plan:
+    """Order the changes into operations; pure (no database access). ``online``: the online
+    forms of :mod:`fraisec.plan.online` where they matter (migrations).
 
     Objects on a dropped table go with it (no statement of their own). When that closes a
     cycle (tables with foreign keys to each other, a policy using a view over its own table),
     the plan is made again with those objects dropped explicitly first."""
-    result = Planner(changes, current, desired).run()
+    result = Planner(changes, current, desired, online=online).run()
     if any(d.code == "FSC404" for d in result.diagnostics):
-        retry = Planner(changes, current, desired, explicit_drops=True).run()
+        retry = Planner(changes, current, desired, explicit_drops=True, online=online).run()
         if not any(d.code == "FSC404" for d in retry.diagnostics):
             return retry
     return result
@@ -36,8 +37,9 @@ class Planner:
     """What one planning pass knows and has decided so far."""
 
     def __init__(self, changes: Changes, current: Catalog, desired: Catalog, *,
-                 explicit_drops: bool = False) -> None:
+                 explicit_drops: bool = False, online: bool = False) -> None:
         self.explicit_drops = explicit_drops  # objects on a dropped table: dropped on their own
+        self.online = online  # online forms (fraisec.plan.online) on tables that have rows
         self.changes = changes
         self.cur = current
         self.des = desired

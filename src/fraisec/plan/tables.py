@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from fraisec.catalog.model import Column, ObjRef, Table
 from fraisec.diff import Change
+from fraisec.plan import online
 from fraisec.plan.model import TABLE_ITSELF, Op, Safety
-from fraisec.plan.safety import add_column_safety, type_change_safety
+from fraisec.plan.safety import add_column_safety, type_change_safety, volatile_default
 from fraisec.render import ops as sql
 from fraisec.render.quoting import quote_ident
 
@@ -48,7 +49,7 @@ def _table_settings_op(p: Planner, ch: Change) -> None:
     statements += sql.rls_statements(new, old)
     if statements:
         p.add(Op(f"alter:{ch.ref}", "table", key, "alter", tuple(statements), safety,
-                 reason="table options changed"), (2, 0, key),
+                 reason="table options changed", rewrites=old.unlogged != new.unlogged), (2, 0, key),
               creates=[(ch.ref, TABLE_ITSELF)], releases=[(ch.ref, None)])
 
 
@@ -91,9 +92,11 @@ def _drop_column(p: Planner, ch: Change, name: str, after: list[str]) -> None:
 
 def _add_column(p: Planner, ch: Change, new: Column, after: list[str]) -> None:
     safety = add_column_safety(new.not_null, new.default, new.identity, new.generated)
+    # Every row computed and written: a generated or identity column, a volatile default.
+    rewrites = new.generated is not None or bool(new.identity) or volatile_default(new.default)
     p.add(Op(f"column:{ch.ref}:{new.name}", "table", ch.key, "add column",
              (f"ALTER TABLE {ch.key} ADD COLUMN {sql.column_definition(new)}",), safety,
-             reason=f"column {new.name} missing"), (2, 10, ch.key, new.name),
+             reason=f"column {new.name} missing", rewrites=rewrites), (2, 10, ch.key, new.name),
           creates=[(ch.ref, new.name)], after=after)
 
 
@@ -114,10 +117,14 @@ def _alter_column(p: Planner, ch: Change, old: Column, new: Column, after: list[
         statements = tuple(sql.alter_column(key, old, new, cast_via_text=via_text,
                                             foreign_table=ch.new.is_foreign))
         safety = column_safety(old, new)
+        online_statements = online.set_not_null(p, ch, old, new, statements)
+        if online_statements != statements:  # no scan under a write-blocking lock any more
+            statements, safety = online_statements, "safe"
     if statements:
         target = (ch.ref, name)
+        rewrites = safety != "safe" and old.type != new.type  # a new binary format: every row
         p.add(Op(f"column:{ch.ref}:{name}", "table", key, action, statements, safety,
-                 reason=f"column {name} changed"), (2, 20, key, name),
+                 reason=f"column {name} changed", rewrites=rewrites), (2, 20, key, name),
               creates=[target], drops=[target], after=after)
 
 
