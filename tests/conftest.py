@@ -44,6 +44,26 @@ def pg_server() -> Iterator[EmbeddedServer]:
             shutil.rmtree(cache, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def second_server() -> Iterator[EmbeddedServer]:
+    """Another PostgreSQL server, for what crosses servers (tenants spread over two)."""
+    server = EmbeddedServer.ephemeral().start()
+    yield server
+    server.stop()
+
+
+def drop_databases(servers: tuple[EmbeddedServer, ...], like: str) -> None:
+    """Drop every database whose name is LIKE ``like`` on each server (a test's tenants)."""
+    import psycopg
+    from psycopg import sql
+
+    for server in servers:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [like]).fetchall()
+            for (name,) in names:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def make_db(pg_server: EmbeddedServer) -> Iterator[Callable[..., str]]:
     """``make_db(sql_text=None, template=None) -> url``: a fresh database, dropped afterwards."""

@@ -8,11 +8,9 @@ import os
 import shutil
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from fraisec.pg.server import EmbeddedServer
+from tests.conftest import drop_databases
 from tests.helpers import run_cli
 from tests.migrations.util import private_shadow_cache, query
 
@@ -24,23 +22,11 @@ def _private_shadow():
     yield from private_shadow_cache()
 
 
-@pytest.fixture(scope="module")
-def second_server():
-    server = EmbeddedServer.ephemeral().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def servers(pg_server, second_server):
     prefix = f"sd{os.getpid()}"
     yield pg_server, second_server, prefix
-    for server in (pg_server, second_server):
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                 [f"%{prefix}%"]).fetchall()
-            for (name,) in names:
-                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_databases((pg_server, second_server), f"%{prefix}%")
 
 
 def _project(root: Path, text: str = SCHEMA) -> None:

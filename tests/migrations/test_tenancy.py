@@ -15,6 +15,7 @@ import pytest
 from psycopg import sql
 
 from fraisec.pg.server import EmbeddedServer
+from tests.conftest import drop_databases
 from tests.helpers import run_cli
 from tests.migrations.util import private_shadow_cache, query, spawn_cli, write_migrations
 
@@ -37,13 +38,6 @@ def _private_shadow():
     yield from private_shadow_cache()
 
 
-@pytest.fixture(scope="module")
-def second_server():
-    server = EmbeddedServer.ephemeral().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def servers(pg_server, second_server, monkeypatch):
     """The two servers, a unique tenant prefix, the password variable; the tenant databases
@@ -51,12 +45,7 @@ def servers(pg_server, second_server, monkeypatch):
     monkeypatch.setenv("TENANCY_TEST_PASSWORD", SECRET)
     prefix = f"p{os.getpid()}x{next(_ids)}"
     yield pg_server, second_server, prefix
-    for server in (pg_server, second_server):
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                 [f"tenant_{prefix}%"]).fetchall()
-            for (name,) in names:
-                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_databases((pg_server, second_server), f"tenant_{prefix}%")
 
 
 def _template(server: EmbeddedServer) -> str:

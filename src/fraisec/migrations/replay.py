@@ -56,7 +56,7 @@ def history_catalog(directory: Path, shadow_url: str | None = None,
     from fraisec.migrations.external import STUB_NAME, external_schemas, recorded_externals, stub_sql, stub_schemas
 
     recorded = recorded_externals(t for _n, t in [*sources, *extra])
-    if set(recorded) - set(recorded_externals(t for _n, t in sources)):  # a new file declares one
+    if recorded != recorded_externals(t for _n, t in sources):  # a new file declares one, or more columns
         sources = [(STUB_NAME, stub_sql(recorded)), *(s for s in sources if s[0] != STUB_NAME)]
     try:
         catalog = catalog_from_sql([*sources, *extra], shadow_url, replay=len(sources))
