@@ -497,8 +497,10 @@ class Task:
     switched = run_cli("--no-color", "migrate", "diff", "citus_keys")
     assert switched.exit_code == 0, switched.output
     text = (root / "migrations" / "0002_citus_keys.sql").read_text()
-    assert "ADD CONSTRAINT pk_project PRIMARY KEY (fk_org, pk_project)" in text
-    assert "ADD CONSTRAINT uq_task_fk_org_id UNIQUE (fk_org, id)" in text
+    # The keys are built online (the tables exist): the index concurrently, then the constraint.
+    assert "CREATE UNIQUE INDEX CONCURRENTLY pk_project ON app.tb_project (fk_org, pk_project)" in text
+    assert "ADD CONSTRAINT pk_project PRIMARY KEY USING INDEX pk_project" in text
+    assert "ADD CONSTRAINT uq_task_fk_org_id UNIQUE USING INDEX uq_task_fk_org_id" in text
     assert "DO $citus$" not in text  # no table is created: placing them is distribution.sql's job
     url = make_db(STANDIN)
     applied = run_cli("--no-color", "migrate", "apply", "--database", url)
