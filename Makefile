@@ -24,7 +24,7 @@ example: $(STAMP)
 	cd examples/saas && $(RUN_PYTHON) -m fraisec compile
 	@echo
 	@echo "Done: examples/saas/build/ holds schema.json, schema.sql and fraiseql.toml. Next:"
-	@echo "  make test                  # the test suite (about 10 minutes)"
+	@echo "  make test                  # the test suite (about 12 minutes)"
 	@echo "  cd examples/saas && $(PYTHON_HINT)fraisec validate"
 	@echo "  mkdir /tmp/myapi && cd /tmp/myapi && $(PYTHON_HINT)fraisec init && $(PYTHON_HINT)fraisec compile"
 	@echo "  $(PYTHON_HINT)fraisec explain FSC104   # any diagnostic's page"
@@ -32,7 +32,7 @@ example: $(STAMP)
 # How to run the fraisec script in the next steps: through the venv when there is one.
 PYTHON_HINT = $(if $(wildcard .venv/bin/fraisec),$(abspath .venv/bin)/,)
 
-# The whole test suite, against a real PostgreSQL the suite starts itself (about 10 minutes).
+# The whole test suite, against a real PostgreSQL the suite starts itself (about 12 minutes).
 test:
 	$(PYTHON) -m pytest
 

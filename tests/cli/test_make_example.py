@@ -58,7 +58,7 @@ def test_make_example_compiles_and_prints_the_next_steps(tmp_path):
     assert (root / "examples" / "saas" / "build" / "schema.sql").is_file()
     tail = done.stdout.strip().splitlines()
     assert any(line.startswith("Done:") for line in tail) and "Next:" in done.stdout
-    assert any("make test" in line and "10 minutes" in line for line in tail)
+    assert any("make test" in line and "12 minutes" in line for line in tail)
 
 
 def _externally_managed(python: str) -> bool:
