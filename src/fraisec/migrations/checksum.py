@@ -18,10 +18,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from fraisec.diagnostics import Diagnostic, Location, error
 
-__all__ = ["SUM_NAME", "SumFile", "file_checksum", "read_sum", "render_sum", "verify_sum",
+__all__ = ["SUM_NAME", "SumFile", "add_migration", "file_checksum", "read_sum", "render_sum", "verify_sum",
            "write_sum"]
 
 SUM_NAME = "fraisec.sum"
@@ -65,6 +66,16 @@ def render_sum(files: list[tuple[str, str]]) -> str:
 def write_sum(directory: Path, files: list[tuple[str, str]]) -> Path:
     path = directory / SUM_NAME
     path.write_text(render_sum(files), encoding="utf-8")
+    return path
+
+
+def add_migration(directory: Path, files: Sequence, name: str, text: str) -> Path:
+    """Write a new migration file after ``files`` (the directory's, parsed) and the sum that
+    covers them all: the one way a generated file enters a directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    write_sum(directory, [(f.name, f.text) for f in files] + [(name, text)])
     return path
 
 

@@ -408,7 +408,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     from fraisec.diagnostics import has_errors
     from fraisec.diff import diff
     from fraisec.migrations.apply import MigrationError, load_directory
-    from fraisec.migrations.checksum import write_sum
+    from fraisec.migrations.checksum import add_migration
     from fraisec.migrations.files import file_name, next_version, slugify
     from fraisec.migrations.replay import current_alongside, current_catalog, desired_catalog
     from fraisec.migrations.external import external_block, external_schemas
@@ -464,12 +464,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
         text = text.rstrip("\n") + "\n\n-- The external user table (read, never written)\n" + external
     if seeds:
         text = seeds.append_to(text)
-    path = None
-    if write:
-        migrations_dir.mkdir(parents=True, exist_ok=True)
-        path = migrations_dir / fname
-        path.write_text(text, encoding="utf-8")
-        write_sum(migrations_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    path = add_migration(migrations_dir, files, fname, text) if write else None
     if backfilled or maybe:
         from fraisec.migrations.backfill import diagnostics as backfill_diagnostics
 

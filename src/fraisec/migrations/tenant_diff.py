@@ -80,7 +80,7 @@ def tenant_diff(name: str, tenant_sql: str, shared_desired: Sequence[tuple[str, 
     ``tenant_sql`` (over the shared desired SQL). Raises MigrationError/CatalogError."""
     from fraisec.diff import diff
     from fraisec.migrations.apply import MigrationError, load_directory
-    from fraisec.migrations.checksum import write_sum
+    from fraisec.migrations.checksum import add_migration
     from fraisec.migrations.files import file_name, next_version, slugify
     from fraisec.migrations.generate import FileParts, destructive_refusal, render_migration
     from fraisec.plan import plan as make_plan
@@ -106,12 +106,7 @@ def tenant_diff(name: str, tenant_sql: str, shared_desired: Sequence[tuple[str, 
     source = (f"tenant migrations {files[0].label}..{files[-1].label} (replayed in a scratch "
               "tenant schema)" if files else "an empty tenant schema")
     text = unplaced(render_migration(FileParts(fname[:-4], source), result, desired))
-    path = None
-    if write:
-        tenant_dir.mkdir(parents=True, exist_ok=True)
-        path = tenant_dir / fname
-        path.write_text(text, encoding="utf-8")
-        write_sum(tenant_dir, [(f.name, f.text) for f in files] + [(fname, text)])
+    path = add_migration(tenant_dir, files, fname, text) if write else None
     if verify:
         after = tenant_catalog(shared_desired, [*history, (fname, text)], shadow_url)
         found += _left(after, desired, tenant_dir / fname)
