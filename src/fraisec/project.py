@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION_ENGINES", "DistributionError", "Project", "ProjectError", "find_project"]
+__all__ = ["DISTRIBUTION_ENGINES", "TENANCY_STRATEGIES", "DistributionError", "Project", "ProjectError", "find_project"]
 
 CONFIG_NAME = "fraisec.toml"
 
@@ -101,7 +101,7 @@ class Project:
         return ref
 
 
-_STRATEGIES = ("rls", "schema", "database")
+TENANCY_STRATEGIES = ("rls", "schema", "database")
 
 _TYPES = {"str": (str, "a valid string"), "int": (int, "a valid integer"),
           "bool": (bool, "a valid boolean")}
@@ -156,8 +156,8 @@ def _read(config: Path, root: Path) -> Project:
                            "shared_database_migrations only")
     section.update(tenancy)
     problem = _problem(section)
-    if problem is None and section.get("strategy", "rls") not in _STRATEGIES:
-        problem = (f"('strategy',): Input should be one of {', '.join(map(repr, _STRATEGIES))}, "
+    if problem is None and section.get("strategy", "rls") not in TENANCY_STRATEGIES:
+        problem = (f"('strategy',): Input should be one of {', '.join(map(repr, TENANCY_STRATEGIES))}, "
                    f"not {section['strategy']!r}")
     if problem is not None:
         raise ProjectError(f"{config}: {problem}")

@@ -34,9 +34,7 @@ from dataclasses import dataclass
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.ir.model import ObjectType, Schema
 
-__all__ = ["Parts", "STRATEGIES", "render_parts", "split_schema", "tenant_entities"]
-
-STRATEGIES = ("rls", "schema", "database")
+__all__ = ["Parts", "render_parts", "split_schema", "tenant_entities"]
 
 # What an ``fq.entity(tenant=True)`` may not use in schema per tenant (yet): each needs a
 # shared object that names the tenant's table (the outbox triggers, search functions and
