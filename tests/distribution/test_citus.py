@@ -8,8 +8,10 @@ what Citus refuses at that point (a missing column, a PRIMARY KEY or unique inde
 distribution column, a foreign key to a table not placed yet, from a reference table to a
 distributed one, or between distributed tables not through the distribution column or not
 co-located, ON DELETE SET NULL/SET DEFAULT on a key that includes the distribution column, a
-co-location with a table not distributed yet). They do not check row-level
-security or triggers (FSC603/FSC604 report those), nor anything else a real cluster does.
+co-location with a table not distributed yet, a policy holding a subquery, a RESTRICTIVE
+policy, which Citus would re-create as permissive on the shards). They do not check triggers
+(FSC604 reports those), nor anything else a real cluster does. The Citus policy shape's
+isolation is proven on PostgreSQL by tests/sqlgen/test_citus_shape.py.
 """
 
 from __future__ import annotations
@@ -87,9 +89,31 @@ BEGIN
     END LOOP;
 END $$;
 
+-- What Citus checks about a table's policies when it places it (ErrorIfUnsupportedPolicyExpr in
+-- commands/policy.c: no SubLink), and what fraisec does not rely on: Citus re-creates policies
+-- on the shards without AS RESTRICTIVE (CreatePolicyCommandForPolicy), so none may be.
+CREATE FUNCTION citus_standin.check_policies(rel regclass) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN SELECT polname, polpermissive, polqual::text AS qual, polwithcheck::text AS checked
+             FROM pg_catalog.pg_policy WHERE polrelid = rel LOOP
+        IF p.qual LIKE '%{SUBLINK %' OR p.checked LIKE '%{SUBLINK %' THEN
+            RAISE EXCEPTION 'cannot create policy % on %: Subqueries are not supported in policies '
+                            'on distributed tables', p.polname, rel;
+        END IF;
+        IF NOT p.polpermissive THEN
+            RAISE EXCEPTION 'policy % on % is RESTRICTIVE: the shards would get it as permissive',
+                            p.polname, rel;
+        END IF;
+    END LOOP;
+END $$;
+
 CREATE FUNCTION citus_standin.create_reference_table(rel regclass) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM citus_standin.check_policies(rel);
     INSERT INTO citus_standin.placed (fn, rel, colocation_group)
     VALUES ('create_reference_table', rel, 'reference');
     PERFORM citus_standin.check_foreign_keys(rel, NULL);
@@ -101,6 +125,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     grp text;
 BEGIN
+    PERFORM citus_standin.check_policies(rel);
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                    WHERE attrelid = rel AND attname = dist_column AND attnum > 0 AND NOT attisdropped) THEN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', dist_column, rel;
@@ -198,13 +223,35 @@ def test_saas_distribution_sql_runs_in_order_against_the_standins(tmp_path, make
              "WHERE conrelid = 'app.tb_organization'::regclass AND contype = 'u'")
 
 
+@pytest.mark.parametrize("shape", ["subquery", "restrictive"])
+def test_the_rls_shape_is_refused_by_the_standin(tmp_path, make_db, shape):
+    """The stand-in has teeth for policies too: the rls strategy's shape (each helper call an
+    InitPlan subquery, the tenant guard RESTRICTIVE) is refused at the first table holding
+    one, with the Citus keys in place; so is a RESTRICTIVE policy without a subquery."""
+    schema, _ = _schema(_citus_copy(tmp_path, "saas"))
+    url = make_db()
+    _apply(url, render_schema_sql(schema), STANDIN)
+    if shape == "subquery":
+        _apply(url, "CREATE POLICY spy ON app.tb_organization FOR SELECT TO app_user "
+                    "USING (pk_organization IN (SELECT 1))")
+        expected = "tb_organization: Subqueries are not supported"
+    else:
+        _apply(url, "CREATE POLICY guard ON app.tb_project AS RESTRICTIVE FOR ALL TO app_user USING (true)")
+        expected = "guard on app.tb_project is RESTRICTIVE"
+    with pytest.raises(psycopg.errors.RaiseException, match=expected):
+        _run_distribution(url, render_distribution_sql(schema))
+
+
 def test_without_citus_keys_the_standin_refuses_the_first_tenant_table(tmp_path, make_db):
     """The stand-in has teeth: the ordinary schema.sql (PRIMARY KEY (pk_project), UNIQUE (id))
     is refused where Citus refuses it."""
     schema, _ = _schema(_citus_copy(tmp_path, "saas"))
     plain = schema.model_copy(update={"settings": schema.settings.model_copy(update={"distribution": None})})
     url = make_db()
-    _apply(url, render_schema_sql(plain), STANDIN)
+    _apply(url, render_schema_sql(plain), STANDIN,
+           # the keys alone: the rls shape's policies are refused first otherwise (test above)
+           "CREATE OR REPLACE FUNCTION citus_standin.check_policies(rel regclass) RETURNS void "
+           "LANGUAGE sql AS ''")
     with pytest.raises(psycopg.errors.RaiseException, match="tb_membership.*partition column"):
         _run_distribution(url, render_distribution_sql(schema))
 
@@ -227,8 +274,8 @@ def test_compile_writes_distribution_sql_and_reports_the_citus_traps(tmp_path, m
     assert result.exit_code == 0, result.output
     assert "wrote build/distribution.sql" in result.output
     assert (root / "build" / "distribution.sql").read_text().count("SELECT create_") == 7
-    # RLS with subqueries and RESTRICTIVE guards, and triggers: warned, never silent.
-    assert "warning[FSC603]" in result.output and "warning[FSC604]" in result.output
+    # Triggers: warned, never silent. The policies take the Citus shape: nothing to warn of.
+    assert "warning[FSC604]" in result.output and "FSC603" not in result.output
 
 
 def test_compile_without_distribution_writes_no_distribution_sql(tmp_path, monkeypatch):

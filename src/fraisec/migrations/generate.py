@@ -480,7 +480,8 @@ def _placement(schema: Schema, plan, current: Catalog) -> tuple[str, ...]:
     from fraisec.render.distribution import migration_block
 
     created = {op.key for op in plan.ops if op.kind == "table" and op.action == "create"}
-    return tuple(migration_block(schema, created, set(current.table))) if created else ()
+    functions = {op.key for op in plan.ops if op.kind == "function" and op.action in ("create", "replace", "alter")}
+    return tuple(migration_block(schema, created, set(current.table), functions))
 
 
 def _lock_timeout(seconds: float) -> str | None:

@@ -155,25 +155,45 @@ def render_distribution_sql(schema: Schema) -> str:
     if distributed:
         lines += ["-- Distributed by the tenant column, co-located: a tenant's rows share one node.",
                   *[f"SELECT {c};" for c in distributed], ""]
+    settings = helper_settings(schema)
+    if settings:
+        lines += ["-- The context helpers the policies call run inside shard queries and read the",
+                  "-- identity tables: a nested distributed query, which Citus refuses by default.",
+                  *[f"{s};" for s in settings], ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def migration_block(schema: Schema, created: set[str], existing: set[str]) -> list[str]:
+def helper_settings(schema: Schema, only: set[str] | None = None) -> list[str]:
+    """``ALTER FUNCTION … SET citus.allow_nested_distributed_execution = on`` for each context
+    helper (or those in ``only``, by signature): the policies call them on the shards, and
+    they read the membership, user and tenant tables there (docs/scale-out.md)."""
+    from fraisec.render.functions import context_helper_signatures
+
+    return [f"ALTER FUNCTION {signature} SET citus.allow_nested_distributed_execution = on"
+            for signature in context_helper_signatures(Model(schema))
+            if only is None or signature in only]
+
+
+def migration_block(schema: Schema, created: set[str], existing: set[str],
+                    functions: set[str] = frozenset()) -> list[str]:
     """The lines a migration that creates ``created`` ends its transaction with, on a project
     with ``[distribution] engine = "citus"`` (none otherwise): the same calls as
     distribution.sql for those tables, co-located with the tenant tables already in
-    ``existing``. They run only where the Citus functions exist, so the file still applies to
-    plain PostgreSQL: the shadow database fraisec replays histories on, a developer's server."""
+    ``existing``, and the Citus setting of the context helpers among ``functions`` (those the
+    migration creates or replaces: CREATE OR REPLACE drops a function's settings). They run
+    only where the Citus functions exist, so the file still applies to plain PostgreSQL: the
+    shadow database fraisec replays histories on, a developer's server."""
     if schema.settings.distribution != "citus":
         return []
-    calls = distribution_calls(schema, only=created, existing=existing)
+    calls = [f"PERFORM {c}" for c in distribution_calls(schema, only=created, existing=existing)]
+    calls += helper_settings(schema, only=functions)
     if not calls:
         return []
     return ["-- Citus (docs/scale-out.md): place the new tables; skipped where Citus is not installed.",
             "DO $citus$",
             "BEGIN",
             "    IF EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'create_distributed_table') THEN",
-            *[f"        PERFORM {c};" for c in calls],
+            *[f"        {c};" for c in calls],
             "    END IF;",
             "END",
             "$citus$;"]
@@ -285,7 +305,8 @@ def _cycles(placed: dict[str, Placement], keys) -> list[Diagnostic]:
 
 def _policies(placed: dict[str, Placement], rls) -> list[Diagnostic]:
     """Citus refuses policies with subqueries on its tables, and re-creates a policy on the
-    shards without AS RESTRICTIVE (docs/scale-out.md): fraisec's RLS guards are both."""
+    shards without AS RESTRICTIVE (docs/scale-out.md). The Citus shape has neither
+    (render.policy_fold, Model.helper): this holds the renderer to it."""
     subquery: set[str] = set()
     restrictive: set[str] = set()
     for r in rls:
@@ -308,8 +329,9 @@ def _policies(placed: dict[str, Placement], rls) -> list[Diagnostic]:
                   "rely on RESTRICTIVE tenant guards, which Citus re-creates on the shards as "
                   "permissive policies; distribution.sql stops at the first such table",
         first.location,
-        hint="fraisec does not generate a Citus policy shape yet: see docs/scale-out.md "
-             "(\"Row-level security\") for what must change before running distribution.sql.")]
+        hint="The Citus policy shape should never do this: report it with the schema module, and "
+             "replace these tables' policies by hand before distribution.sql runs "
+             "(docs/scale-out.md, \"Row-level security\").")]
 
 
 def _triggers(model: Model, placed: dict[str, Placement]) -> list[Diagnostic]:

@@ -39,6 +39,9 @@ def helpers_context(model: Model) -> dict[str, object]:
     ref = lambda e: {"table": model.table(e), "pk": e.entity.pk_column} if e is not None else None  # noqa: E731
     membership = model.membership
     return {
+        # On Citus the helpers run inside shard queries, where reading a distributed or
+        # reference table is a nested distributed query (docs/scale-out.md).
+        "citus": model.citus,
         "claimed_user": claimed_user,
         "user_type": model.user_key_type,  # uuid for an external user table
         "tenant_uuid": model.root is not None and model.has_observers,

@@ -168,13 +168,23 @@ class Model:
         external table's uuid, or the generated table's bigint pk."""
         return "uuid" if self.external_user is not None else "bigint"
 
+    @property
+    def citus(self) -> bool:
+        """``[distribution] engine = "citus"``: the policies take the shape Citus distributes
+        (docs/scale-out.md, "Row-level security"): no subquery, no RESTRICTIVE policy."""
+        return self.schema.settings.distribution == "citus"
+
     def helper(self, name: str) -> str:
-        """A call to a context helper, wrapped so it runs once per statement (an InitPlan)."""
-        return f"(SELECT {qualified(self.private, name)}())"
+        """A call to a context helper, wrapped so it runs once per statement (an InitPlan).
+        On Citus a plain call: it refuses a policy holding a subquery."""
+        call = f"{qualified(self.private, name)}()"
+        return call if self.citus else f"(SELECT {call})"
 
     def helper_set(self, name: str) -> str:
-        """A set-returning helper as an array computed once: indexable, unlike ``IN (SELECT …)``."""
-        return f"ARRAY(SELECT {qualified(self.private, name)}())"
+        """A set-valued helper as an array computed once: indexable, unlike ``IN (SELECT …)``.
+        On Citus the helper itself returns the array (no subquery)."""
+        call = f"{qualified(self.private, name)}()"
+        return call if self.citus else f"ARRAY(SELECT {call})"
 
     # -- entities -------------------------------------------------------------------------
     def entity(self, name: str | None) -> ObjectType | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fraisec.ir import naming
 from fraisec.ir.model import ON_DELETE_ACTIONS, Default, Field, IndexDecl, ObjectType
 from fraisec.render.model import Model, ident, object_name
+from fraisec.render.policy_fold import fold_restrictive
 from fraisec.render.quoting import qualified, quote_ident, quote_literal
 
 __all__ = [
@@ -417,6 +418,8 @@ def _rls(model: Model, entity: ObjectType) -> RlsTable:
     context_columns = _context_columns(model, entity, kind)
     privileged = privileged_rights(model, entity)
     policies += _narrow_role_policies(model, entity, context_columns, privileged)
+    if model.citus:
+        policies = fold_restrictive(policies)
     return RlsTable(model.table(entity), True, tuple(policies), model.api_role, context_columns, privileged,
                     entity.entity.service)
 

@@ -7,7 +7,10 @@ select p.oid, p.oid::regprocedure::text as signature, n.nspname as schema, p.pro
        pg_get_function_identity_arguments(p.oid) as identity_args,
        pg_get_function_arguments(p.oid) as arguments,
        pg_get_function_result(p.oid) as result,
-       case when p.prokind in ('f', 'p', 'w') then pg_get_functiondef(p.oid)
+       -- Citus's own settings on a function are placed by the Citus steps of distribution.sql
+       -- and migrations where Citus is installed (docs/scale-out.md), not by the schema.
+       case when p.prokind in ('f', 'p', 'w')
+            then regexp_replace(pg_get_functiondef(p.oid), '\n SET "citus\.[^\n]*', '', 'g')
             when p.prokind = 'a' then (
               select 'CREATE OR REPLACE AGGREGATE ' || quote_ident(n.nspname) || '.'
                      || quote_ident(p.proname) || '('
@@ -43,7 +46,7 @@ select p.oid, p.oid::regprocedure::text as signature, n.nspname as schema, p.pro
               from pg_aggregate a where a.aggfnoid = p.oid)
        end as definition,
        p.provolatile as volatility, p.prosecdef as security_definer, p.proparallel as parallel,
-       p.proisstrict as strict, coalesce(p.proconfig, '{}') as config,
+       p.proisstrict as strict, coalesce(array(select c from unnest(p.proconfig) c where c not like 'citus.%'), '{}') as config,
        l.lanname as language
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
