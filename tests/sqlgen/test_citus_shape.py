@@ -5,34 +5,37 @@ On Citus the generated policies hold no subquery and no RESTRICTIVE guard (docs/
 guards AND'ed in (render.policy_fold), the helpers are called directly, the set-valued ones
 return arrays. Citus is not installable here; what can be proven on PostgreSQL is that this
 shape admits exactly what the rls shape admits. So the tenancy and isolation tests of the rls
-shape run again below against examples/saas compiled for Citus (their functions are imported,
-the ``saas`` fixtures overridden), plus checks of the shape itself.
+shape run again below against examples/saas compiled for Citus, and the behaviour tests of
+examples/blog (roles, soft delete, audit, search, counts) against the blog compiled for Citus
+(their functions are imported, the ``saas`` and ``blog`` fixtures overridden), plus checks of
+the shape itself.
 """
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from fraisec.api import schema_sql
-from tests.sqlgen import test_isolation, test_tenancy
+from tests.sqlgen import test_blog, test_isolation, test_tenancy
 from tests.sqlgen.conftest import ACME, CAROL, EXAMPLE, SEED, Saas, template_database
 from tests.sqlgen.test_isolation import saas_with_temp  # noqa: F401  (a fixture the tests use)
 
 # Tests about the rls shape itself (its RESTRICTIVE guard), or about every example.
 _RLS_SHAPE_ONLY = {"test_without_each_protection_the_read_test_would_fail",
                    "test_every_function_of_every_example_pins_pg_temp_last"}
-for _module in (test_tenancy, test_isolation):
+for _module in (test_tenancy, test_isolation, test_blog):
     for _name, _test in vars(_module).items():
         if _name.startswith("test_") and callable(_test) and _name not in _RLS_SHAPE_ONLY:
             globals()[_name] = _test
 
 
-@pytest.fixture(scope="module")
-def citus_sql(tmp_path_factory) -> str:
-    root = tmp_path_factory.mktemp("citus") / "saas"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("build", "migrations"))
+def _compiled_for_citus(example: Path, tmp: Path) -> str:
+    """schema.sql of an example whose fraisec.toml says ``[distribution] engine = "citus"``."""
+    root = tmp / example.name
+    shutil.copytree(example, root, ignore=shutil.ignore_patterns("build", "migrations"))
     with (root / "fraisec.toml").open("a", encoding="utf-8") as config:
         config.write('\n[distribution]\nengine = "citus"\n')
     text, diagnostics = schema_sql(str(root / "schema.py"))
@@ -41,8 +44,24 @@ def citus_sql(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
+def citus_sql(tmp_path_factory) -> str:
+    return _compiled_for_citus(EXAMPLE, tmp_path_factory.mktemp("citus"))
+
+
+@pytest.fixture(scope="module")
 def citus_template(pg_server, citus_sql) -> str:
     return template_database(pg_server, "saas_citus", citus_sql, SEED)
+
+
+@pytest.fixture(scope="module")
+def blog_template(pg_server, tmp_path_factory) -> str:
+    text = _compiled_for_citus(test_blog.BLOG, tmp_path_factory.mktemp("citus_blog"))
+    return template_database(pg_server, "blog_citus", text, test_blog.SEED)
+
+
+@pytest.fixture
+def blog(make_db, blog_template) -> Saas:
+    return Saas(make_db(template=blog_template))
 
 
 @pytest.fixture
@@ -55,9 +74,10 @@ def saas_fresh(make_db, citus_sql) -> Saas:
     return Saas(make_db(citus_sql + SEED))
 
 
-def test_no_policy_holds_a_subquery_or_is_restrictive(saas):
+@pytest.mark.parametrize("example", ["saas", "blog"])
+def test_no_policy_holds_a_subquery_or_is_restrictive(request, example):
     """What Citus requires of a table's policies (commands/policy.c), on the applied catalog."""
-    rows = saas.admin("SELECT polrelid::regclass::text, polname, polpermissive, "
+    rows = request.getfixturevalue(example).admin("SELECT polrelid::regclass::text, polname, polpermissive, "
                       "coalesce(polqual::text, '') || coalesce(polwithcheck::text, '') "
                       "FROM pg_policy ORDER BY 1, 2")
     assert len(rows) > 20
