@@ -39,7 +39,7 @@ class User:
     name: str
 {user_extra}
 
-@fq.entity(tenant=True)
+@fq.entity(tenant=True{note_options})
 class Note:
     """A note of one organization."""
 
@@ -57,7 +57,7 @@ def notes(limit: int = 50) -> list[Note]:
 @fq.mutation(operation="CREATE")
 def create_note(title: str) -> Note:
     """Add a note."""
-'''
+{tail}'''
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -65,8 +65,10 @@ def _private_shadow():
     yield from private_shadow_cache()
 
 
-def _project(root: Path, url: str, prefix: str, user_extra: str = "", note_extra: str = "") -> None:
-    (root / "schema.py").write_text(SCHEMA.format(user_extra=user_extra, note_extra=note_extra))
+def _project(root: Path, url: str, prefix: str, user_extra: str = "", note_extra: str = "",
+             note_options: str = "", tail: str = "") -> None:
+    (root / "schema.py").write_text(SCHEMA.format(user_extra=user_extra, note_extra=note_extra,
+                                                  note_options=note_options, tail=tail))
     (root / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n\n'
                                        '[tenancy]\nstrategy = "schema"\n')
     if not (root / "tenants.toml").exists():  # tenant create appends to it
@@ -190,3 +192,78 @@ def test_check_gates_the_tenant_part_too(tmp_path, monkeypatch):
     assert behind.exit_code == 3, behind.output
     assert "FSC513" in behind.output and "tenant migrations" in behind.output
     assert "tb_note" in behind.output
+
+
+# Seed 000's shape on schema per tenant: an observer and a per-user row rule on a tenant entity.
+OBSERVED = dict(note_options=', owned_by="owner"',
+                note_extra="    owner: User = fq.current_user()\n",
+                tail='\nfq.observer(Note, on="INSERT", subject="note.created")\n')
+
+
+def _request(conn, role: str, schema: str, user: str | None, org: str | None) -> None:
+    """What the runtime does per request: the tenant's role, its schema, the identity settings."""
+    conn.execute("SELECT set_config('app.user_id', %s, false), set_config('app.tenant_id', %s, false)",
+                 [user or "", org or ""])
+    conn.execute(f"SET ROLE {role}")
+    conn.execute(f"SET search_path TO {schema}")
+
+
+def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypatch):
+    url = make_db()
+    p = f"o{os.getpid()}"
+    _project(tmp_path, url, p, **OBSERVED)
+    monkeypatch.chdir(tmp_path)
+    compiled = _cli("compile")
+    assert compiled.exit_code == 0, compiled.output
+    tenant_sql = (tmp_path / "build/tenant.sql").read_text()
+    # the observer's trigger function is a tenant object; the outbox it appends to is shared
+    assert "CREATE FUNCTION fn_observe_note_insert()" in tenant_sql
+    assert "INSERT INTO app_private.tb_outbox_event" in tenant_sql
+    assert "fn_observe" not in (tmp_path / "build/schema.sql").read_text()
+    first = _cli("migrate", "diff", "init")
+    assert first.exit_code == 0, first.output
+    for name in (f"{p}a", f"{p}b"):
+        created = _cli("tenant", "create", name)
+        assert created.exit_code == 0, created.output
+    a, b = f"tenant_{p}a", f"tenant_{p}b"
+    alice, bob = "00000000-0000-0000-0000-00000000a11c", "00000000-0000-0000-0000-000000000b0b"
+    org_a, org_b = "00000000-0000-0000-0000-0000000000aa", "00000000-0000-0000-0000-0000000000bb"
+    query(url, f"INSERT INTO app.tb_user (id, identifier, name) VALUES ('{alice}', 'alice', 'Alice'), "
+               f"('{bob}', 'bob', 'Bob')")
+    query(url, f"INSERT INTO app.tb_organization (id, identifier, name) VALUES "
+               f"('{org_a}', 'a', 'A'), ('{org_b}', 'b', 'B')")
+    with psycopg.connect(url, autocommit=True) as conn:
+        _request(conn, f"{a}_api", a, alice, org_a)
+        assert conn.execute("SELECT succeeded, http_status FROM fn_create_note('from alice')"
+                            ).fetchall() == [(True, 201)]
+        # the API role (and so the tenant's role) cannot write the outbox itself, nor read it
+        for statement in ("INSERT INTO app_private.tb_outbox_event (subject, entity, entity_id, "
+                          "operation, tenant_schema) VALUES ('note.created', 'Note', "
+                          f"gen_random_uuid(), 'INSERT', '{b}')",
+                          "SELECT count(*) FROM app_private.tb_outbox_event"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                conn.execute(statement)
+        # owned_by: another user of the same tenant schema does not see alice's note
+        assert conn.execute("SELECT data->>'title' FROM v_note").fetchall() == [("from alice",)]
+        conn.execute("RESET ROLE")
+        _request(conn, f"{a}_api", a, bob, org_a)
+        assert conn.execute("SELECT count(*) FROM v_note").fetchall() == [(0,)]
+        assert conn.execute("SELECT count(*) FROM tb_note").fetchall() == [(0,)]
+        conn.execute("RESET ROLE")
+        # tenant B's role reaches neither A's rows nor the events
+        _request(conn, f"{b}_api", b, alice, org_b)
+        assert conn.execute("SELECT count(*) FROM v_note").fetchall() == [(0,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"schema {a}"):
+            conn.execute(f"SELECT count(*) FROM {a}.v_note")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("SELECT count(*) FROM app_private.tb_outbox_event")
+    # the event names tenant A by its schema, and carries the view's data
+    assert query(url, "SELECT subject, tenant_schema, data->>'title', data->'owner'->>'name' "
+                      "FROM app_private.tb_outbox_event") == [("note.created", a, "from alice", "Alice")]
+    # a job (no request at all) changing B's rows still attributes the event to B
+    query(url, f"INSERT INTO {b}.tb_note (title, fk_owner) SELECT 'by a job', pk_user "
+               f"FROM app.tb_user WHERE id = '{bob}'")
+    assert query(url, "SELECT tenant_schema, data->>'title' FROM app_private.tb_outbox_event "
+                      "ORDER BY pk_outbox_event") == [(a, "from alice"), (b, "by a job")]
+    checked = _cli("migrate", "check", "--all")
+    assert checked.exit_code == 0, checked.output
