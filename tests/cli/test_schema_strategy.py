@@ -194,8 +194,9 @@ def test_check_gates_the_tenant_part_too(tmp_path, monkeypatch):
     assert "tb_note" in behind.output
 
 
-# Seed 000's shape on schema per tenant: an observer and a per-user row rule on a tenant entity.
-OBSERVED = dict(note_options=', owned_by="owner"',
+# Seed 000's shape on schema per tenant: an observer, a per-user row rule and full-text search on
+# a tenant entity.
+OBSERVED = dict(note_options=', owned_by="owner", search={"title": "A"}',
                 note_extra="    owner: User = fq.current_user()\n",
                 tail='\nfq.observer(Note, on="INSERT", subject="note.created")\n')
 
@@ -219,7 +220,10 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
     # the observer's trigger function is a tenant object; the outbox it appends to is shared
     assert "CREATE FUNCTION fn_observe_note_insert()" in tenant_sql
     assert "INSERT INTO app_private.tb_outbox_event" in tenant_sql
-    assert "fn_observe" not in (tmp_path / "build/schema.sql").read_text()
+    assert "CREATE FUNCTION fn_search_note(" in tenant_sql
+    assert "CREATE INDEX ix_note_search_vector ON tb_note USING gin" in tenant_sql
+    shared_sql = (tmp_path / "build/schema.sql").read_text()
+    assert "fn_observe" not in shared_sql and "fn_search" not in shared_sql
     first = _cli("migrate", "diff", "init")
     assert first.exit_code == 0, first.output
     for name in (f"{p}a", f"{p}b"):
@@ -245,6 +249,9 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
                 conn.execute(statement)
         # owned_by: another user of the same tenant schema does not see alice's note
         assert conn.execute("SELECT data->>'title' FROM v_note").fetchall() == [("from alice",)]
+        # search: the tenant's own function over the tenant's own table
+        assert conn.execute("SELECT data->>'title' FROM fn_search_note('alice')").fetchall() == [
+            ("from alice",)]
         conn.execute("RESET ROLE")
         _request(conn, f"{a}_api", a, bob, org_a)
         assert conn.execute("SELECT count(*) FROM v_note").fetchall() == [(0,)]
@@ -253,6 +260,7 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
         # tenant B's role reaches neither A's rows nor the events
         _request(conn, f"{b}_api", b, alice, org_b)
         assert conn.execute("SELECT count(*) FROM v_note").fetchall() == [(0,)]
+        assert conn.execute("SELECT count(*) FROM fn_search_note('alice')").fetchall() == [(0,)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"schema {a}"):
             conn.execute(f"SELECT count(*) FROM {a}.v_note")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):

@@ -40,7 +40,6 @@ __all__ = ["Parts", "render_parts", "split_schema", "tenant_entities"]
 # shared object that names the tenant's table (the outbox triggers, search functions and
 # privileged flows live in the private schema, once per database).
 _UNSUPPORTED = {
-    "search": "full-text search (fq.search)",
     "invitation": "invitations",
     "service": "service access",
 }
@@ -313,6 +312,7 @@ def _tenant_names(model, scoped: set[str]) -> set[str]:
     """Every app-schema object that belongs to a tenant-scoped entity: its table, views and
     mutation functions."""
     from fraisec.render.objects import trash_view_name, view_names
+    from fraisec.render.search import search_functions
 
     names: set[str] = set()
     for entity in model.schema.entities:
@@ -324,5 +324,6 @@ def _tenant_names(model, scoped: set[str]) -> set[str]:
             names.add(trash_view_name(entity))
     names.update(m.sql_source for m in model.schema.mutations
                  if m.generated and m.entity in scoped)
-
+    names.update(f.name.rsplit(".", 1)[-1] for f in search_functions(model)
+                 if f.entity in scoped)
     return names
