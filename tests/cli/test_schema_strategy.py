@@ -194,9 +194,9 @@ def test_check_gates_the_tenant_part_too(tmp_path, monkeypatch):
     assert "tb_note" in behind.output
 
 
-# Seed 000's shape on schema per tenant: an observer, a per-user row rule and full-text search on
-# a tenant entity.
-OBSERVED = dict(note_options=', owned_by="owner", search={"title": "A"}',
+# Seed 000's shape on schema per tenant: an observer, a per-user row rule, full-text search and
+# the service role's reads on a tenant entity.
+OBSERVED = dict(note_options=', owned_by="owner", search={"title": "A"}, service=("SELECT",)',
                 note_extra="    owner: User = fq.current_user()\n",
                 tail='\nfq.observer(Note, on="INSERT", subject="note.created")\n')
 
@@ -265,6 +265,13 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
             conn.execute(f"SELECT count(*) FROM {a}.v_note")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
             conn.execute("SELECT count(*) FROM app_private.tb_outbox_event")
+    # the service role (a webhook, no user, no tenant) reads the tenant it sets search_path to
+    with psycopg.connect(url, autocommit=True) as conn:
+        _request(conn, "app_service", a, None, None)
+        assert conn.execute("SELECT title FROM tb_note").fetchall() == [("from alice",)]
+        conn.execute("RESET ROLE")
+        _request(conn, "app_service", b, None, None)
+        assert conn.execute("SELECT count(*) FROM tb_note").fetchall() == [(0,)]
     # the event names tenant A by its schema, and carries the view's data
     assert query(url, "SELECT subject, tenant_schema, data->>'title', data->'owner'->>'name' "
                       "FROM app_private.tb_outbox_event") == [("note.created", a, "from alice", "Alice")]
