@@ -230,6 +230,18 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
         created = _cli("tenant", "create", name)
         assert created.exit_code == 0, created.output
     a, b = f"tenant_{p}a", f"tenant_{p}b"
+    # the tenant's schema and objects belong to app_owner, as the shared ones do (not to the
+    # role that ran tenant create); the observer trigger function to the observer role
+    assert query(url, f"SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '{a}'"
+                 ) == [("app_owner",)]
+    owners = query(url, f"""
+        SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c
+        WHERE c.relnamespace = '{a}'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+        UNION ALL
+        SELECT p.proname, pg_get_userbyid(p.proowner) FROM pg_proc p
+        WHERE p.pronamespace = '{a}'::regnamespace ORDER BY 1""")
+    assert {"tb_note", "v_note", "fn_create_note", "fn_search_note"} <= {n for n, _ in owners}
+    assert {(n, o) for n, o in owners if o != "app_owner"} == {("fn_observe_note_insert", "app_observer")}
     alice, bob = "00000000-0000-0000-0000-00000000a11c", "00000000-0000-0000-0000-000000000b0b"
     org_a, org_b = "00000000-0000-0000-0000-0000000000aa", "00000000-0000-0000-0000-0000000000bb"
     query(url, f"INSERT INTO app.tb_user (id, identifier, name) VALUES ('{alice}', 'alice', 'Alice'), "
@@ -282,3 +294,66 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
                       "ORDER BY pk_outbox_event") == [(a, "from alice"), (b, "by a job")]
     checked = _cli("migrate", "check", "--all")
     assert checked.exit_code == 0, checked.output
+
+
+INVITATIONS = '''
+from enum import Enum
+
+import fraisec as fq
+from fraisec.scalars import ID
+
+fq.tenancy(tenant="Org", claim="org_id", user="Person", membership="Seat")
+
+
+@fq.enum
+class Role(Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@fq.entity
+class Org:
+    identifier: str
+
+
+@fq.entity
+class Person:
+    identifier: str
+    email: str = fq.field(unique=True)
+
+
+@fq.entity(tenant=True)
+class Seat:
+    org: Org
+    person: Person
+    role: Role = Role.MEMBER
+    __unique__ = [("org", "person")]
+
+
+@fq.entity(tenant=True, invitation=True)
+class Invitation:
+    org: Org
+    email: str
+    role: Role = Role.MEMBER
+
+
+@fq.mutation(operation="INVITE", requires_role="admin")
+def invite(email: str, role: Role = Role.MEMBER) -> Invitation: ...
+'''
+
+
+def test_invitations_stay_refused_in_schema_per_tenant(tmp_path, monkeypatch):
+    (tmp_path / "schema.py").write_text(INVITATIONS)
+    (tmp_path / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n\n'
+                                           '[tenancy]\nstrategy = "schema"\n')
+    monkeypatch.chdir(tmp_path)
+    result = _cli("compile")
+    assert result.exit_code == 1, result.output
+    assert ("error[FSC540]: Invitation is tenant-scoped and uses invitations (a token is unique "
+            "across every tenant and accepted from any of them), which schema per tenant does "
+            "not generate") in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "build").exists()
+    # the same module compiles in the rls strategy
+    (tmp_path / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n')
+    assert _cli("compile").exit_code == 0

@@ -26,10 +26,11 @@ _PATH = f"SET search_path TO {PLACEHOLDER}, public, pg_temp;\n"
 # What PostgreSQL prints for a function created with SET search_path FROM CURRENT there.
 _CAPTURED = re.compile(rf"SET search_path TO '{PLACEHOLDER}'(?:, '[^'\n]*')*")
 _QUALIFIER = re.compile(rf'(?<![\w."]){PLACEHOLDER}\.')
-# A grant on the scratch schema itself (the observer role's USAGE): for every tenant, the
-# schema the file runs in.
+# A grant on the scratch schema itself (the observer role's USAGE) or its owner: for every
+# tenant, the schema the file runs in.
 _SCHEMA_GRANT = re.compile(
-    rf"^((?:GRANT|REVOKE) [^;\n]* ON SCHEMA ){PLACEHOLDER}( (?:TO|FROM) [^;\n]*);$", re.MULTILINE)
+    rf"^((?:GRANT|REVOKE) [^;\n]* ON SCHEMA |ALTER SCHEMA ){PLACEHOLDER}"
+    rf"( (?:TO|FROM|OWNER TO) [^;\n]*);$", re.MULTILINE)
 
 
 def tenant_sources(sources: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
