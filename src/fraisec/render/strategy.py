@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.ir.model import ObjectType, Schema
 
-__all__ = ["Parts", "render_parts", "split_schema", "tenant_entities"]
+__all__ = ["Parts", "hand_written_problems", "render_parts", "split_schema", "tenant_entities"]
 
 # What an ``fq.entity(tenant=True)`` may not use in schema per tenant: an invitation's token
 # finds its invitation in any tenant (its hash is unique across all of them) and the accepting
@@ -337,6 +337,37 @@ def _tenant_private_names(model, scoped: set[str]) -> set[str]:
     tenant schema: its observers' trigger functions (they read the tenant's view and append
     to the shared outbox, which stays qualified)."""
     return {f"fn_observe_{o.name}" for o in model.schema.observers if o.entity in scoped}
+
+
+def hand_written_problems(schema: Schema, sources: list[tuple[str, str]]) -> list[Diagnostic]:
+    """FSC543 (schema per tenant): a hand-written file (``db/*.sql``, the shared part) naming a
+    tenant-scoped object of the app schema, which no longer exists there. A function body is
+    not checked when it is created, so without this the file applies and the function fails
+    when it is first called."""
+    from fraisec.diagnostics import Location, warning
+    from fraisec.render.model import Model
+
+    split, scoped, _ = split_schema(schema, "schema")
+    if not scoped:
+        return []
+    model = Model(split)
+    unqualify = _unqualifier(model, _tenant_names(model, scoped),
+                             _tenant_private_names(model, scoped))
+    problems: list[Diagnostic] = []
+    for name, text in sources:
+        for number, line in enumerate(text.splitlines(), start=1):
+            found = unqualify.search(line.split("--", 1)[0])
+            if found:
+                problems.append(warning(
+                    "FSC543", f"{name} names {found.group(0)}, which schema per tenant keeps in "
+                              "each tenant's schema: hand-written SQL in db/ belongs to the shared "
+                              "part, where it does not exist", Location(file=name, line=number),
+                    hint="Write this object as a tenant migration (`fraisec migrate create --dir "
+                         "migrations/tenant`: tenant objects unqualified, SET search_path FROM "
+                         "CURRENT), or keep the module on the rls strategy (docs/tenancy.md, "
+                         "\"What the migration files must look like\")."))
+                break  # one per file: the fix is the file's
+    return problems
 
 
 def _tenant_names(model, scoped: set[str]) -> set[str]:
