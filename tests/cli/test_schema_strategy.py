@@ -242,6 +242,9 @@ def test_observers_and_owned_rows_in_tenant_schemas(make_db, tmp_path, monkeypat
         WHERE p.pronamespace = '{a}'::regnamespace ORDER BY 1""")
     assert {"tb_note", "v_note", "fn_create_note", "fn_search_note"} <= {n for n, _ in owners}
     assert {(n, o) for n, o in owners if o != "app_owner"} == {("fn_observe_note_insert", "app_observer")}
+    # every tenant function (the observer's too) captured the tenant's path, pg_temp last
+    configs = query(url, f"SELECT proname, proconfig FROM pg_proc WHERE pronamespace = '{a}'::regnamespace")
+    assert len(configs) == 3 and all(c == [f"search_path={a}, public, pg_temp"] for _, c in configs)
     alice, bob = "00000000-0000-0000-0000-00000000a11c", "00000000-0000-0000-0000-000000000b0b"
     org_a, org_b = "00000000-0000-0000-0000-0000000000aa", "00000000-0000-0000-0000-0000000000bb"
     query(url, f"INSERT INTO app.tb_user (id, identifier, name) VALUES ('{alice}', 'alice', 'Alice'), "
