@@ -404,3 +404,25 @@ def test_the_saas_example_moves_to_schema_per_tenant_unchanged(make_db, tmp_path
     assert query(url, f"SELECT count(*) FROM {b}.tb_activity") == [(0,)]
     checked = _cli("migrate", "check", "--all")
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_tenant_database_beside_tenant_schemas_gets_the_tenant_part_in_public(
+        make_db, tmp_path, monkeypatch):
+    """Hybrid: a database tenant of a schema-per-tenant project holds the shared part and the
+    tenant part (in public, owned by app_owner); its observers append to its own outbox."""
+    url, dedicated = make_db(), make_db()
+    p = f"h{os.getpid()}"
+    (tmp_path / "tenants.toml").write_text("")  # no schema defaults: one database tenant
+    _project(tmp_path, url, p, **OBSERVED)
+    monkeypatch.chdir(tmp_path)
+    assert _cli("migrate", "diff", "init").exit_code == 0
+    created = _cli("tenant", "create", f"{p}d", "--strategy", "database", "--url", dedicated)
+    assert created.exit_code == 0, created.output
+    assert query(dedicated, "SELECT pg_get_userbyid(relowner) FROM pg_class "
+                            "WHERE oid = 'public.tb_note'::regclass") == [("app_owner",)]
+    query(dedicated, "INSERT INTO app.tb_user (identifier, name) VALUES ('ann', 'Ann')")
+    query(dedicated, "INSERT INTO tb_note (title, fk_owner) SELECT 'kept', pk_user FROM app.tb_user")
+    assert query(dedicated, "SELECT tenant_schema, data->>'title' FROM app_private.tb_outbox_event"
+                 ) == [("public", "kept")]
+    checked = _cli("migrate", "check", "--all")
+    assert checked.exit_code == 0, checked.output
