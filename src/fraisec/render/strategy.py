@@ -267,7 +267,7 @@ def split_sql(text: str, schema: Schema, scoped: set[str]
         if _ROLE_SWITCH.match(stmt.masked.strip()):
             # As in the shared part, the tenant's objects are created as the owner role and the
             # privileged functions given to their narrow roles after RESET ROLE.
-            tenant.append(stmt.masked.strip() + ";\n")
+            tenant.append(stmt.raw.strip() + ";\n")
         if found and ((found.group(1) in names and found.group(0).startswith(model.app + "."))
                       or (found.group(1) in private
                           and found.group(0).startswith(model.private + "."))):
