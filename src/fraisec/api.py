@@ -125,6 +125,10 @@ def compile_schema(ref: str, db_dir: Path | None = None, strategy: str = "rls"
     if schema is None or has_errors(diagnostics):
         return None, diagnostics
     if strategy != "rls":
+        if strategy == "schema" and db_dir is not None:
+            from fraisec.render.strategy import hand_written_problems
+
+            diagnostics = [*diagnostics, *hand_written_problems(schema, read_sql_dir(db_dir))]
         return _split_artifacts(schema, strategy, diagnostics)
     artifacts = {"schema.json": emit_schema_json(schema)}
     artifacts.update(_generated_sql_artifacts(schema))

@@ -270,6 +270,7 @@ CODES: dict[str, str] = {
     "FSC540": "declaration the schema or database per tenant strategy does not generate",
     "FSC541": "shared entity refers to a tenant-scoped entity (schema per tenant)",
     "FSC542": "relation between the shared database and the tenant databases",
+    "FSC543": "hand-written SQL names a tenant-scoped object (schema per tenant)",
     # -- FSC9xx: environment ------------------------------------------------------------------
     "FSC900": "PostgreSQL binaries not found",
     "FSC901": "embedded PostgreSQL failed to start",

@@ -350,6 +350,10 @@ class Settings(_Frozen):
     # fraisec.toml's [distribution] engine ("citus"), set by load_ir from the project holding the
     # module: it changes the keys of tenant tables (docs/scale-out.md), never schema.json.
     distribution: str | None = None
+    # Schema per tenant: the entities generated into each tenant's schema (set by
+    # render.strategy on the split IR, never by the module): their observers name the tenant
+    # by the schema the changed row is in. Empty in every other strategy.
+    tenant_schema_entities: tuple[str, ...] = ()
 
 
 class Tenancy(_Frozen):

@@ -26,6 +26,11 @@ _PATH = f"SET search_path TO {PLACEHOLDER}, public, pg_temp;\n"
 # What PostgreSQL prints for a function created with SET search_path FROM CURRENT there.
 _CAPTURED = re.compile(rf"SET search_path TO '{PLACEHOLDER}'(?:, '[^'\n]*')*")
 _QUALIFIER = re.compile(rf'(?<![\w."]){PLACEHOLDER}\.')
+# A grant on the scratch schema itself (the observer role's USAGE) or its owner: for every
+# tenant, the schema the file runs in.
+_SCHEMA_GRANT = re.compile(
+    rf"^((?:GRANT|REVOKE) [^;\n]* ON SCHEMA |ALTER SCHEMA ){PLACEHOLDER}"
+    rf"( (?:TO|FROM|OWNER TO) [^;\n]*);$", re.MULTILINE)
 
 
 def tenant_sources(sources: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -46,6 +51,10 @@ def only_placeholder(catalog: Catalog) -> Catalog:
 
 def unplaced(text: str) -> str:
     """A planned file for every tenant: the scratch schema's name removed."""
+    from fraisec.render.quoting import in_current_schema
+
+    text = _SCHEMA_GRANT.sub(lambda m: in_current_schema(
+        m[1] + "%I" + m[2].replace("%", "%%")) + ";", text)
     return _QUALIFIER.sub("", _CAPTURED.sub("SET search_path FROM CURRENT", text))
 
 

@@ -483,6 +483,7 @@ class Outbox:
     index: str
     policy: str
     role: str  # the observer role: the only one that may append
+    tenant_schema: bool = False  # schema per tenant: events name the tenant schema they come from
 
 
 @dataclass(frozen=True)
@@ -506,6 +507,9 @@ class ObserverFn:
     internal: tuple[str, ...]  # pk and fk columns, left out of the fallback data
     actor: str | None  # SQL for the acting user's uuid, when the log records one
     actor_required: bool  # NOT NULL actor column: changes without a user log no activity
+    # Schema per tenant, a tenant-scoped entity: the tenant is the schema of the changed row's
+    # table (TG_TABLE_SCHEMA), fixed by where the trigger is, never by anything a request sets.
+    tenant_schema: str | None = None
 
 
 def outbox(model: Model) -> Outbox | None:
@@ -514,7 +518,7 @@ def outbox(model: Model) -> Outbox | None:
     table = naming.table_name(OUTBOX_ENTITY)
     return Outbox(qualified(model.private, table), naming.pk_column(OUTBOX_ENTITY),
                   object_name("ix", table, "created_at"), object_name("rls", table, "insert"),
-                  model.observer_role)
+                  model.observer_role, bool(model.schema.settings.tenant_schema_entities))
 
 
 def observer_functions(model: Model) -> list[ObserverFn]:
@@ -549,6 +553,8 @@ def _observer(model: Model, observer: Observer) -> ObserverFn:
         outbox=qualified(model.private, naming.table_name(OUTBOX_ENTITY)), channel=NOTIFY_CHANNEL,
         activity_table=activity_table, activity=activity, actor=actor, actor_required=actor_required,
         internal=internal_columns(entity),
+        tenant_schema=("TG_TABLE_SCHEMA"
+                       if entity.name in model.schema.settings.tenant_schema_entities else None),
     )
 
 

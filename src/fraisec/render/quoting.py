@@ -55,3 +55,11 @@ def quote_literal(value: object) -> str:
 def qualified(schema: str, name: str) -> str:
     """``schema.name`` with each part quoted as needed."""
     return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def in_current_schema(statement: str) -> str:
+    """``statement`` (naming a schema as ``%I``) for the schema it is run in: a DO block that
+    names ``current_schema()``, so one text applies to every tenant schema (schema per tenant),
+    whose name a tenant file never writes."""
+    return ("DO $schema$ BEGIN EXECUTE format(" + quote_literal(statement)
+            + ", current_schema()); END $schema$")
