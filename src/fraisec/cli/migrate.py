@@ -176,13 +176,18 @@ def diff_command(
         report(out, outcome.diagnostics)
     project = project_or_exit(out)
     tenant = other = None
-    if project.split and outcome.refused is None and directory is None:
+    # a split strategy's other parts, unless --dir names one directory for every target
+    parts_too = project.strategy != "rls" and outcome.refused is None and directory is None
+    schema = _run_guarded(out, lambda: _loaded(ref)) if parts_too else None
+    if parts_too and project.split:
         # schema per tenant: the tenant part has its own directory and histories
+        from fraisec.migrations.tenant_diff import tenant_part_diff
+
         with out.progress("building the tenant part in a scratch tenant schema"):
-            tenant = _run_guarded(out, lambda: _tenant_diff(
-                name, ref, db_dir, project, shadow_url, unsafe, dry_run, verify))
-    if (project.strategy == "database" and outcome.refused is None and directory is None
-            and _has_shared_database(ref)):
+            tenant = _run_guarded(out, lambda: tenant_part_diff(
+                name, schema, ref, db_dir, project.strategy, project.tenant_migrations_dir,
+                shadow_url=shadow_url, unsafe=unsafe, write=not dry_run, verify=verify))
+    if parts_too and project.strategy == "database" and _has_shared_database(schema):
         # database per tenant with a shared database: its entities have their own directory
         with out.progress("building the shared database's part"):
             other = _run_guarded(out, lambda: migration_diff(
@@ -223,12 +228,22 @@ def _diff_json(out: Output, outcome, parts: list) -> None:
     emit_json(out, diagnostics, **data)
 
 
-def _has_shared_database(ref: str) -> bool:
+def _loaded(ref: str):
+    """The schema module's IR, once for the other parts of a split strategy."""
     from fraisec.api import load_ir
+    from fraisec.diagnostics import has_errors
+    from fraisec.migrations.apply import MigrationError
+
+    schema, diagnostics = load_ir(ref)
+    if schema is None or has_errors(diagnostics):
+        raise MigrationError(diagnostics)
+    return schema
+
+
+def _has_shared_database(schema) -> bool:
     from fraisec.render.strategy import shared_database_entities
 
-    schema, _ = load_ir(ref)
-    return schema is not None and bool(shared_database_entities(schema))
+    return bool(shared_database_entities(schema))
 
 
 def _part(out: Output, mdir: Path) -> str | None:
@@ -237,26 +252,6 @@ def _part(out: Output, mdir: Path) -> str | None:
     if project.strategy == "database" and mdir.resolve() == project.shared_database_dir.resolve():
         return "shared_database"
     return None
-
-
-def _tenant_diff(name: str, ref: str, db_dir: Path, project, shadow_url: str | None,
-                 unsafe: bool, dry_run: bool, verify: bool):
-    from fraisec.api import load_ir
-    from fraisec.desired import desired_sources
-    from fraisec.diagnostics import has_errors
-    from fraisec.migrations.apply import MigrationError
-    from fraisec.migrations.tenant_diff import tenant_diff
-    from fraisec.render.strategy import render_parts
-
-    schema, diagnostics = load_ir(ref)
-    if schema is None or has_errors(diagnostics):
-        raise MigrationError(diagnostics)
-    parts, problems = render_parts(schema, project.strategy)
-    shared, more = desired_sources(ref, db_dir, schema, project.strategy)
-    if parts is None or shared is None:
-        raise MigrationError([*problems, *more])
-    return tenant_diff(name, parts.tenant, shared, project.tenant_migrations_dir,
-                       shadow_url=shadow_url, unsafe=unsafe, write=not dry_run, verify=verify)
 
 
 def _finish_diff(out: Output, outcome, part: str | None, dry_run: bool) -> None:

@@ -19,7 +19,7 @@ from typing import Sequence
 from fraisec.catalog.model import KINDS, Catalog
 from fraisec.diagnostics import Diagnostic, has_errors
 
-__all__ = ["PLACEHOLDER", "TenantDiff", "tenant_diff", "tenant_sources"]
+__all__ = ["PLACEHOLDER", "TenantDiff", "tenant_diff", "tenant_part_diff", "tenant_sources"]
 
 PLACEHOLDER = "fraisec_tenant"
 _PATH = f"SET search_path TO {PLACEHOLDER}, public, pg_temp;\n"
@@ -137,3 +137,21 @@ def _left(after: Catalog, desired: Catalog, path: Path) -> list[Diagnostic]:
                     hint="This is a bug in fraisec's tenant diff; please report it with the "
                          "schema change. Edit the file by hand if needed, then "
                          "`fraisec migrate hash --dir` on the tenant directory.")]
+
+
+def tenant_part_diff(name: str, schema, ref: str, db_dir: Path | None, strategy: str,
+                     tenant_dir: Path, *, shadow_url: str | None = None, unsafe: bool = False,
+                     write: bool = True, verify: bool = True) -> TenantDiff:
+    """``migrate diff`` of a split strategy's tenant part: the loaded ``schema`` (of ``ref``)
+    rendered into its parts, the tenant part diffed over the shared part's desired SQL.
+    Raises MigrationError when the module cannot be split (FSC540 …)."""
+    from fraisec.desired import desired_sources
+    from fraisec.migrations.apply import MigrationError
+    from fraisec.render.strategy import render_parts
+
+    parts, problems = render_parts(schema, strategy)
+    shared, more = desired_sources(ref, db_dir, schema, strategy)
+    if parts is None or shared is None:
+        raise MigrationError([*problems, *more])
+    return tenant_diff(name, parts.tenant, shared, tenant_dir, shadow_url=shadow_url, unsafe=unsafe,
+                       write=write, verify=verify)
