@@ -287,3 +287,61 @@ def test_replacing_a_primary_key_keeps_a_unique_index_throughout(old: str, new: 
     assert _constraints(url) == _constraints(plain_db)
     assert _indexes(url) == _indexes(plain_db)
     assert _rows(url) == _rows(plain_db)
+
+
+def test_an_index_on_a_partitioned_table_is_built_on_each_partition_concurrently(pg_server, make_db) -> None:
+    """CREATE INDEX ON ONLY the parent, CONCURRENTLY on each partition (named as the plain form
+    names them), ATTACH PARTITION each: the parent's index ends valid, like the plain form's."""
+    change = "CREATE INDEX p_lower_idx ON public.p (lower(code::text)) WHERE code > 3;"
+    online_db, plain_db = make_db(PARTITIONED + PARTITION_ROWS), make_db(PARTITIONED + PARTITION_ROWS)
+    current = introspect_url(online_db)
+    desired = catalog_from_sql([("desired.sql", PARTITIONED + change)], base_url=pg_server.url())
+    online = plan(diff(current, desired), current, desired, online=True)
+    statements = _statements(online)
+    assert statements[0].startswith("CREATE INDEX p_lower_idx ON ONLY public.p ")
+    assert [s.split(" ON ")[0] for s in statements[1:3]] == [
+        "CREATE INDEX CONCURRENTLY p1_lower_idx", "CREATE INDEX CONCURRENTLY p2_lower_idx"]
+    assert statements[3:] == ["ALTER INDEX public.p_lower_idx ATTACH PARTITION public.p1_lower_idx",
+                              "ALTER INDEX public.p_lower_idx ATTACH PARTITION public.p2_lower_idx"]
+    _apply(online_db, online)
+    _apply(plain_db, plan(diff(current, desired), current, desired))
+    after = introspect_url(online_db)
+    assert not plan(diff(after, desired), after, desired), "the online form did not converge"
+    for table in ("public.p", "public.p1", "public.p2"):
+        assert _indexes(online_db, table) == _indexes(plain_db, table), table
+    assert _indexes(online_db, "public.p")[0][1] is True  # valid: every partition attached
+    assert _rows(online_db, "public.p") == _rows(plain_db, "public.p")
+
+
+def test_a_step_without_an_online_form_is_named_in_the_header_with_its_lock(pg_server, make_db) -> None:
+    """An EXCLUDE constraint (no USING INDEX form) and an index on a table partitioned twice
+    (no CONCURRENTLY through a partitioned partition) keep their plain forms; the migration
+    header says so for each, with the lock it takes. --no-online files say nothing."""
+    from fraisec.catalog.model import Catalog
+    from fraisec.migrations.generate import FileParts, render_migration
+    from fraisec.migrations.files import read_header
+
+    base = PARTITIONED.replace(
+        "CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (100) TO (200);",
+        "CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (100) TO (200) PARTITION BY RANGE (id);\n"
+        "CREATE TABLE public.p2a PARTITION OF public.p2 FOR VALUES FROM (100) TO (200);") + BASE
+    url = make_db(base + PARTITION_ROWS + ROWS)
+    current = introspect_url(url)
+    desired = catalog_from_sql([("desired.sql", base + """
+        ALTER TABLE public.t ADD CONSTRAINT t_x EXCLUDE USING btree (code WITH =);
+        CREATE INDEX p_code_idx ON public.p (code);""")], base_url=pg_server.url())
+    online = plan(diff(current, desired), current, desired, online=True)
+    text = render_migration(FileParts("0002_x", "m"), online, Catalog())
+    lines = [line for line in text.splitlines() if line.startswith("-- online: none for ")]
+    assert sorted(lines) == [
+        "-- online: none for EXCLUDE public.t.t_x: plain ADD CONSTRAINT, ACCESS EXCLUSIVE while the "
+        "exclusion index is built: reads and writes wait",
+        "-- online: none for index public.p_code_idx on a partitioned table: plain CREATE INDEX, "
+        "SHARE on the table and its partitions while every partition's index is built: writes wait",
+    ], text
+    assert read_header(text)["safety"] == "locking"
+    plain = plan(diff(current, desired), current, desired)
+    assert "-- online:" not in render_migration(FileParts("0002_x", "m"), plain, Catalog())
+    _apply(url, online)  # the plain forms apply, on rows
+    after = introspect_url(url)
+    assert not plan(diff(after, desired), after, desired)

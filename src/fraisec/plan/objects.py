@@ -87,6 +87,8 @@ def _dropped_with_owner(p: Planner, seq: Sequence) -> bool:
 def _create_op(p: Planner, ch: Change) -> None:
     if ch.kind == "constraint" and online.constraint_ops(p, ch):
         return
+    if ch.kind == "index" and online.index_ops(p, ch):
+        return
     ref = ch.ref
     statements = sql.create(ref, ch.new)
     safety: Safety = "safe"
@@ -101,6 +103,8 @@ def _create_op(p: Planner, ch: Change) -> None:
     elif ch.kind == "constraint" and p.table_exists(ch.new.table):
         safety = "locking"
         plain_lock = online.plain_note(p, ch.new)
+    elif ch.kind == "index" and p.table_exists(ch.new.table):  # partitioned: no online form
+        plain_lock = online.plain_index_note(p, ch.new.table, ch.key)
     elif ch.kind == "view" and ch.new.materialized and ch.action == "replace":
         safety = "locking"
     p.add(Op(f"create:{ref}", ch.kind, ch.key, "create", tuple(statements), safety,

@@ -33,7 +33,8 @@ from fraisec.render.quoting import quote_ident
 if TYPE_CHECKING:
     from fraisec.plan.planner import Planner
 
-__all__ = ["constraint_ops", "keep_unique", "online_forms", "plain_note", "set_not_null"]
+__all__ = ["constraint_ops", "index_ops", "keep_unique", "online_forms", "plain_index_note", "plain_note",
+           "set_not_null"]
 
 ONLINE_PREFIX = "online-"
 # The op of each online form whose reason describes the whole form (the migration header's line).
@@ -97,6 +98,14 @@ def plain_note(p: Planner, con: Constraint) -> str:
     where = " on a partitioned table" if table is not None and table.kind == "p" else ""
     return (f"none for {word} {con.table}.{quote_ident(con.name)}{where}: plain ADD CONSTRAINT, "
             f"{_PLAIN_LOCK[con.type]}")
+
+
+def plain_index_note(p: Planner, table_key: str, index_key: str) -> str:
+    """The header's line for an index built plainly on a partitioned table that has rows."""
+    if not p.online or not any(t.partition_of == table_key for t in p.des.table.values()):
+        return ""  # no partition: nothing to build
+    return (f"none for index {index_key} on a partitioned table: plain CREATE INDEX, SHARE on "
+            "the table and its partitions while every partition's index is built: writes wait")
 
 
 def _after_drop(ch: Change) -> list[str]:
@@ -240,6 +249,60 @@ def _partitions_then_constraint(p: Planner, ch: Change, con: Constraint, match: 
              (f"ALTER TABLE {con.table} ADD CONSTRAINT {quote_ident(con.name)} {con.definition}",),
              "safe", reason=ch.reason), (5, 3, ch.key), creates=[(ch.ref, None)],
           after=[*attaches, *_after_drop(ch)])
+
+
+# pg_get_indexdef's head: CREATE [UNIQUE] INDEX name ON [ONLY] table; the rest is the same for a
+# partitioned index and its partitions' indexes.
+_INDEX_HEAD = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (?P<rest>USING .*)$")
+
+
+def index_ops(p: Planner, ch: Change) -> bool:
+    """A new index on a partitioned table that has rows: ``CREATE INDEX … ON ONLY`` the parent
+    (no build: it stays invalid), each partition's index ``CONCURRENTLY`` (writes go on), then
+    ``ALTER INDEX … ATTACH PARTITION`` for each (brief locks; the parent's index is valid once
+    every partition's is attached). False when a partition is partitioned itself or foreign, or
+    its index cannot be found in the desired state (the plain form then)."""
+    ix = ch.new
+    table = p.des.table.get(ix.table)
+    head = _INDEX_HEAD.match(ix.definition)
+    if not (p.online and p.table_exists(ix.table) and table is not None and table.kind == "p"
+            and head and f" ON ONLY {ix.table} " in ix.definition):
+        return False
+    children = _partition_indexes(p, ix.table, head["rest"])
+    if not children:
+        return False
+    p.add(Op(f"create:{ch.ref}", "index", ch.key, "create", (ix.definition,), "safe",
+             reason=ch.reason), (3, CREATE_ORDER["index"], ch.key), creates=[(ch.ref, None)],
+          after=_after_drop(ch))
+    for i, (part, child) in enumerate(children):
+        build_id = f"{ONLINE_PREFIX}index:{ch.ref}" if i == 0 else \
+            f"{ONLINE_PREFIX}partition-index:{ch.ref}:{part}"
+        name = quote_ident(p.des.index[child].name)
+        p.add(Op(build_id, "index", ch.key, "create",
+                 (f"CREATE {head['unique'] or ''}INDEX CONCURRENTLY {name} ON {part} {head['rest']}",),
+                 "safe", False,
+                 f"index {ch.key} on a partitioned table: created ON ONLY the parent (no build), "
+                 f"built CONCURRENTLY on each of its {len(children)} partition(s) (writes go on), "
+                 "each attached with ALTER INDEX … ATTACH PARTITION (brief locks, no build)"),
+              (5, 0, ch.key, part), requires=[(ObjRef("table", part), None)])
+        p.add(Op(f"{ONLINE_PREFIX}attach-index:{ch.ref}:{part}", "index", ch.key, "attach",
+                 (f"ALTER INDEX {ch.key} ATTACH PARTITION {child}",), "safe",
+                 reason=f"{ch.key}: the index of partition {part}"),
+              (5, 2, ch.key, part), after=[build_id, f"create:{ch.ref}"])
+    return True
+
+
+def _partition_indexes(p: Planner, table_key: str, rest: str) -> list[tuple[str, str]] | None:
+    """(partition key, its index's key) for each partition of ``table_key``: the index the
+    desired state has there with the same definition, attached to the parent's."""
+    found: list[tuple[str, str]] = []
+    for part in sorted(t.key for t in p.des.table.values() if t.partition_of == table_key):
+        matches = sorted(key for key, ix in p.des.index.items() if ix.table == part and ix.attached
+                         and (m := _INDEX_HEAD.match(ix.definition)) and m["rest"] == rest)
+        if p.des.table[part].kind != "r" or len(matches) != 1 or matches[0] in p.cur.index:
+            return None
+        found.append((part, matches[0]))
+    return found or None
 
 
 def keep_unique(p: Planner) -> None:
