@@ -10,6 +10,8 @@ prints the plain forms):
   ACCESS EXCLUSIVE, no scan; a primary key over nullable columns still scans for NULLs); on a
   partitioned table, that on each partition, then the parent's plain ADD CONSTRAINT, which
   attaches the partitions' constraints instead of building;
+* CREATE INDEX on a partitioned table: ``ON ONLY`` the parent (not built), ``CONCURRENTLY`` on
+  each partition, ``ALTER INDEX … ATTACH PARTITION`` each;
 * SET NOT NULL: ``CHECK (col IS NOT NULL) NOT VALID``, ``VALIDATE``, then ``SET NOT NULL`` (which
   uses the validated check instead of scanning) and the check dropped.
 
