@@ -35,8 +35,8 @@ from fraisec.render.quoting import quote_ident
 if TYPE_CHECKING:
     from fraisec.plan.planner import Planner
 
-__all__ = ["constraint_ops", "index_ops", "keep_unique", "online_forms", "plain_index_note", "plain_note",
-           "set_not_null"]
+__all__ = ["constraint_ops", "index_ops", "keep_unique", "online_forms", "plain_index_note", "plain_not_null_note",
+           "plain_note", "set_not_null"]
 
 ONLINE_PREFIX = "online-"
 # The op of each online form whose reason describes the whole form (the migration header's line).
@@ -373,6 +373,23 @@ def set_not_null(p: Planner, ch: Change, old: Column, new: Column,
           (5, 3, ch.key, new.name), after=[f"{ONLINE_PREFIX}validate:{target}"])
     return tuple(f"ALTER TABLE {ch.key} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"
                  if s == plain else s for s in statements)
+
+
+def plain_not_null_note(p: Planner, ch: Change, old: Column, new: Column,
+                        statements: tuple[str, ...]) -> str:
+    """The header's line for a plain SET NOT NULL left on a table with rows (a partitioned
+    table or a partition; an identity added), online forms asked for. A type change rewrites
+    the table anyway (its ``-- rewrite:`` line says so)."""
+    column = quote_ident(new.name)
+    table = p.des.table.get(ch.key)
+    if (not p.online or table is None or table.is_foreign or old.type != new.type
+            or not p.table_exists(ch.key)
+            or f"ALTER TABLE {ch.key} ALTER COLUMN {column} SET NOT NULL" not in statements):
+        return ""
+    where = (" on a partitioned table" if table.kind == "p" else
+             " on a partition" if table.partition_of else "")
+    return (f"none for SET NOT NULL on {ch.key}.{column}{where}: plain SET NOT NULL, ACCESS "
+            "EXCLUSIVE while every row is checked: reads and writes wait")
 
 
 def online_forms(plan) -> list[str]:
