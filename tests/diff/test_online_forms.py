@@ -315,8 +315,8 @@ def test_an_index_on_a_partitioned_table_is_built_on_each_partition_concurrently
 
 def test_a_step_without_an_online_form_is_named_in_the_header_with_its_lock(pg_server, make_db) -> None:
     """An EXCLUDE constraint (no USING INDEX form), an index on a table partitioned twice (no
-    CONCURRENTLY through a partitioned partition) and SET NOT NULL on a partitioned table keep
-    their plain forms; the migration header says so for each, with the lock it takes.
+    CONCURRENTLY through a partitioned partition), SET NOT NULL on a partitioned table and a
+    CHECK on a partition keep their plain forms; the migration header says so for each, with the lock it takes.
     --no-online files say nothing."""
     from fraisec.catalog.model import Catalog
     from fraisec.migrations.generate import FileParts, render_migration
@@ -331,11 +331,15 @@ def test_a_step_without_an_online_form_is_named_in_the_header_with_its_lock(pg_s
     desired = catalog_from_sql([("desired.sql", base + """
         ALTER TABLE public.t ADD CONSTRAINT t_x EXCLUDE USING btree (code WITH =);
         ALTER TABLE public.p ALTER COLUMN code SET NOT NULL;
+        ALTER TABLE public.p1 ADD CONSTRAINT p1_code CHECK (code > 0);
+        ALTER TABLE public.t ADD CONSTRAINT t_code CHECK (code > 0) NOT VALID;
         CREATE INDEX p_code_idx ON public.p (code);""")], base_url=pg_server.url())
     online = plan(diff(current, desired), current, desired, online=True)
     text = render_migration(FileParts("0002_x", "m"), online, Catalog())
     lines = [line for line in text.splitlines() if line.startswith("-- online: none for ")]
-    assert sorted(lines) == [
+    assert sorted(lines) == [  # not the NOT VALID check: it does not scan
+        "-- online: none for CHECK public.p1.p1_code on a partition: plain ADD CONSTRAINT, ACCESS "
+        "EXCLUSIVE while every row is checked: reads and writes wait",
         "-- online: none for EXCLUDE public.t.t_x: plain ADD CONSTRAINT, ACCESS EXCLUSIVE while the "
         "exclusion index is built: reads and writes wait",
         "-- online: none for SET NOT NULL on public.p.code on a partitioned table: plain SET NOT NULL, "

@@ -92,12 +92,16 @@ def constraint_ops(p: Planner, ch: Change) -> bool:
 def plain_note(p: Planner, con: Constraint) -> str:
     """The header's line for a constraint added in its plain form to a table that has rows
     (online forms asked for, none possible): which statement, and the lock it holds."""
-    if not p.online or con.type not in _PLAIN_LOCK:
+    table = p.des.table.get(con.table)
+    if (not p.online or con.type not in _PLAIN_LOCK or table is None
+            or con.definition.endswith("NOT VALID")  # no scan: nothing to say
+            or (table.kind == "p" and not any(t.partition_of == con.table
+                                              for t in p.des.table.values()))):
         return ""
     word = {"u": "UNIQUE", "p": "PRIMARY KEY", "x": "EXCLUDE", "c": "CHECK",
             "f": "FOREIGN KEY"}[con.type]
-    table = p.des.table.get(con.table)
-    where = " on a partitioned table" if table is not None and table.kind == "p" else ""
+    where = (" on a partitioned table" if table.kind == "p" else
+             " on a partition" if table.partition_of else "")
     return (f"none for {word} {con.table}.{quote_ident(con.name)}{where}: plain ADD CONSTRAINT, "
             f"{_PLAIN_LOCK[con.type]}")
 
