@@ -84,3 +84,43 @@ def lint_files_text(text: str) -> set[str]:
     from fraisec.lint import lint_sql
 
     return {d.code for d in lint_sql([("0001.sql", text)], CONFIG)}
+
+
+_FOREIGN = """
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'db.example', dbname 'app');
+CREATE FOREIGN TABLE remote_project (
+  pk_project bigint NOT NULL,
+  fk_organization bigint NOT NULL,
+  identifier text NOT NULL
+) SERVER remote OPTIONS (table_name 'tb_project');
+GRANT SELECT ON remote_project TO app_user;
+"""
+
+
+def test_a_foreign_table_is_not_audited_as_a_table(make_db, lint_roles) -> None:
+    """A foreign table cannot have row-level security (PostgreSQL refuses ENABLE ROW LEVEL
+    SECURITY on it: its rows live on the remote server, which enforces its own access), so
+    neither the linter nor the audit report it as a tenant table without RLS (FSC305)."""
+    import os
+
+    import psycopg
+
+    url = make_db()
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgres_fdw'").fetchone():
+            (pytest.fail if os.environ.get("CI") else pytest.skip)("postgres_fdw is not installed on this server")
+        conn.execute(_FOREIGN)
+        with pytest.raises(psycopg.errors.WrongObjectType):  # what the RLS findings would ask for
+            conn.execute("ALTER TABLE remote_project ENABLE ROW LEVEL SECURITY")
+    catalog = introspect_url(url)
+    assert catalog.table["public.remote_project"].is_foreign
+    assert lint_files_text(_FOREIGN) == set()
+    found = audit_catalog(catalog, [("0001.sql", _FOREIGN)], CONFIG, fallback_file="migrations")
+    assert [(d.code, d.message) for d in found] == []
+    # The same columns in an ordinary table are a tenant table without RLS: the rule is on.
+    ordinary = _FOREIGN.split("CREATE FOREIGN TABLE")[1].split(" SERVER")[0]
+    plain_url = make_db("CREATE TABLE" + ordinary + ";")
+    plain = audit_catalog(introspect_url(plain_url), [("0001.sql", "CREATE TABLE" + ordinary + ";")],
+                          CONFIG, fallback_file="migrations")
+    assert "FSC305" in {d.code for d in plain}

@@ -27,7 +27,7 @@ def test_layout_and_what_the_applier_reads_back():
                             _plan(), Catalog())
     header = read_header(text)
     assert header["safety"] == "destructive"
-    assert header["outside transaction"].startswith("1 statement(s), after COMMIT (CREATE INDEX CONCURRENTLY")
+    assert header["outside transaction"] == "1 statement(s): 1 after COMMIT (CREATE INDEX CONCURRENTLY ix_t_n …)"
     assert header["rename"] == "column app.t.a -> b (T.b renamed_from='a')"
     lines = text.splitlines()
     assert lines.index("BEGIN;") < lines.index("ALTER TABLE app.t RENAME COLUMN a TO b;") \

@@ -14,6 +14,9 @@ by name); a finding the linter already reported on the same object's statements 
 reported twice, and ``-- fraisec: ignore FSC3xx`` comments there silence it too. An object no
 migration file names (made by dynamic SQL) is reported on the migrations directory.
 
+Foreign tables are not audited as tables (no RLS finding on a table that cannot have RLS), as
+the linter does not read ``CREATE FOREIGN TABLE`` as one.
+
 Not audited here: role attributes (BYPASSRLS, SUPERUSER), because the shadow server's roles
 are cluster-wide and shared by every run (the linter checks the SQL that creates them), and
 database privileges such as TEMP (the shadow database is fraisec's, not the deployed one).
@@ -73,6 +76,10 @@ def _tables(catalog: Catalog) -> Iterable[tuple[Origin, str]]:
     from fraisec.render.quoting import quote_ident
 
     for key, table in sorted(catalog.table.items()):
+        if table.is_foreign:
+            # Its rows live on the remote server, which enforces its own access; PostgreSQL
+            # refuses row-level security on it. The linter skips CREATE FOREIGN TABLE too.
+            continue
         origin = Origin("table", _bare(key))
         columns = ", ".join(
             f"{quote_ident(c.name)} {c.type}" + (f" DEFAULT {c.default}" if c.default else "")

@@ -13,8 +13,10 @@ current = the replayed history (default) or a live database; desired = the compi
    sequence) are renamed with it.
 2. diff + plan (``fraisec.diff``, ``fraisec.plan``): ordered operations with a safety class.
 3. the file: a header, then the statements as psql runs them (``BEGIN; … COMMIT;`` for the
-   transactional part, what cannot run in a transaction after it), destructive operations
-   marked with ``-- fraisec: destructive``. Output is deterministic: no timestamps.
+   transactional part, what cannot run in a transaction before or after it, as the header's
+   ``outside transaction`` line says), destructive operations marked with
+   ``-- fraisec: destructive``; the data steps (seeded rows) last, in their own transaction.
+   Output is deterministic: no timestamps.
 4. verification: the history plus the new file, replayed, must equal the schema (FSC518).
 """
 
@@ -216,62 +218,119 @@ class FileParts:
     lock_timeout: str | None = None
     # Bytes of the tables the plan rewrites, read from the database (--database); None: unknown.
     table_sizes: dict[str, int] | None = None
+    # The external table's block (fraisec.migrations.external), a transaction after the plan's.
+    external: str | None = None
+    # The seeded state the file records (fraisec.migrations.seeds), above its data steps.
+    seed_manifest: tuple[str, ...] = ()
 
 
 def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
-    """Header + body (see the module docstring)."""
+    """Header + body (see the module docstring). The plan's data steps (ops of kind
+    :data:`~fraisec.migrations.seeds.DATA_KIND`) come last, in a transaction of their own after
+    ``parts.external``'s block; the header is rendered once, from the whole plan."""
     from fraisec import __version__
+    from fraisec.migrations.seeds import DATA_KIND
+    from fraisec.plan import Plan
     from fraisec.plan.online import online_forms
     from fraisec.plan.script import NON_TRANSACTIONAL_MARKER, split_segments
 
-    segments = split_segments(plan)
-    outside = [s for tx, ops in segments if not tx for op in ops for s in op.statements]
-    safety = _safety(plan, parts.renames)
+    data = [op for op in plan.ops if op.kind == DATA_KIND and op.statements]
+    schema_plan = Plan(tuple(op for op in plan.ops if op.kind != DATA_KIND), plan.diagnostics)
+    segments = split_segments(schema_plan)
+    rewrites = {op.key: _rewrite_duration(op.key, parts.table_sizes)
+                for op in schema_plan.ops if op.rewrites and op.statements}
+    # (transactional, lines, statements) per block, in file order
+    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)],
+               [s for op in ops for s in op.statements]) for tx, ops in segments]
+    prelude = _roles_prelude(schema_plan, desired) + [f"{r.statement()};" for r in parts.renames]
+    if prelude:
+        if blocks and blocks[0][0]:
+            blocks[0] = (True, prelude + blocks[0][1], prelude + blocks[0][2])
+        else:
+            blocks.insert(0, (True, prelude, prelude))
+    if parts.placement:
+        last = max((i for i, block in enumerate(blocks) if block[0]), default=None)
+        if last is None:
+            blocks.insert(0, (True, list(parts.placement), list(parts.placement)))
+        else:
+            blocks[last] = (True, blocks[last][1] + list(parts.placement),
+                            blocks[last][2] + list(parts.placement))
+    # Transactions after the plan's: the external table's block, then the data steps.
+    trailing = int(bool(parts.external)) + int(bool(data or parts.seed_manifest))
     header = [
         f"-- fraisec migration {parts.name}",
         f"-- generator: fraisec {__version__}",
-        f"-- safety: {safety}",
+        f"-- safety: {_safety(plan, parts.renames)}",
         f"-- from: {parts.source}",
-        "-- outside transaction: " + (f"{len(outside)} statement(s), after COMMIT ("
-                                       + _first_words(outside[0]) + ")" if outside else "none"),
+        "-- outside transaction: " + _outside(blocks, trailing),
     ]
     for r in parts.renames:
         header.append(f"-- rename: {r.describe()} ({r.reason})")
     header += [f"-- note: {n}" for n in parts.notes]
-    header += [f"-- online: {line}" for line in online_forms(plan)]
-    rewrites = {op.key: _rewrite_duration(op.key, parts.table_sizes)
-                for op in plan.ops if op.rewrites and op.statements}
+    header += [f"-- online: {line}" for line in online_forms(schema_plan)]
     header += [f"-- rewrite: {key} ({duration})" for key, duration in sorted(rewrites.items())]
     if parts.lock_timeout:
         header.append(f"-- lock timeout: {parts.lock_timeout} per statement (`migrate apply` runs a "
                       "part that times out again: --lock-retries)")
-    several = sum(1 for tx, _ops in segments if tx) > 1  # online forms: a transaction after COMMIT
+    several = sum(1 for block in blocks if block[0]) + trailing > 1
     header += ["--", "-- Apply with `fraisec migrate apply --database URL`, or with",
                "-- `psql -v ON_ERROR_STOP=1 -f FILE`: " + (
                    "each BEGIN/COMMIT block is one transaction." if several else
                    "the transactional part is one BEGIN/COMMIT block."), ""]
     body: list[str] = [f"SET lock_timeout = {quote_literal(parts.lock_timeout)};", ""] \
         if parts.lock_timeout else []
-    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)]) for tx, ops in segments]
-    prelude = _roles_prelude(plan, desired) + [f"{r.statement()};" for r in parts.renames]
-    if prelude:
-        if blocks and blocks[0][0]:
-            blocks[0] = (True, prelude + blocks[0][1])
-        else:
-            blocks.insert(0, (True, prelude))
-    if parts.placement:
-        last = max((i for i, (tx, _) in enumerate(blocks) if tx), default=None)
-        if last is None:
-            blocks.insert(0, (True, list(parts.placement)))
-        else:
-            blocks[last] = (True, blocks[last][1] + list(parts.placement))
-    for transactional, lines in blocks:
+    for transactional, lines, _statements in blocks:
         if transactional:
             # LOCAL: bodies may name objects created later in the block; the setting ends with it
             body += ["BEGIN;", "SET LOCAL check_function_bodies = false;", *lines, "COMMIT;", ""]
         else:
             body += [NON_TRANSACTIONAL_MARKER, *lines, ""]
-    return "\n".join(header + body).rstrip("\n") + "\n"
+    text = "\n".join(header + body).rstrip("\n") + "\n"
+    if parts.external:  # the external table's check and grants, as the role applying the file
+        text = text.rstrip("\n") + "\n\n-- The external user table (read, never written)\n" + parts.external
+    if data or parts.seed_manifest:
+        text = text.rstrip("\n") + "\n\n-- Seeded reference rows (seed=)\n" + _data_block(parts, data)
+    return text
+
+
+def _data_block(parts: FileParts, data: list) -> str:
+    from fraisec.plan.script import safety_marker
+
+    lines = [*parts.seed_manifest, "BEGIN;"]
+    for op in data:
+        marker = safety_marker(op)
+        lines += ([marker] if marker else []) + [f"{s};" for s in op.statements]
+    return "\n".join([*lines, "COMMIT;"]) + "\n"
+
+
+def _outside(blocks: list[tuple[bool, list[str], list[str]]], trailing: int) -> str:
+    """The header's account of the statements that run outside any transaction, grouped by
+    where they run (``migrate apply`` and psql both run the file's parts in file order):
+    ``before the first BEGIN``, ``after COMMIT`` (the file's only transaction), or ``after
+    COMMIT of transaction K of N``."""
+    total = sum(1 for tx, _lines, _statements in blocks if tx) + trailing
+    groups: list[tuple[int, list[str]]] = []  # (transactions committed before, statements)
+    committed = 0
+    for transactional, _lines, statements in blocks:
+        if transactional:
+            committed += 1
+        elif groups and groups[-1][0] == committed:
+            groups[-1][1].extend(statements)
+        else:
+            groups.append((committed, list(statements)))
+    if not groups:
+        return "none"
+    count = sum(len(statements) for _k, statements in groups)
+    parts = []
+    for k, statements in groups:
+        if k == 0:
+            where = "before the first BEGIN" if total else "no transaction in the file"
+        elif total == 1:
+            where = "after COMMIT"
+        else:
+            where = f"after COMMIT of transaction {k} of {total}"
+        parts.append(f"{len(statements)} {where} ({_first_words(statements[0])})")
+    return f"{count} statement(s): " + "; ".join(parts)
 
 
 def _op_lines(op, rewrites: dict[str, str]) -> list[str]:
@@ -413,7 +472,7 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     from fraisec.migrations.replay import current_alongside, current_catalog, desired_catalog
     from fraisec.migrations.external import external_block, external_schemas
     from fraisec.migrations.seeds import seed_changes, seed_refusal
-    from fraisec.plan import plan as make_plan
+    from fraisec.plan import Plan, plan as make_plan
 
     files, _parsed, problems = load_directory(migrations_dir)
     if has_errors(problems):
@@ -458,12 +517,12 @@ def migration_diff(name: str, schema_ref: str, db_dir: Path | None, migrations_d
     timeout = _lock_timeout(lock_timeout_s) if online else None
     rewritten = sorted({op.key for op in result.ops if op.rewrites and op.statements})
     sizes = _table_sizes(database, rewritten) if database and rewritten else None
-    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes, placement=_placement(schema, result, current),
-                                      lock_timeout=timeout, table_sizes=sizes), result, desired)
-    if external:  # the external table's check and grants, as the role applying the file
-        text = text.rstrip("\n") + "\n\n-- The external user table (read, never written)\n" + external
-    if seeds:
-        text = seeds.append_to(text)
+    placement = _placement(schema, result, current)
+    # The data steps are planned steps: the header counts their safety class with the rest.
+    whole = Plan(result.ops + seeds.ops, result.diagnostics) if seeds else result
+    text = render_migration(FileParts(fname[:-4], source, tuple(renames), notes, placement=placement,
+                                      lock_timeout=timeout, table_sizes=sizes, external=external,
+                                      seed_manifest=seeds.manifest), whole, desired)
     path = add_migration(migrations_dir, files, fname, text) if write else None
     if backfilled or maybe:
         from fraisec.migrations.backfill import diagnostics as backfill_diagnostics

@@ -11,59 +11,66 @@ literals); the history's state is the last line per table. Against the schema's 
 * a removed row: ``DELETE … WHERE identifier = …``, destructive: written only with ``--unsafe``
   and marked like every destructive step.
 
-Rows nobody seeded are never touched. The block is its own transaction at the end of the file.
-``fraisec check`` reports seeds the history has not written yet as drift.
+Rows nobody seeded are never touched. Each statement is a planned data step
+(:attr:`SeedChanges.ops`, ops of kind :data:`DATA_KIND` with their own safety class), which
+``render_migration`` writes as its own transaction at the end of the file, and whose classes
+the header's safety line counts like the schema's. ``fraisec check`` reports seeds the history
+has not written yet as drift.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from fraisec.diagnostics import Diagnostic, error
 from fraisec.ir.model import Schema
+from fraisec.plan.model import Op
 from fraisec.render.quoting import quote_literal
 from fraisec.render.seeds import SeedRows, delete_sql, seed_rows, update_sql, upsert_sql
 
-__all__ = ["SeedChanges", "recorded_seeds", "seed_changes", "seed_refusal"]
+__all__ = ["DATA_KIND", "SeedChanges", "recorded_seeds", "seed_changes", "seed_refusal"]
 
 _MANIFEST = re.compile(r"^-- fraisec: seed (?P<table>\S+) (?P<rows>\{.*\})\s*$", re.MULTILINE)
-_SAFETY = re.compile(r"^-- safety: .*$", re.MULTILINE)
+# The kind of a data step (an Op that writes rows, not the catalog): rendered after the schema's
+# transactions, in one of its own.
+DATA_KIND = "seeded row"
 
 
 @dataclass(frozen=True)
 class SeedChanges:
-    """What the next migration writes: (statement, destructive reason or None), and the
-    manifest lines recording the new state."""
+    """What the next migration writes: the data steps (in order), and the manifest lines
+    recording the new state."""
 
-    statements: tuple[tuple[str, str | None], ...] = ()
+    ops: tuple[Op, ...] = ()
     manifest: tuple[str, ...] = ()
-    deletes: tuple[str, ...] = field(default_factory=tuple)  # "app.tb_plan 'pro'"
     tables: tuple[str, ...] = ()  # whose seeded rows change
 
     def __bool__(self) -> bool:
         return bool(self.manifest)
 
     @property
+    def statements(self) -> tuple[str, ...]:
+        return tuple(s for op in self.ops for s in op.statements)
+
+    @property
+    def deletes(self) -> tuple[str, ...]:
+        """The deleted rows, "app.tb_plan 'pro'"."""
+        return tuple(op.key for op in self.ops if op.safety == "destructive")
+
+    @property
     def destructive(self) -> bool:
         return bool(self.deletes)
 
-    def block(self) -> str:
-        lines = [*self.manifest, "BEGIN;"]
-        for statement, reason in self.statements:
-            if reason:
-                lines.append(f"-- fraisec: destructive ({reason})")
-            lines.append(statement + ";")
-        return "\n".join([*lines, "COMMIT;"]) + "\n"
 
-    def append_to(self, text: str) -> str:
-        """The migration file with the block at its end (its header says destructive when a
-        seeded row is deleted)."""
-        if self.destructive:
-            text = _SAFETY.sub("-- safety: destructive", text, count=1)
-        return text.rstrip("\n") + "\n\n-- Seeded reference rows (seed=)\n" + self.block()
+def _step(n: int, action: str, table: str, key: str, statement: str) -> Op:
+    """One data step: ``delete`` loses a row (destructive), ``insert``/``update`` keep every
+    other row and column as it is (safe)."""
+    return Op(f"data:{n:05d}", DATA_KIND, f"{table} {quote_literal(key)}", action, (statement,),
+              "destructive" if action == "delete" else "safe",
+              reason="removed from seed=" if action == "delete" else "")
 
 
 def recorded_seeds(texts: Iterable[str]) -> SeedRows:
@@ -79,9 +86,8 @@ def seed_changes(schema: Schema, history: Iterable[str], tables: set[str] | None
     """The steps from the history's seeded rows to the schema's. ``tables``: the tables the
     desired state has (a dropped table's rows go with it: only the record is updated)."""
     desired, current = seed_rows(schema), recorded_seeds(history)
-    statements: list[tuple[str, str | None]] = []
+    steps: list[tuple[str, str, str, str]] = []  # (action, table, key, statement)
     manifest: list[str] = []
-    deletes: list[str] = []
     for table in sorted(set(desired) | set(current)):
         want, have = desired.get(table, {}), current.get(table, {})
         if want == have:
@@ -91,17 +97,15 @@ def seed_changes(schema: Schema, history: Iterable[str], tables: set[str] | None
             continue
         for key in sorted(want):
             if key not in have:
-                statements.append((upsert_sql(table, want[key]), None))
+                steps.append(("insert", table, key, upsert_sql(table, want[key])))
                 continue
             changed = {c: v for c, v in want[key].items() if have[key].get(c) != v}
             if changed:
-                statements.append((update_sql(table, quote_literal(key), changed), None))
+                steps.append(("update", table, key, update_sql(table, quote_literal(key), changed)))
         for key in sorted(set(have) - set(want)):
-            statements.append((delete_sql(table, quote_literal(key)),
-                               f"delete seeded row {table} {quote_literal(key)}: removed from seed="))
-            deletes.append(f"{table} {quote_literal(key)}")
+            steps.append(("delete", table, key, delete_sql(table, quote_literal(key))))
     changed = tuple(line.split(" ")[3] for line in manifest)
-    return SeedChanges(tuple(statements), tuple(manifest), tuple(deletes), changed)
+    return SeedChanges(tuple(_step(n, *step) for n, step in enumerate(steps)), tuple(manifest), changed)
 
 
 def seed_refusal(changes: SeedChanges) -> Diagnostic:

@@ -46,6 +46,9 @@ class Op:
     # Writes the whole table again under ACCESS EXCLUSIVE (migration files say how long that
     # may take); not in to_data, whose shape is part of `fraisec diff --format json`.
     rewrites: bool = False
+    # Online forms asked for and none possible: the migration header's line saying so (the
+    # plain statement and the lock it holds); not in to_data either.
+    plain_lock: str = ""
 
     def to_data(self) -> dict:
         return {"id": self.id, "kind": self.kind, "key": self.key, "action": self.action,

@@ -87,10 +87,13 @@ def _dropped_with_owner(p: Planner, seq: Sequence) -> bool:
 def _create_op(p: Planner, ch: Change) -> None:
     if ch.kind == "constraint" and online.constraint_ops(p, ch):
         return
+    if ch.kind == "index" and online.index_ops(p, ch):
+        return
     ref = ch.ref
     statements = sql.create(ref, ch.new)
     safety: Safety = "safe"
     transactional = True
+    plain_lock = ""
     rank = (3, CREATE_ORDER[ch.kind], ch.key)
     if ch.kind == "index" and p.table_exists(ch.new.table) and not p.is_partitioned(ch.new.table):
         # An index on a table that already holds rows is built without blocking writes.
@@ -99,10 +102,13 @@ def _create_op(p: Planner, ch: Change) -> None:
         rank = (5, 0, ch.key)
     elif ch.kind == "constraint" and p.table_exists(ch.new.table):
         safety = "locking"
+        plain_lock = online.plain_note(p, ch.new)
+    elif ch.kind == "index" and p.table_exists(ch.new.table):  # partitioned: no online form
+        plain_lock = online.plain_index_note(p, ch.new.table, ch.key)
     elif ch.kind == "view" and ch.new.materialized and ch.action == "replace":
         safety = "locking"
     p.add(Op(f"create:{ref}", ch.kind, ch.key, "create", tuple(statements), safety,
-             transactional, ch.reason), rank, creates=[(ref, None)],
+             transactional, ch.reason, plain_lock=plain_lock), rank, creates=[(ref, None)],
           after=[f"drop:{ref}"] if ch.action == "replace" else [])
 
 

@@ -11,7 +11,7 @@ from typing import Iterable
 from fraisec.catalog.model import Catalog, ObjRef
 from fraisec.diagnostics import Diagnostic, error, warning
 from fraisec.diff import Change, Changes
-from fraisec.plan import foreign, grants, objects, ordering, tables, widen
+from fraisec.plan import foreign, grants, objects, online, ordering, tables, widen
 from fraisec.plan.identity import split_sequence_swaps
 from fraisec.plan.model import Node, Op, Plan, Target, index
 
@@ -65,6 +65,7 @@ class Planner:
         widen.widen(self)
         for change in sorted(self.by_ref.values(), key=lambda c: (c.kind, c.key)):
             objects.ops_for(self, change)
+        online.keep_unique(self)
         foreign.foreign_table_ops(self)
         split_sequence_swaps(self)
         tables.default_reset_ops(self)

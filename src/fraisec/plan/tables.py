@@ -106,6 +106,7 @@ def _alter_column(p: Planner, ch: Change, old: Column, new: Column, after: list[
         old = dc_replace(old, default=new.default)  # the enum swap resets it
     action = "alter column"
     safety: Safety
+    plain_lock = ""
     if needs_readd(old, new):
         statements: tuple[str, ...] = (
             f"ALTER TABLE {key} DROP COLUMN {quote_ident(name)}",
@@ -120,11 +121,14 @@ def _alter_column(p: Planner, ch: Change, old: Column, new: Column, after: list[
         online_statements = online.set_not_null(p, ch, old, new, statements)
         if online_statements != statements:  # no scan under a write-blocking lock any more
             statements, safety = online_statements, "safe"
+        else:
+            plain_lock = online.plain_not_null_note(p, ch, old, new, statements)
     if statements:
         target = (ch.ref, name)
         rewrites = safety != "safe" and old.type != new.type  # a new binary format: every row
         p.add(Op(f"column:{ch.ref}:{name}", "table", key, action, statements, safety,
-                 reason=f"column {name} changed", rewrites=rewrites), (2, 20, key, name),
+                 reason=f"column {name} changed", rewrites=rewrites, plain_lock=plain_lock),
+              (2, 20, key, name),
               creates=[target], drops=[target], after=after)
 
 
