@@ -103,5 +103,5 @@ def test_check_reports_each_schema_warning_once(saas) -> None:
     exit_code, diagnostics = _check()
     codes = [d["code"] for d in diagnostics]
     assert exit_code == 0, diagnostics
-    assert "FSC603" in codes
+    assert "FSC604" in codes  # the triggers to check before distributing
     assert len(codes) == len(set(codes)), codes
