@@ -232,29 +232,13 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     from fraisec.migrations.seeds import DATA_KIND
     from fraisec.plan import Plan
     from fraisec.plan.online import online_forms
-    from fraisec.plan.script import NON_TRANSACTIONAL_MARKER, split_segments
+    from fraisec.plan.script import NON_TRANSACTIONAL_MARKER
 
     data = [op for op in plan.ops if op.kind == DATA_KIND and op.statements]
     schema_plan = Plan(tuple(op for op in plan.ops if op.kind != DATA_KIND), plan.diagnostics)
-    segments = split_segments(schema_plan)
     rewrites = {op.key: _rewrite_duration(op.key, parts.table_sizes)
                 for op in schema_plan.ops if op.rewrites and op.statements}
-    # (transactional, lines, statements) per block, in file order
-    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)],
-               [s for op in ops for s in op.statements]) for tx, ops in segments]
-    prelude = _roles_prelude(schema_plan, desired) + [f"{r.statement()};" for r in parts.renames]
-    if prelude:
-        if blocks and blocks[0][0]:
-            blocks[0] = (True, prelude + blocks[0][1], prelude + blocks[0][2])
-        else:
-            blocks.insert(0, (True, prelude, prelude))
-    if parts.placement:
-        last = max((i for i, block in enumerate(blocks) if block[0]), default=None)
-        if last is None:
-            blocks.insert(0, (True, list(parts.placement), list(parts.placement)))
-        else:
-            blocks[last] = (True, blocks[last][1] + list(parts.placement),
-                            blocks[last][2] + list(parts.placement))
+    blocks = _blocks(parts, schema_plan, desired, rewrites)
     # Transactions after the plan's: the external table's block, then the data steps.
     trailing = int(bool(parts.external)) + int(bool(data or parts.seed_manifest))
     header = [
@@ -291,6 +275,31 @@ def render_migration(parts: FileParts, plan, desired: Catalog) -> str:
     if data or parts.seed_manifest:
         text = text.rstrip("\n") + "\n\n-- Seeded reference rows (seed=)\n" + _data_block(parts, data)
     return text
+
+
+def _blocks(parts: FileParts, plan, desired: Catalog, rewrites: dict[str, str]
+            ) -> list[tuple[bool, list[str], list[str]]]:
+    """(transactional, lines, statements) per block of the plan, in file order: the roles and
+    renames first (in the first transaction, or one of their own), the Citus placement last
+    in the last transaction."""
+    from fraisec.plan.script import split_segments
+
+    blocks = [(tx, [line for op in ops for line in _op_lines(op, rewrites)],
+               [s for op in ops for s in op.statements]) for tx, ops in split_segments(plan)]
+    prelude = _roles_prelude(plan, desired) + [f"{r.statement()};" for r in parts.renames]
+    if prelude:
+        if blocks and blocks[0][0]:
+            blocks[0] = (True, prelude + blocks[0][1], prelude + blocks[0][2])
+        else:
+            blocks.insert(0, (True, prelude, prelude))
+    if parts.placement:
+        placement = list(parts.placement)
+        last = max((i for i, block in enumerate(blocks) if block[0]), default=None)
+        if last is None:
+            blocks.insert(0, (True, placement, placement))
+        else:
+            blocks[last] = (True, blocks[last][1] + placement, blocks[last][2] + placement)
+    return blocks
 
 
 def _data_block(parts: FileParts, data: list) -> str:
