@@ -33,6 +33,9 @@ CREATE TABLE public.t (
 );
 CREATE TABLE public.parent (id int PRIMARY KEY);
 INSERT INTO public.parent SELECT g FROM generate_series(1, 50) g;
+CREATE TABLE public.pt (id int, code int) PARTITION BY RANGE (id);
+CREATE TABLE public.pt1 PARTITION OF public.pt FOR VALUES FROM (0) TO (1000);
+INSERT INTO public.pt SELECT g, g FROM generate_series(1, 50) g;
 """
 ROWS = "INSERT INTO public.t SELECT g, 'n' || g, g + 0.25, 'x', g FROM generate_series(1, 50) g;"
 # Locks that block INSERT/UPDATE/DELETE on the table while held.
@@ -44,6 +47,7 @@ class Case:
     name: str
     desired: str  # appended to BASE (with the changed table definition where needed)
     expected: str  # the class fraisec must print, and the test must observe
+    observed: str = "public.t"  # the table whose locks and scans are read
 
 
 def _table(columns: str, extra: str = "") -> str:
@@ -78,29 +82,35 @@ CASES = [
     Case("add check", _table(_COLUMNS, "ALTER TABLE public.t ADD CONSTRAINT c CHECK (code > 0);"), "locking"),
     Case("add foreign key", _table(_COLUMNS, "ALTER TABLE public.t ADD CONSTRAINT fk FOREIGN KEY (code) REFERENCES public.parent (id);"), "locking"),
     Case("add unique", _table(_COLUMNS, "ALTER TABLE public.t ADD CONSTRAINT u UNIQUE (code);"), "locking"),
+    Case("add check NOT VALID", _table(_COLUMNS, "ALTER TABLE public.t ADD CONSTRAINT c CHECK (code > 0) NOT VALID;"), "safe"),
+    Case("add foreign key NOT VALID", _table(_COLUMNS, "ALTER TABLE public.t ADD CONSTRAINT fk FOREIGN KEY (code) REFERENCES public.parent (id) NOT VALID;"), "safe"),
+    # no CONCURRENTLY on a partitioned table: each partition's index is built under SHARE
+    Case("add index, partitioned table", _table(_COLUMNS, "CREATE INDEX pt_code ON public.pt (code);"), "locking",
+         observed="public.pt1"),
     Case("enable row level security", _table(_COLUMNS, "ALTER TABLE public.t ENABLE ROW LEVEL SECURITY;"), "safe"),
     Case("set unlogged", _table(_COLUMNS).replace("CREATE TABLE public.t", "CREATE UNLOGGED TABLE public.t"), "locking"),
 ]
 
 
-def _observe(url: str, statements: list[str]) -> dict:
+def _observe(url: str, statements: list[str], table: str = "public.t") -> dict:
     with psycopg.connect(url, autocommit=True) as probe, psycopg.connect(url) as conn:
-        filenode = "select pg_relation_filenode('public.t')"
+        filenode = f"select pg_relation_filenode('{table}')"
         before = (probe.execute(filenode).fetchone()[0], _values(probe))
-        stats = "select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) from pg_stat_user_tables where relid = 'public.t'::regclass"
+        stats = ("select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) from pg_stat_user_tables "
+                 f"where relid = '{table}'::regclass")
         probe.execute("select pg_stat_clear_snapshot()")
         read_before = probe.execute(stats).fetchone()[0]
         for st in statements:
             conn.execute(st)
         pid = conn.info.backend_pid
         locks = {row[0] for row in probe.execute(
-            "select mode from pg_locks where pid = %s and relation = 'public.t'::regclass and granted",
-            (pid,)).fetchall()}
+            "select mode from pg_locks where pid = %s and relation = %s::regclass and granted",
+            (pid, table)).fetchall()}
         conn.execute("select pg_stat_force_next_flush()")
         conn.commit()
         probe.execute("select pg_stat_clear_snapshot()")
         read_after = probe.execute(stats).fetchone()[0]
-        exists = probe.execute("select to_regclass('public.t') is not null").fetchone()[0]
+        exists = probe.execute("select to_regclass(%s) is not null", (table,)).fetchone()[0]
         after = (probe.execute(filenode).fetchone()[0], _values(probe)) if exists else (None, {})
     # Lost: a column that was there is gone, or one of its values reads differently.
     lost = any(after[1].get(column) != values for column, values in before[1].items())
@@ -126,7 +136,7 @@ def test_class_printed_is_class_observed(case: Case, pg_server, make_db) -> None
     ops = [op for op in result.ops if op.statements and op.action != "metadata"]
     assert len(ops) == 1, [op.to_data() for op in ops]
     op = ops[0]
-    seen = _observe(url, [s for s in op.statements])
+    seen = _observe(url, list(op.statements), case.observed)
     if seen["lost"]:
         observed = "destructive"
     elif (seen["rewrite"] or seen["scanned"]) and seen["locks"] & _BLOCKS_WRITES:

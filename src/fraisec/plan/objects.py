@@ -101,9 +101,11 @@ def _create_op(p: Planner, ch: Change) -> None:
         transactional = False
         rank = (5, 0, ch.key)
     elif ch.kind == "constraint" and p.table_exists(ch.new.table):
-        safety = "locking"
+        # NOT VALID: no scan of the existing rows (tests/diff/test_safety_classes.py)
+        safety = "safe" if ch.new.definition.endswith("NOT VALID") else "locking"
         plain_lock = online.plain_note(p, ch.new)
     elif ch.kind == "index" and p.table_exists(ch.new.table):  # partitioned: no online form
+        safety = "locking"  # each partition's index is built under SHARE: writes wait
         plain_lock = online.plain_index_note(p, ch.new.table, ch.key)
     elif ch.kind == "view" and ch.new.materialized and ch.action == "replace":
         safety = "locking"
