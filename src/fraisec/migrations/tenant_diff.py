@@ -149,9 +149,16 @@ def tenant_part_diff(name: str, schema, ref: str, db_dir: Path | None, strategy:
     from fraisec.migrations.apply import MigrationError
     from fraisec.render.strategy import render_parts
 
+    from fraisec.render.strategy import hand_written_problems
+    from fraisec.sqlfiles import read_sql_dir
+
     parts, problems = render_parts(schema, strategy)
     shared, more = desired_sources(ref, db_dir, schema, strategy)
     if parts is None or shared is None:
         raise MigrationError([*problems, *more])
-    return tenant_diff(name, parts.tenant, shared, tenant_dir, shadow_url=shadow_url, unsafe=unsafe,
-                       write=write, verify=verify)
+    outcome = tenant_diff(name, parts.tenant, shared, tenant_dir, shadow_url=shadow_url,
+                          unsafe=unsafe, write=write, verify=verify)
+    # FSC543, as compile reports it: a db/ file naming a tenant object the shared part lacks
+    hand_written = read_sql_dir(db_dir) if db_dir is not None else []
+    return dataclasses.replace(outcome, diagnostics=[
+        *outcome.diagnostics, *hand_written_problems(schema, hand_written)])
