@@ -43,13 +43,13 @@ def fold_restrictive(policies: Sequence[P]) -> list[P]:
                     policy, name=object_name(policy.name, *suffix) if suffix else policy.name,
                     command=command, roles=(role,),
                     using=_all(p.using for p in (policy, *applying)) if command != "INSERT" else None,
-                    check=(_all(_check(p, command) for p in (policy, *applying))
+                    check=(_all(_check(p) for p in (policy, *applying))
                            if command in ("INSERT", "UPDATE") else None)))
     return folded
 
 
-def _check(policy, command: str) -> str | None:
-    """The new-row rule a policy puts on ``command`` (INSERT, UPDATE): its WITH CHECK, or, as
+def _check(policy) -> str | None:
+    """The new-row rule a policy puts on INSERT and UPDATE: its WITH CHECK, or, as
     PostgreSQL does for FOR ALL and FOR UPDATE policies without one, its USING."""
     if policy.check is not None:
         return policy.check
