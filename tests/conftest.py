@@ -65,6 +65,16 @@ def drop_databases(servers: tuple[EmbeddedServer, ...], like: str) -> None:
 
 
 @pytest.fixture
+def servers(pg_server: EmbeddedServer, second_server: EmbeddedServer
+            ) -> Iterator[tuple[EmbeddedServer, EmbeddedServer, str]]:
+    """Both servers and a prefix for the databases a test creates on them (tenants, a shared
+    database); every database named with it is dropped afterwards."""
+    prefix = f"srv{os.getpid()}x{next(_counter)}"
+    yield pg_server, second_server, prefix
+    drop_databases((pg_server, second_server), f"%{prefix}%")
+
+
+@pytest.fixture
 def make_db(pg_server: EmbeddedServer) -> Iterator[Callable[..., str]]:
     """``make_db(sql_text=None, template=None) -> url``: a fresh database, dropped afterwards."""
     created: list[str] = []

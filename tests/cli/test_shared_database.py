@@ -4,13 +4,11 @@ history; references across databases are plain uuid columns; events leave throug
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import drop_databases
 from tests.helpers import run_cli
 from tests.migrations.util import private_shadow_cache, query
 
@@ -20,13 +18,6 @@ SCHEMA = '"""Seed 002\'s shape."""\nfrom __future__ import annotations\n\nimport
 @pytest.fixture(scope="module", autouse=True)
 def _private_shadow():
     yield from private_shadow_cache()
-
-
-@pytest.fixture
-def servers(pg_server, second_server):
-    prefix = f"sd{os.getpid()}"
-    yield pg_server, second_server, prefix
-    drop_databases((pg_server, second_server), f"%{prefix}%")
 
 
 def _project(root: Path, text: str = SCHEMA) -> None:

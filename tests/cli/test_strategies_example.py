@@ -5,7 +5,6 @@ unable to reach another's data."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import psycopg
 import pytest
 
 from fraisec.pg.server import EmbeddedServer
-from tests.conftest import drop_databases
 from tests.helpers import run_cli
 from tests.migrations.util import private_shadow_cache, query
 
@@ -23,13 +21,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 @pytest.fixture(scope="module", autouse=True)
 def _private_shadow():
     yield from private_shadow_cache()
-
-
-@pytest.fixture
-def servers(pg_server, second_server):
-    prefix = f"x{os.getpid()}"
-    yield pg_server, second_server, prefix
-    drop_databases((pg_server, second_server), f"%{prefix}%")
 
 
 def _template(server: EmbeddedServer) -> str:

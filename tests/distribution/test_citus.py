@@ -171,6 +171,23 @@ SAAS_PLACED = [
 ]
 
 
+# Two tenant tables, the second pointing at the first (beside _project's Org).
+PROJECT_AND_TASK = """
+
+@fq.entity(tenant=True)
+class Project:
+    name: str
+    org: Org
+
+
+@fq.entity(tenant=True)
+class Task:
+    title: str
+    org: Org
+    project: Project
+"""
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _private_shadow():
     yield from private_shadow_cache()
@@ -401,20 +418,7 @@ class Task:
 
 
 def test_tenant_to_tenant_key_goes_through_the_tenant_column_and_no_error(tmp_path, make_db):
-    root = _project(tmp_path, """
-
-@fq.entity(tenant=True)
-class Project:
-    name: str
-    org: Org
-
-
-@fq.entity(tenant=True)
-class Task:
-    title: str
-    org: Org
-    project: Project
-""")
+    root = _project(tmp_path, PROJECT_AND_TASK)
     schema, diagnostics = load_ir(str(root / "schema.py"))
     assert not [d for d in diagnostics if d.code in ("FSC601", "FSC602", "FSC605")], diagnostics
     url = make_db()
@@ -498,20 +502,7 @@ class Project:
 
 
 def test_distribution_calls_for_a_migration_colocate_with_existing_tables(tmp_path):
-    root = _project(tmp_path, """
-
-@fq.entity(tenant=True)
-class Project:
-    name: str
-    org: Org
-
-
-@fq.entity(tenant=True)
-class Task:
-    title: str
-    org: Org
-    project: Project
-""")
+    root = _project(tmp_path, PROJECT_AND_TASK)
     schema, _ = load_ir(str(root / "schema.py"))
     assert distribution_calls(schema, only={"app.tb_task"}, existing={"app.tb_org", "app.tb_project"}) == [
         "create_distributed_table('app.tb_task', 'fk_org', colocate_with => 'app.tb_project')"]
@@ -523,20 +514,7 @@ def test_turning_citus_on_migrates_the_keys_of_existing_tenant_tables(tmp_path, 
     """An existing project sets engine = "citus": the next migration replaces the tenant tables'
     primary keys and UNIQUE (id) with keys that include the tenant column, and the database it
     produces passes the stand-ins."""
-    root = _project(tmp_path, """
-
-@fq.entity(tenant=True)
-class Project:
-    name: str
-    org: Org
-
-
-@fq.entity(tenant=True)
-class Task:
-    title: str
-    org: Org
-    project: Project
-""")
+    root = _project(tmp_path, PROJECT_AND_TASK)
     (root / "fraisec.toml").write_text('[project]\nschema = "schema.py"\n')
     monkeypatch.chdir(root)
     assert run_cli("--no-color", "migrate", "diff", "init").exit_code == 0
